@@ -202,17 +202,16 @@ void GraphImporter::importNode(onnx::NodeProto &node, int index,
   opTypeByLabel[label] = opType;
 
   std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
-  auto opsetIt = model.opsets.find(domain);
-  if (opsetIt == model.opsets.end()) {
-    static const std::set<std::string> known = {"", "ai.onnx.ml",
-                                                "ai.onnx.preview.training"};
-    if (known.count(domain))
-      throw fail("the model does not import domain '" + domainName(domain) +
-                 "' (no opset_import entry)");
+  static const std::set<std::string> knownDomains = {
+      "", "ai.onnx.ml", "ai.onnx.preview.training"};
+  if (!knownDomains.count(domain))
     throw fail("domain '" + domain +
                "' is not supported (only ai.onnx, ai.onnx.ml and "
                "ai.onnx.preview.training, plus the model's own functions)");
-  }
+  auto opsetIt = model.opsets.find(domain);
+  if (opsetIt == model.opsets.end())
+    throw fail("the model does not import domain '" + domainName(domain) +
+               "' (no opset_import entry)");
   int64_t opset = opsetIt->second;
   const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
       opType, int(std::min<int64_t>(opset, INT32_MAX)), domain);

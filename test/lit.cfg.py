@@ -1,0 +1,36 @@
+# -*- Python -*-
+# lit configuration for onnx-compile. Tests live in test/lit (FileCheck tests
+# of the tools and passes) and test/conformance (whole-suite runs over ONNX's
+# test data).
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "onnx-compile"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.onnxc_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in",
+                   "models", "Inputs"]
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# Only Debian's interpreter has python3-onnx, numpy and torch.
+python = "/usr/bin/python3"
+config.substitutions.append(("%python", python))
+config.substitutions.append(
+    ("%make_model",
+     python + " " + os.path.join(config.onnxc_src_root,
+                                 "test/models/make_test_model.py")))
+config.substitutions.append(("%onnxc_src", config.onnxc_src_root))
+config.substitutions.append(("%onnxc_build", config.onnxc_obj_root))
+config.substitutions.append(
+    ("%onnx_testdata", "/usr/share/libonnx-testdata/data"))
+
+llvm_config.add_tool_substitutions(["onnx-compile", "onnxc-opt"],
+                                   [config.onnxc_tools_dir])

@@ -1,0 +1,435 @@
+#!/usr/bin/python3
+"""Writes small ONNX models for the importer's lit tests.
+
+Usage: make_test_model.py NAME OUT.onnx
+
+Each NAME is one builder below. Lit tests call this to get exactly the
+model they check, so the `.onnx` files are never committed. Some builders
+write hostile models on purpose (bad external data paths, truncated files,
+absurd shapes); a few write extra files beside OUT.onnx.
+
+Needs Debian's python3-onnx (only /usr/bin/python3 has it).
+"""
+
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+BUILDERS = {}
+
+
+def builder(fn):
+    BUILDERS[fn.__name__] = fn
+    return fn
+
+
+def tensor_info(name, elem, shape):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def model_of(nodes, inputs, outputs, initializers=(), opset=17, ir=8,
+             domains=(), value_info=(), functions=()):
+    graph = helper.make_graph(nodes, "test", inputs, outputs,
+                              initializer=list(initializers),
+                              value_info=list(value_info))
+    imports = [helper.make_opsetid("", opset)]
+    imports += [helper.make_opsetid(d, v) for d, v in domains]
+    model = helper.make_model(graph, opset_imports=imports,
+                              functions=list(functions),
+                              producer_name="make_test_model")
+    model.ir_version = ir
+    return model
+
+
+# --- Well-formed models -----------------------------------------------------
+
+@builder
+def unsorted(out):
+    """Nodes listed consumers first; the importer must sort them."""
+    nodes = [
+        helper.make_node("Relu", ["t1"], ["y"], name="last"),
+        helper.make_node("Mul", ["t0", "x"], ["t1"], name="middle"),
+        helper.make_node("Add", ["x", "x"], ["t0"], name="first"),
+    ]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2, 3])],
+                    [tensor_info("y", TensorProto.FLOAT, [2, 3])])
+
+
+@builder
+def weights(out):
+    """An initializer and Constant nodes in all their forms."""
+    w = numpy_helper.from_array(np.array([[1, 2], [3, 4]], np.float32), "W")
+    nodes = [
+        helper.make_node("Constant", [], ["c"], name="const_tensor",
+                         value=numpy_helper.from_array(
+                             np.array([0.5, -1.0], np.float32))),
+        helper.make_node("Constant", [], ["f"], name="const_float",
+                         value_float=2.0),
+        helper.make_node("Constant", [], ["ints"], name="const_ints",
+                         value_ints=[1, 2, 3]),
+        helper.make_node("MatMul", ["x", "W"], ["m"], name="matmul"),
+        helper.make_node("Add", ["m", "c"], ["a"], name="add"),
+        helper.make_node("Mul", ["a", "f"], ["y"], name="scale"),
+    ]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [1, 2])],
+                    [tensor_info("y", TensorProto.FLOAT, [1, 2]),
+                     tensor_info("ints", TensorProto.INT64, [3])],
+                    initializers=[w])
+
+
+@builder
+def weights_as_inputs(out):
+    """Old exporters list initializers among the graph inputs too."""
+    w = numpy_helper.from_array(np.ones((2,), np.float32), "B")
+    nodes = [helper.make_node("Add", ["x", "B"], ["y"], name="add")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2]),
+                            tensor_info("B", TensorProto.FLOAT, [2])],
+                    [tensor_info("y", TensorProto.FLOAT, [2])],
+                    initializers=[w], opset=7, ir=3)
+
+
+@builder
+def symbolic_dims(out):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    return model_of(nodes,
+                    [tensor_info("x", TensorProto.FLOAT, ["batch", "seq", 4])],
+                    [tensor_info("y", TensorProto.FLOAT, ["batch", "seq", 4])])
+
+
+@builder
+def shape_inference(out):
+    """No value_info: every intermediate type comes from ONNX inference."""
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], name="transpose",
+                         perm=[1, 0]),
+        helper.make_node("MatMul", ["t", "x"], ["m"], name="matmul"),
+        helper.make_node("ReduceSum", ["m"], ["y"], name="sum", keepdims=0),
+    ]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [3, 5])],
+                    [tensor_info("y", TensorProto.FLOAT, None)])
+
+
+@builder
+def control_flow(out):
+    """If whose branches capture an outer value, and a Loop."""
+    then_g = helper.make_graph(
+        [helper.make_node("Add", ["x", "x"], ["t"], name="then_add")],
+        "then", [], [tensor_info("t", TensorProto.FLOAT, [2])])
+    else_g = helper.make_graph(
+        [helper.make_node("Neg", ["x"], ["e"], name="else_neg")],
+        "else", [], [tensor_info("e", TensorProto.FLOAT, [2])])
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"],
+                          name="body_cond"),
+         helper.make_node("Mul", ["acc_in", "x"], ["acc_out"],
+                          name="body_mul")],
+        "body",
+        [tensor_info("iter", TensorProto.INT64, []),
+         tensor_info("cond_in", TensorProto.BOOL, []),
+         tensor_info("acc_in", TensorProto.FLOAT, [2])],
+        [tensor_info("cond_out", TensorProto.BOOL, []),
+         tensor_info("acc_out", TensorProto.FLOAT, [2])])
+    nodes = [
+        helper.make_node("If", ["c"], ["r"], name="branch",
+                         then_branch=then_g, else_branch=else_g),
+        helper.make_node("Loop", ["n", "", "r"], ["y"], name="loop",
+                         body=body),
+    ]
+    return model_of(nodes, [tensor_info("c", TensorProto.BOOL, []),
+                            tensor_info("n", TensorProto.INT64, []),
+                            tensor_info("x", TensorProto.FLOAT, [2])],
+                    [tensor_info("y", TensorProto.FLOAT, [2])])
+
+
+@builder
+def optional_io(out):
+    """Clip without min but with max; Dropout without its mask output."""
+    mx = numpy_helper.from_array(np.array(6.0, np.float32), "max")
+    nodes = [
+        helper.make_node("Clip", ["x", "", "max"], ["c"], name="clip"),
+        helper.make_node("Dropout", ["c"], ["y"], name="dropout"),
+    ]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [4])],
+                    [tensor_info("y", TensorProto.FLOAT, [4])],
+                    initializers=[mx])
+
+
+@builder
+def softmax_opset11(out):
+    nodes = [helper.make_node("Softmax", ["x"], ["y"], name="softmax")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2, 3])],
+                    [tensor_info("y", TensorProto.FLOAT, [2, 3])], opset=11)
+
+
+@builder
+def softmax_opset13(out):
+    nodes = [helper.make_node("Softmax", ["x"], ["y"], name="softmax")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2, 3])],
+                    [tensor_info("y", TensorProto.FLOAT, [2, 3])], opset=13)
+
+
+@builder
+def strings(out):
+    nodes = [helper.make_node(
+        "Constant", [], ["s"], name="words",
+        value=helper.make_tensor("w", TensorProto.STRING, [2],
+                                 [b"hello", b"world"])),
+        helper.make_node("StringNormalizer", ["s"], ["y"], name="norm",
+                         case_change_action="UPPER")]
+    return model_of(nodes, [], [tensor_info("y", TensorProto.STRING, None)],
+                    opset=10)
+
+
+@builder
+def model_function(out):
+    """A model-local function (IR 8) called twice, with an attribute ref."""
+    leaky = helper.make_node("LeakyRelu", ["a"], ["b"], name="leaky")
+    leaky.attribute.add().CopyFrom(onnx.AttributeProto(
+        name="alpha", ref_attr_name="slope", type=onnx.AttributeProto.FLOAT))
+    fn = helper.make_function(
+        "custom", "ScaledLeaky", ["a"], ["c"],
+        [leaky, helper.make_node("Add", ["b", "b"], ["c"], name="double")],
+        [helper.make_opsetid("", 17)], attributes=["slope"])
+    nodes = [
+        helper.make_node("ScaledLeaky", ["x"], ["h"], name="call1",
+                         domain="custom", slope=0.25),
+        helper.make_node("ScaledLeaky", ["h"], ["y"], name="call2",
+                         domain="custom", slope=0.5),
+    ]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [3])],
+                    [tensor_info("y", TensorProto.FLOAT, [3])],
+                    domains=[("custom", 1)], functions=[fn])
+
+
+@builder
+def unused_domain(out):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2])],
+                    [tensor_info("y", TensorProto.FLOAT, [2])],
+                    domains=[("com.microsoft", 1)])
+
+
+@builder
+def ir_version_10(out):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2])],
+                    [tensor_info("y", TensorProto.FLOAT, [2])], ir=10)
+
+
+@builder
+def opset18_reduce(out):
+    """ReduceMax-18 takes axes as an input; it becomes the axes attribute."""
+    axes = numpy_helper.from_array(np.array([1], np.int64), "axes")
+    nodes = [
+        helper.make_node("ReduceMax", ["x", "axes"], ["m"], name="rmax",
+                         keepdims=1),
+        helper.make_node("ReduceMean", ["m"], ["y"], name="rmean_noop",
+                         noop_with_empty_axes=1),
+    ]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2, 3])],
+                    [tensor_info("y", TensorProto.FLOAT, [2, 1])],
+                    initializers=[axes], opset=18, ir=8)
+
+
+@builder
+def opset20_dft(out):
+    nodes = [helper.make_node("DFT", ["x", "", "axis"], ["y"], name="dft")]
+    axis = numpy_helper.from_array(np.array(1, np.int64), "axis")
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [1, 8, 1])],
+                    [tensor_info("y", TensorProto.FLOAT, [1, 8, 2])],
+                    initializers=[axis], opset=20, ir=9)
+
+
+@builder
+def opset30(out):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2])],
+                    [tensor_info("y", TensorProto.FLOAT, [2])], opset=30)
+
+
+@builder
+def external_ok(out):
+    """Weights in a file beside the model, read with offset and length."""
+    folder = os.path.dirname(os.path.abspath(out))
+    data = np.arange(4, dtype=np.float32)
+    with open(os.path.join(folder, "weights.bin"), "wb") as f:
+        f.write(b"\0" * 16 + data.tobytes())
+    return _external_model("weights.bin", offset=16, length=16)
+
+
+def _external_model(location, offset=None, length=None):
+    w = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[4])
+    w.data_location = TensorProto.EXTERNAL
+    entries = [("location", location)]
+    if offset is not None:
+        entries.append(("offset", str(offset)))
+    if length is not None:
+        entries.append(("length", str(length)))
+    for k, v in entries:
+        e = w.external_data.add()
+        e.key, e.value = k, v
+    nodes = [helper.make_node("Add", ["x", "W"], ["y"], name="add_weights")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [4])],
+                    [tensor_info("y", TensorProto.FLOAT, [4])],
+                    initializers=[w])
+
+
+# --- Hostile and broken models ----------------------------------------------
+
+@builder
+def external_absolute(out):
+    return _external_model("/etc/passwd")
+
+
+@builder
+def external_dotdot(out):
+    return _external_model("../outside.bin")
+
+
+@builder
+def external_symlink(out):
+    folder = os.path.dirname(os.path.abspath(out))
+    link = os.path.join(folder, "link.bin")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink("/etc/passwd", link)
+    return _external_model("link.bin")
+
+
+@builder
+def external_hardlink(out):
+    folder = os.path.dirname(os.path.abspath(out))
+    first = os.path.join(folder, "data.bin")
+    second = os.path.join(folder, "data2.bin")
+    for p in (first, second):
+        if os.path.lexists(p):
+            os.remove(p)
+    with open(first, "wb") as f:
+        f.write(np.zeros(4, np.float32).tobytes())
+    os.link(first, second)
+    return _external_model("data2.bin")
+
+
+@builder
+def external_past_end(out):
+    folder = os.path.dirname(os.path.abspath(out))
+    with open(os.path.join(folder, "short.bin"), "wb") as f:
+        f.write(b"\0" * 8)
+    return _external_model("short.bin", offset=0, length=16)
+
+
+@builder
+def missing_input(out):
+    nodes = [helper.make_node("Add", ["x", "nope"], ["y"], name="add_missing")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2])],
+                    [tensor_info("y", TensorProto.FLOAT, [2])])
+
+
+@builder
+def unknown_op(out):
+    nodes = [helper.make_node("FooBar", ["x"], ["y"], name="mystery")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2])],
+                    [tensor_info("y", TensorProto.FLOAT, [2])])
+
+
+@builder
+def unknown_domain(out):
+    nodes = [helper.make_node("FusedGemm", ["x"], ["y"], name="fused",
+                              domain="com.microsoft")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2])],
+                    [tensor_info("y", TensorProto.FLOAT, [2])],
+                    domains=[("com.microsoft", 1)])
+
+
+@builder
+def cycle(out):
+    nodes = [helper.make_node("Add", ["x", "b"], ["a"], name="cyc_a"),
+             helper.make_node("Relu", ["a"], ["b"], name="cyc_b")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2])],
+                    [tensor_info("a", TensorProto.FLOAT, [2])])
+
+
+@builder
+def unknown_attribute(out):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu_attr",
+                              alpha=0.5)]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2])],
+                    [tensor_info("y", TensorProto.FLOAT, [2])])
+
+
+@builder
+def wrong_attribute_type(out):
+    nodes = [helper.make_node("Transpose", ["x"], ["y"], name="tr",
+                              perm="0,1")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2, 2])],
+                    [tensor_info("y", TensorProto.FLOAT, [2, 2])])
+
+
+@builder
+def missing_required_attribute(out):
+    nodes = [helper.make_node("Cast", ["x"], ["y"], name="cast_no_to")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2])],
+                    [tensor_info("y", TensorProto.INT32, [2])])
+
+
+@builder
+def bad_tensor_size(out):
+    w = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[4],
+                    raw_data=b"\0" * 12)
+    nodes = [helper.make_node("Add", ["x", "W"], ["y"], name="add_w")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [4])],
+                    [tensor_info("y", TensorProto.FLOAT, [4])],
+                    initializers=[w])
+
+
+@builder
+def absurd_shape(out):
+    w = TensorProto(name="W", data_type=TensorProto.FLOAT,
+                    dims=[1 << 40, 1 << 40], raw_data=b"\0" * 4)
+    nodes = [helper.make_node("Identity", ["W"], ["y"], name="ident")]
+    return model_of(nodes, [], [tensor_info("y", TensorProto.FLOAT, None)],
+                    initializers=[w])
+
+
+@builder
+def type_mismatch(out):
+    """Sqrt on int32 is not allowed by its schema; the verifier says so."""
+    nodes = [helper.make_node("Sqrt", ["x"], ["y"], name="int_sqrt")]
+    return model_of(nodes, [tensor_info("x", TensorProto.INT32, [2])],
+                    [tensor_info("y", TensorProto.INT32, [2])])
+
+
+def write_truncated(out):
+    data = unsorted(out).SerializeToString()
+    with open(out, "wb") as f:
+        f.write(data[:len(data) // 2])
+
+
+def write_not_protobuf(out):
+    with open(out, "w") as f:
+        f.write("this is not an onnx model\n")
+
+
+RAW_WRITERS = {"truncated": write_truncated, "not_protobuf": write_not_protobuf}
+
+
+def main():
+    if len(sys.argv) != 3 or (sys.argv[1] not in BUILDERS and
+                              sys.argv[1] not in RAW_WRITERS):
+        names = sorted(list(BUILDERS) + list(RAW_WRITERS))
+        sys.exit("usage: make_test_model.py NAME OUT.onnx\nnames: " +
+                 " ".join(names))
+    name, out = sys.argv[1], sys.argv[2]
+    if name in RAW_WRITERS:
+        RAW_WRITERS[name](out)
+        return
+    model = BUILDERS[name](out)
+    with open(out, "wb") as f:
+        f.write(model.SerializeToString())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package onnx-compile needs to build and test.
+# Safe to run twice: it installs only what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # Toolchain: LLVM/MLIR 22 (see docs/developers.md for why exactly these).
+  cmake ninja-build ccache g++
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+  libomp-22-dev
+  # ONNX's C++ schemas, protobuf, and the backend test data.
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  # Test generators: python3-onnx, numpy, and torch for real architectures.
+  python3-onnx python3-numpy python3-torch python3-torchvision
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages are installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -17,16 +17,19 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,24 +63,24 @@ void parseModel(const std::string &path, onnx::ModelProto &model) {
     throw ImportError("the file is larger than 2 GB; protobuf cannot hold it, "
                       "store the weights as external data");
   }
-  std::string bytes(size_t(st.st_size), '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, &bytes[done], bytes.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    done += size_t(n);
+  if (st.st_size == 0) {
+    ::close(fd);
+    throw ImportError("not an ONNX model: the file is empty");
   }
+  // Map the file rather than read it: protobuf copies what it keeps anyway,
+  // and a second private copy of the weights costs as much as the parse.
+  void *data = ::mmap(nullptr, size_t(st.st_size), PROT_READ,
+                      MAP_PRIVATE | MAP_POPULATE, fd, 0);
   ::close(fd);
-  if (done != bytes.size())
-    throw ImportError("could not read the whole file");
-
+  if (data == MAP_FAILED)
+    throw ImportError(std::string("cannot map file: ") + std::strerror(errno));
   google::protobuf::io::CodedInputStream stream(
-      reinterpret_cast<const uint8_t *>(bytes.data()), int(bytes.size()));
+      static_cast<const uint8_t *>(data), int(st.st_size));
   stream.SetTotalBytesLimit(INT_MAX);
-  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+  bool parsed =
+      model.ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage();
+  ::munmap(data, size_t(st.st_size));
+  if (!parsed)
     throw ImportError("not a valid ONNX model: the protobuf does not parse "
                       "(truncated, or not an ONNX file)");
   // Almost any bytes parse as *some* protobuf; a model has these.
@@ -255,9 +258,20 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
                                           std::string &error) {
   const std::string path = pathRef.str();
   context.loadDialect<OnnxDialect, func::FuncDialect>();
+  auto start = std::chrono::steady_clock::now();
+  auto phase = [&](const char *name) {
+    if (!options.printTiming)
+      return;
+    auto now = std::chrono::steady_clock::now();
+    llvm::errs() << "import: " << name << " "
+                 << std::chrono::duration<double>(now - start).count()
+                 << " s\n";
+    start = now;
+  };
   try {
     onnx::ModelProto model;
     parseModel(path, model);
+    phase("parse");
 
     ModelInfo info;
     info.path = path;
@@ -278,6 +292,7 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
     sortGraphTopologically(*model.mutable_graph());
     overrideInputShapes(*model.mutable_graph(), options.inputShapes);
     applyDimValues(*model.mutable_graph(), options.dimValues);
+    phase("prepare");
 
     if (options.runShapeInference) {
       // Inference is best effort: with error_mode 0 it skips nodes it cannot
@@ -290,12 +305,15 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
             model, onnx::OpSchemaRegistry::Instance(), inferOptions);
       } catch (const std::exception &) {
       }
+      phase("shape inference");
     }
 
     GraphImporter importer(&context, info);
     OwningOpRef<ModuleOp> module =
         buildModule(model, info, origOpset, context, importer);
+    phase("build");
     verifyImported(*module, importer);
+    phase("verify");
     return module;
   } catch (const ImportError &e) {
     error = path + ": ";

@@ -28,6 +28,8 @@ struct ImportOptions {
   std::map<std::string, int64_t> dimValues;
   /// Run ONNX's shape inference and use what it finds to refine types.
   bool runShapeInference = true;
+  /// Print the time each import phase takes to stderr.
+  bool printTiming = false;
 };
 
 /// Reads the ONNX model at `path` into a module holding `func.func

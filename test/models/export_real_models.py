@@ -29,11 +29,13 @@ A model directory that already exists and is complete is re-used unless
 
 import argparse
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
@@ -53,7 +55,6 @@ class ModelSpec:
     dynamic_axes: Optional[Dict[str, Dict[int, str]]] = None
     # Trace with autograd enabled (see build_bert for why).
     trace_with_grad: bool = False
-    notes: List[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------
@@ -63,6 +64,9 @@ class ModelSpec:
 @torch.no_grad()
 def randomise_biases_and_norms(model: nn.Module) -> None:
     """Give every bias, norm parameter and BatchNorm statistic a random value.
+
+    (For the torchvision CNNs calibrate_batchnorm then replaces the random
+    BatchNorm statistics with measured ones.)
 
     PyTorch initialises all biases and BatchNorm/LayerNorm parameters to
     constants (0 and 1) and BatchNorm statistics to mean 0 / var 1.  That is
@@ -91,10 +95,6 @@ def randomise_biases_and_norms(model: nn.Module) -> None:
             module.bias.normal_(0.0, 0.1)
 
 
-# --------------------------------------------------------------------------
-# Model builders (one per model)
-# --------------------------------------------------------------------------
-
 @torch.no_grad()
 def calibrate_batchnorm(model: nn.Module, batch: torch.Tensor) -> None:
     """Replace BatchNorm running statistics with those of a random batch.
@@ -119,6 +119,10 @@ def calibrate_batchnorm(model: nn.Module, batch: torch.Tensor) -> None:
     for bn in norms:
         bn.momentum = 0.1
 
+
+# --------------------------------------------------------------------------
+# Model builders (one per model)
+# --------------------------------------------------------------------------
 
 def _torchvision_cnn(constructor: Callable[..., nn.Module]) -> ModelSpec:
     # weights=None: random init, nothing is downloaded.
@@ -264,12 +268,58 @@ def export_one(spec: ModelSpec, opset: int, out_dir: str) -> float:
     return seconds
 
 
+def _make_scratch_dir(out_root: str, final_name: str) -> str:
+    """A hidden directory beside the final one, tagged with this process id."""
+    path = tempfile.mkdtemp(prefix=f".{final_name}.pid{os.getpid()}.", dir=out_root)
+    # mkdtemp creates mode 0700; give the directory that gets renamed into
+    # place the permissions an ordinary mkdir would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o777 & ~umask)
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_scratch_dirs(out_root: str) -> None:
+    """Delete scratch directories of runs that were killed (SIGKILL skips all
+    cleanup).  Those of live processes are left alone, so concurrent runs into
+    the same directory do not delete each other's work."""
+    for entry in os.listdir(out_root):
+        match = re.fullmatch(r"\..*\.pid(\d+)\..*", entry)
+        if match and not _pid_alive(int(match.group(1))):
+            shutil.rmtree(os.path.join(out_root, entry), ignore_errors=True)
+
+
+def _install(scratch_dir: str, final_dir: str) -> None:
+    """Rename a finished export into place, replacing an existing directory."""
+    out_root, final_name = os.path.split(final_dir)
+    if not os.path.exists(final_dir):
+        os.rename(scratch_dir, final_dir)
+        return
+    # --force (or an incomplete leftover): move the old directory aside
+    # first, since rename cannot replace a non-empty directory.
+    trash = _make_scratch_dir(out_root, final_name)
+    os.rename(final_dir, os.path.join(trash, "old"))
+    os.rename(scratch_dir, final_dir)
+    shutil.rmtree(trash)
+
+
 def export_model(name: str, opsets: List[int], out_root: str, seed: int,
                  force: bool) -> bool:
     spec: Optional[ModelSpec] = None
     ok = True
     for opset in opsets:
-        final_dir = os.path.join(out_root, f"{name}-opset{opset}")
+        final_name = f"{name}-opset{opset}"
+        final_dir = os.path.join(out_root, final_name)
         model_path = os.path.join(final_dir, "model.onnx")
         if not force and is_complete(final_dir):
             size_mb = os.path.getsize(model_path) / 1e6
@@ -282,20 +332,12 @@ def export_model(name: str, opsets: List[int], out_root: str, seed: int,
             torch.manual_seed(seed)
             spec = BUILDERS[name]()
 
-        # Export into a temp directory beside the final one and rename it
-        # into place, so an interrupted run never leaves a half directory.
-        tmp_dir = tempfile.mkdtemp(prefix=f".{name}-opset{opset}.", dir=out_root)
+        # Export into a scratch directory and rename it into place, so an
+        # interrupted run never leaves a half-written model directory.
+        scratch_dir = _make_scratch_dir(out_root, final_name)
         try:
-            seconds = export_one(spec, opset, tmp_dir)
-            if os.path.exists(final_dir):
-                # --force (or an incomplete leftover): move the old one aside
-                # first, as rename cannot replace a non-empty directory.
-                old_dir = tempfile.mkdtemp(prefix=f".{name}-opset{opset}.old.", dir=out_root)
-                os.rename(final_dir, os.path.join(old_dir, "d"))
-                os.rename(tmp_dir, final_dir)
-                shutil.rmtree(old_dir)
-            else:
-                os.rename(tmp_dir, final_dir)
+            seconds = export_one(spec, opset, scratch_dir)
+            _install(scratch_dir, final_dir)
         except Exception as e:  # report, keep going with the other models
             print(f"{name:<14} opset {opset:<3} FAILED: {type(e).__name__}: {e}",
                   file=sys.stderr, flush=True)
@@ -303,11 +345,18 @@ def export_model(name: str, opsets: List[int], out_root: str, seed: int,
             continue
         finally:
             # Gone already after a successful rename; otherwise (failure,
-            # Ctrl-C) drop the partial export.
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+            # Ctrl-C, SIGTERM) drop the partial export.
+            shutil.rmtree(scratch_dir, ignore_errors=True)
         size_mb = os.path.getsize(model_path) / 1e6
         print(f"{name:<14} opset {opset:<3} {seconds:7.1f} s {size_mb:8.1f} MB", flush=True)
     return ok
+
+
+def _exit_on_sigterm(signum, frame):
+    # Python dies on SIGTERM (e.g. a test-runner timeout) without unwinding;
+    # raising SystemExit instead runs the finally blocks that remove the
+    # partial export.
+    sys.exit(128 + signum)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -332,7 +381,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                      f"choose from {', '.join(BUILDERS)}")
     opsets = [int(k) for k in args.opsets.split(",") if k]
 
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     os.makedirs(args.out, exist_ok=True)
+    remove_stale_scratch_dirs(args.out)
     ok = True
     for name in models:
         ok &= export_model(name, opsets, args.out, args.seed, args.force)

@@ -55,6 +55,10 @@ cl::opt<bool> noShapeInference(
     cl::desc("Do not run ONNX shape inference on import"), cl::init(false),
     cl::cat(category));
 
+cl::opt<bool> importTiming("import-timing",
+                           cl::desc("Print the time of each import phase"),
+                           cl::init(false), cl::cat(category));
+
 bool parseDimValue(StringRef text, int64_t &value) {
   return !text.getAsInteger(10, value) && value >= 0;
 }
@@ -111,6 +115,7 @@ int main(int argc, char **argv) {
   if (!parseOverrides(options))
     return 1;
   options.runShapeInference = !noShapeInference;
+  options.printTiming = importTiming;
 
   if (emitStage != EmitStage::Onnx) {
     errs() << "onnx-compile: this stage of --emit is not implemented yet; "

@@ -1,0 +1,882 @@
+//===- onnx-run.cpp - Runs, checks and times an onnx-compile model library ===//
+//
+//   onnx-run LIB.so --test-data DIR [--rtol R] [--atol A]
+//   onnx-run LIB.so [--input NAME=FILE]... [--output-dir DIR]
+//   onnx-run LIB.so --benchmark N [--warmup W] [--threads T]
+//   onnx-run --info LIB.so
+//
+// The library is opened with dlopen and driven only through the C ABI of
+// onnxc_runtime.h, whose functions are looked up in the library itself: each
+// model library carries the runtime it was built with.
+//
+// Exit codes: 0 when every output matches (or nothing was compared), 1 for
+// a mismatch or a failed run, 2 for usage and I/O errors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "onnx-compile/onnxc_runtime.h"
+#include "onnx/onnx_pb.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+enum ExitCode { kOk = 0, kMismatch = 1, kUsage = 2 };
+
+/// Thrown for anything that ends the run; main prints it as one line.
+struct Fatal : std::runtime_error {
+  int code;
+  Fatal(int code, const std::string &message)
+      : std::runtime_error(message), code(code) {}
+};
+
+[[noreturn]] void fail(int code, const std::string &message) {
+  throw Fatal(code, message);
+}
+
+const char *kUsageText =
+    "usage: onnx-run LIB.so [--test-data DIR] [--rtol R] [--atol A]\n"
+    "                [--input NAME=FILE(.pb|.npy)]... [--output-dir DIR]\n"
+    "                [--benchmark N] [--warmup W] [--threads T]\n"
+    "       onnx-run --info LIB.so\n";
+
+//===----------------------------------------------------------------------===//
+// Dtypes and host tensors
+//===----------------------------------------------------------------------===//
+
+size_t dtypeSize(int dtype) {
+  switch (dtype) {
+  case ONNXC_DTYPE_UINT8:
+  case ONNXC_DTYPE_INT8:
+  case ONNXC_DTYPE_BOOL:
+    return 1;
+  case ONNXC_DTYPE_UINT16:
+  case ONNXC_DTYPE_INT16:
+  case ONNXC_DTYPE_FLOAT16:
+  case ONNXC_DTYPE_BFLOAT16:
+    return 2;
+  case ONNXC_DTYPE_FLOAT32:
+  case ONNXC_DTYPE_INT32:
+  case ONNXC_DTYPE_UINT32:
+    return 4;
+  case ONNXC_DTYPE_INT64:
+  case ONNXC_DTYPE_FLOAT64:
+  case ONNXC_DTYPE_UINT64:
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+std::string dtypeName(int dtype) {
+  switch (dtype) {
+  case ONNXC_DTYPE_FLOAT32: return "float32";
+  case ONNXC_DTYPE_UINT8: return "uint8";
+  case ONNXC_DTYPE_INT8: return "int8";
+  case ONNXC_DTYPE_UINT16: return "uint16";
+  case ONNXC_DTYPE_INT16: return "int16";
+  case ONNXC_DTYPE_INT32: return "int32";
+  case ONNXC_DTYPE_INT64: return "int64";
+  case ONNXC_DTYPE_BOOL: return "bool";
+  case ONNXC_DTYPE_FLOAT16: return "float16";
+  case ONNXC_DTYPE_FLOAT64: return "float64";
+  case ONNXC_DTYPE_UINT32: return "uint32";
+  case ONNXC_DTYPE_UINT64: return "uint64";
+  case ONNXC_DTYPE_BFLOAT16: return "bfloat16";
+  default: return "dtype " + std::to_string(dtype);
+  }
+}
+
+bool isFloat(int dtype) {
+  return dtype == ONNXC_DTYPE_FLOAT32 || dtype == ONNXC_DTYPE_FLOAT64 ||
+         dtype == ONNXC_DTYPE_FLOAT16 || dtype == ONNXC_DTYPE_BFLOAT16;
+}
+
+std::string shapeString(const int64_t *dims, size_t rank) {
+  std::string s = "[";
+  for (size_t i = 0; i < rank; ++i)
+    s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+/// Byte storage aligned for any vector unit, so benchmarks do not depend on
+/// where the heap happened to put an input.
+struct AlignedBytes {
+  std::unique_ptr<uint8_t, decltype(&std::free)> ptr{nullptr, &std::free};
+  size_t size = 0;
+  void resize(size_t bytes) {
+    void *p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
+    if (!p)
+      fail(kUsage, "out of memory allocating " + std::to_string(bytes) +
+                       " bytes");
+    std::memset(p, 0, bytes);
+    ptr.reset(static_cast<uint8_t *>(p));
+    size = bytes;
+  }
+  uint8_t *data() const { return ptr.get(); }
+};
+
+struct HostTensor {
+  std::string name; // the name stored in the file, or ""
+  int dtype = 0;
+  std::vector<int64_t> dims;
+  AlignedBytes bytes;
+
+  /// Sets dims and sizes the storage; `what` names the tensor in errors.
+  void allocate(const std::string &what) {
+    size_t esize = dtypeSize(dtype);
+    if (!esize)
+      fail(kUsage, what + ": unsupported " + dtypeName(dtype));
+    if (dims.size() > ONNXC_MAX_RANK)
+      fail(kUsage, what + ": rank " + std::to_string(dims.size()) +
+                       " is above the runtime's limit of " +
+                       std::to_string(ONNXC_MAX_RANK));
+    uint64_t n = 1;
+    for (int64_t d : dims) {
+      if (d < 0 || (d != 0 && n > (uint64_t(1) << 48) / uint64_t(d)))
+        fail(kUsage, what + ": bad shape " + shapeString(dims.data(), dims.size()));
+      n *= uint64_t(d);
+    }
+    bytes.resize(size_t(n) * esize);
+  }
+  size_t elements() const { return bytes.size / dtypeSize(dtype); }
+};
+
+//===----------------------------------------------------------------------===//
+// Reading and writing tensors
+//===----------------------------------------------------------------------===//
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    fail(kUsage, path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Copies `count` typed values narrowed to the tensor's element width.
+template <typename T>
+void copyTyped(HostTensor &t, const T *values, size_t count,
+               const std::string &what) {
+  if (count != t.elements())
+    fail(kUsage, what + ": holds " + std::to_string(count) +
+                     " values, its shape needs " +
+                     std::to_string(t.elements()));
+  size_t esize = dtypeSize(t.dtype);
+  for (size_t i = 0; i < count; ++i) {
+    // Little-endian: the low bytes of the wider field are the element.
+    uint64_t bits = 0;
+    if constexpr (std::is_floating_point_v<T> && sizeof(T) == 4) {
+      float f = values[i];
+      std::memcpy(&bits, &f, 4);
+    } else if constexpr (std::is_floating_point_v<T>) {
+      double d = values[i];
+      std::memcpy(&bits, &d, 8);
+    } else {
+      bits = uint64_t(values[i]);
+    }
+    std::memcpy(t.bytes.data() + i * esize, &bits, esize);
+  }
+}
+
+HostTensor readTensorProto(const std::string &path) {
+  onnx::TensorProto proto;
+  std::string content = readFile(path);
+  if (!proto.ParseFromString(content))
+    fail(kUsage, path + ": not a TensorProto");
+  HostTensor t;
+  t.name = proto.name();
+  t.dtype = proto.data_type();
+  t.dims.assign(proto.dims().begin(), proto.dims().end());
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL)
+    fail(kUsage, path + ": external data is not supported");
+  if (proto.has_segment())
+    fail(kUsage, path + ": segmented tensors are not supported");
+  t.allocate(path);
+  if (!proto.raw_data().empty()) {
+    if (proto.raw_data().size() != t.bytes.size)
+      fail(kUsage, path + ": raw_data has " +
+                       std::to_string(proto.raw_data().size()) +
+                       " bytes, the shape needs " +
+                       std::to_string(t.bytes.size));
+    std::memcpy(t.bytes.data(), proto.raw_data().data(), t.bytes.size);
+    return t;
+  }
+  switch (t.dtype) {
+  case ONNXC_DTYPE_FLOAT32:
+    copyTyped(t, proto.float_data().data(), proto.float_data_size(), path);
+    break;
+  case ONNXC_DTYPE_FLOAT64:
+    copyTyped(t, proto.double_data().data(), proto.double_data_size(), path);
+    break;
+  case ONNXC_DTYPE_INT64:
+    copyTyped(t, proto.int64_data().data(), proto.int64_data_size(), path);
+    break;
+  case ONNXC_DTYPE_UINT32:
+  case ONNXC_DTYPE_UINT64:
+    copyTyped(t, proto.uint64_data().data(), proto.uint64_data_size(), path);
+    break;
+  default: // int32 and narrower, bool, float16 and bfloat16 bits
+    copyTyped(t, proto.int32_data().data(), proto.int32_data_size(), path);
+    break;
+  }
+  return t;
+}
+
+void writeTensorProto(const std::string &path, const std::string &name,
+                      const onnxc_tensor &t) {
+  onnx::TensorProto proto;
+  proto.set_name(name);
+  proto.set_data_type(t.dtype);
+  for (int32_t i = 0; i < t.rank; ++i)
+    proto.add_dims(t.dims[i]);
+  proto.set_raw_data(t.data, t.size_bytes);
+  std::ofstream out(path, std::ios::binary);
+  if (!out || !proto.SerializeToOstream(&out))
+    fail(kUsage, path + ": cannot write: " + std::strerror(errno));
+}
+
+/// A small .npy reader: format 1.0 to 3.0, C order, little-endian.
+HostTensor readNpy(const std::string &path) {
+  std::string content = readFile(path);
+  auto bad = [&](const std::string &why) -> HostTensor {
+    fail(kUsage, path + ": " + why);
+  };
+  if (content.size() < 10 || content.compare(0, 6, "\x93NUMPY") != 0)
+    bad("not a .npy file");
+  unsigned major = uint8_t(content[6]);
+  size_t headerLen, start;
+  if (major == 1) {
+    headerLen = uint8_t(content[8]) | size_t(uint8_t(content[9])) << 8;
+    start = 10;
+  } else if (major == 2 || major == 3) {
+    if (content.size() < 12)
+      bad("truncated header");
+    headerLen = 0;
+    for (int i = 3; i >= 0; --i)
+      headerLen = headerLen << 8 | uint8_t(content[8 + i]);
+    start = 12;
+  } else {
+    return bad(".npy version " + std::to_string(major) + " is not supported");
+  }
+  if (content.size() < start + headerLen)
+    bad("truncated header");
+  std::string header = content.substr(start, headerLen);
+  auto field = [&](const std::string &key) {
+    size_t at = header.find("'" + key + "'");
+    if (at == std::string::npos)
+      bad("header has no '" + key + "'");
+    at = header.find(':', at);
+    if (at == std::string::npos)
+      bad("bad header");
+    return at + 1;
+  };
+
+  size_t at = header.find('\'', field("descr"));
+  size_t end = at == std::string::npos ? at : header.find('\'', at + 1);
+  if (end == std::string::npos)
+    bad("bad descr");
+  std::string descr = header.substr(at + 1, end - at - 1);
+  static const std::map<std::string, int> kDescrs = {
+      {"f4", ONNXC_DTYPE_FLOAT32}, {"f8", ONNXC_DTYPE_FLOAT64},
+      {"f2", ONNXC_DTYPE_FLOAT16}, {"i1", ONNXC_DTYPE_INT8},
+      {"u1", ONNXC_DTYPE_UINT8},   {"b1", ONNXC_DTYPE_BOOL},
+      {"i2", ONNXC_DTYPE_INT16},   {"u2", ONNXC_DTYPE_UINT16},
+      {"i4", ONNXC_DTYPE_INT32},   {"u4", ONNXC_DTYPE_UINT32},
+      {"i8", ONNXC_DTYPE_INT64},   {"u8", ONNXC_DTYPE_UINT64}};
+  auto it = descr.size() == 3 ? kDescrs.find(descr.substr(1)) : kDescrs.end();
+  bool oneByte = it != kDescrs.end() && dtypeSize(it->second) == 1;
+  if (it == kDescrs.end() ||
+      !(descr[0] == '<' || descr[0] == '|' || (descr[0] == '=' && !oneByte) ||
+        (oneByte && descr[0] == '>')))
+    bad("dtype '" + descr + "' is not supported (little-endian numeric only)");
+
+  size_t fortran = field("fortran_order");
+  if (header.compare(header.find_first_not_of(' ', fortran), 4, "True") == 0)
+    bad("Fortran-order arrays are not supported; save with C order");
+
+  HostTensor t;
+  t.dtype = it->second;
+  size_t open = header.find('(', field("shape"));
+  size_t close = open == std::string::npos ? open : header.find(')', open);
+  if (close == std::string::npos)
+    bad("bad shape");
+  std::string shape = header.substr(open + 1, close - open - 1);
+  std::stringstream ss(shape);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (item.find_first_not_of(" L") == std::string::npos)
+      continue; // the empty item after "(3,"
+    char *endp;
+    long long d = std::strtoll(item.c_str(), &endp, 10);
+    if (d < 0 || endp == item.c_str())
+      bad("bad shape (" + shape + ")");
+    t.dims.push_back(d);
+  }
+  t.allocate(path);
+  if (content.size() - start - headerLen != t.bytes.size)
+    bad("holds " + std::to_string(content.size() - start - headerLen) +
+        " data bytes, its shape needs " + std::to_string(t.bytes.size));
+  std::memcpy(t.bytes.data(), content.data() + start + headerLen,
+              t.bytes.size);
+  return t;
+}
+
+HostTensor readTensorFile(const std::string &path) {
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0)
+    return readNpy(path);
+  return readTensorProto(path);
+}
+
+//===----------------------------------------------------------------------===//
+// float16 and bfloat16
+//===----------------------------------------------------------------------===//
+
+float halfToFloat(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f,
+           mant = h & 0x3ff, bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000 | mant << 13;
+  } else if (exp == 0) {
+    float f = std::ldexp(float(mant), -24);
+    return sign ? -f : f;
+  } else {
+    bits = sign | (exp + 112) << 23 | mant << 13;
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t floatToHalf(float f) { // round to nearest even, for random inputs
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  uint32_t sign = (bits >> 16) & 0x8000;
+  int exp = int((bits >> 23) & 0xff) - 112;
+  uint32_t mant = bits & 0x7fffff;
+  if (exp <= 0) // small enough to flush: inputs here are in [-1, 1]
+    return uint16_t(sign);
+  uint32_t h = uint32_t(exp) << 10 | mant >> 13;
+  uint32_t rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+    ++h;
+  return uint16_t(sign | h);
+}
+
+double elementAsDouble(int dtype, const uint8_t *p) {
+  switch (dtype) {
+  case ONNXC_DTYPE_FLOAT32: { float v; std::memcpy(&v, p, 4); return v; }
+  case ONNXC_DTYPE_FLOAT64: { double v; std::memcpy(&v, p, 8); return v; }
+  case ONNXC_DTYPE_FLOAT16: { uint16_t v; std::memcpy(&v, p, 2); return halfToFloat(v); }
+  case ONNXC_DTYPE_BFLOAT16: {
+    uint16_t v; std::memcpy(&v, p, 2);
+    uint32_t bits = uint32_t(v) << 16; float f; std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  case ONNXC_DTYPE_UINT8: case ONNXC_DTYPE_BOOL: return *p;
+  case ONNXC_DTYPE_INT8: return int8_t(*p);
+  case ONNXC_DTYPE_UINT16: { uint16_t v; std::memcpy(&v, p, 2); return v; }
+  case ONNXC_DTYPE_INT16: { int16_t v; std::memcpy(&v, p, 2); return v; }
+  case ONNXC_DTYPE_INT32: { int32_t v; std::memcpy(&v, p, 4); return v; }
+  case ONNXC_DTYPE_UINT32: { uint32_t v; std::memcpy(&v, p, 4); return v; }
+  case ONNXC_DTYPE_INT64: { int64_t v; std::memcpy(&v, p, 8); return double(v); }
+  case ONNXC_DTYPE_UINT64: { uint64_t v; std::memcpy(&v, p, 8); return double(v); }
+  default: return 0;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The library
+//===----------------------------------------------------------------------===//
+
+/// The runtime functions of one model library.
+struct Library {
+  const onnxc_model *model = nullptr;
+  decltype(&onnxc_abi_version) abiVersion;
+  decltype(&onnxc_model_name) modelName;
+  decltype(&onnxc_model_num_inputs) numInputs;
+  decltype(&onnxc_model_num_outputs) numOutputs;
+  decltype(&onnxc_model_input_info) inputInfo;
+  decltype(&onnxc_model_output_info) outputInfo;
+  decltype(&onnxc_model_num_metadata) numMetadata;
+  decltype(&onnxc_model_metadata_at) metadataAt;
+  decltype(&onnxc_session_create) sessionCreate;
+  decltype(&onnxc_session_destroy) sessionDestroy;
+  decltype(&onnxc_session_set_num_threads) setNumThreads;
+  decltype(&onnxc_session_run) run;
+  decltype(&onnxc_session_last_error) lastError;
+  std::vector<onnxc_tensor_info> inputs, outputs;
+
+  explicit Library(const std::string &path) {
+    // Without a slash dlopen searches the library path, not the directory.
+    std::string where = path.find('/') == std::string::npos ? "./" + path : path;
+    void *handle = dlopen(where.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle)
+      fail(kUsage, std::string("cannot load ") + dlerror());
+    auto sym = [&](auto &fn, const char *name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
+          dlsym(handle, name));
+      if (!fn)
+        fail(kUsage, path + ": does not export " + name +
+                         " (not an onnx-compile model library?)");
+    };
+    onnxc_model_get_fn get;
+    sym(get, ONNXC_MODEL_GET_SYMBOL);
+    sym(abiVersion, "onnxc_abi_version");
+    sym(modelName, "onnxc_model_name");
+    sym(numInputs, "onnxc_model_num_inputs");
+    sym(numOutputs, "onnxc_model_num_outputs");
+    sym(inputInfo, "onnxc_model_input_info");
+    sym(outputInfo, "onnxc_model_output_info");
+    sym(numMetadata, "onnxc_model_num_metadata");
+    sym(metadataAt, "onnxc_model_metadata_at");
+    sym(sessionCreate, "onnxc_session_create");
+    sym(sessionDestroy, "onnxc_session_destroy");
+    sym(setNumThreads, "onnxc_session_set_num_threads");
+    sym(run, "onnxc_session_run");
+    sym(lastError, "onnxc_session_last_error");
+    if (abiVersion() != ONNXC_ABI_VERSION)
+      fail(kUsage, path + ": built for runtime ABI version " +
+                       std::to_string(abiVersion()) + ", onnx-run uses " +
+                       std::to_string(ONNXC_ABI_VERSION));
+    model = get();
+    size_t nIn = 0, nOut = 0;
+    if (numInputs(model, &nIn) != ONNXC_OK ||
+        numOutputs(model, &nOut) != ONNXC_OK)
+      fail(kUsage, path + ": the model does not match the library's runtime "
+                          "ABI version");
+    inputs.resize(nIn);
+    outputs.resize(nOut);
+    for (size_t i = 0; i < nIn; ++i)
+      inputInfo(model, i, &inputs[i]);
+    for (size_t i = 0; i < nOut; ++i)
+      outputInfo(model, i, &outputs[i]);
+  }
+};
+
+std::string infoShape(const onnxc_tensor_info &info) {
+  std::string s = "[";
+  for (int32_t i = 0; i < info.rank; ++i) {
+    s += i ? "," : "";
+    const char *name = info.dim_names ? info.dim_names[i] : nullptr;
+    if (info.dims[i] != -1)
+      s += std::to_string(info.dims[i]);
+    else
+      s += name && *name ? name : "?";
+  }
+  return s + "]";
+}
+
+void printInfo(const Library &lib) {
+  const char *name = "";
+  lib.modelName(lib.model, &name);
+  std::printf("model: %s\ninputs:\n", name);
+  for (const auto &in : lib.inputs)
+    std::printf("  %s: %s %s\n", in.name, dtypeName(in.dtype).c_str(),
+                infoShape(in).c_str());
+  std::printf("outputs:\n");
+  for (const auto &out : lib.outputs)
+    std::printf("  %s: %s %s\n", out.name, dtypeName(out.dtype).c_str(),
+                infoShape(out).c_str());
+  size_t n = 0;
+  lib.numMetadata(lib.model, &n);
+  std::printf("metadata:%s\n", n ? "" : " none");
+  for (size_t i = 0; i < n; ++i) {
+    const char *key = "", *value = "";
+    lib.metadataAt(lib.model, i, &key, &value);
+    std::printf("  %s: %s\n", key, value);
+  }
+}
+
+/// Random values for one input: uniform in [-1, 1) for floats, 0 or 1 for
+/// integers and bools (safe as indices); dynamic dims are 1.
+HostTensor randomInput(const onnxc_tensor_info &info, std::mt19937_64 &rng) {
+  HostTensor t;
+  t.dtype = info.dtype;
+  for (int32_t i = 0; i < info.rank; ++i)
+    t.dims.push_back(info.dims[i] == -1 ? 1 : info.dims[i]);
+  t.allocate(std::string("input '") + info.name + "'");
+  std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+  size_t esize = dtypeSize(t.dtype);
+  for (size_t i = 0, n = t.elements(); i < n; ++i) {
+    uint8_t *p = t.bytes.data() + i * esize;
+    float f = real(rng);
+    switch (t.dtype) {
+    case ONNXC_DTYPE_FLOAT32: std::memcpy(p, &f, 4); break;
+    case ONNXC_DTYPE_FLOAT64: { double d = f; std::memcpy(p, &d, 8); break; }
+    case ONNXC_DTYPE_FLOAT16: { uint16_t h = floatToHalf(f); std::memcpy(p, &h, 2); break; }
+    case ONNXC_DTYPE_BFLOAT16: {
+      uint32_t bits; std::memcpy(&bits, &f, 4);
+      uint16_t b = uint16_t(bits >> 16); std::memcpy(p, &b, 2);
+      break;
+    }
+    default: *p = uint8_t(rng() & 1); break; // little-endian 0 or 1
+    }
+  }
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// Comparison
+//===----------------------------------------------------------------------===//
+
+std::string indexString(size_t flat, const int64_t *dims, int32_t rank) {
+  std::vector<int64_t> idx(static_cast<size_t>(rank));
+  for (int32_t d = rank - 1; d >= 0; --d) {
+    idx[size_t(d)] = dims[d] ? int64_t(flat % uint64_t(dims[d])) : 0;
+    flat = dims[d] ? flat / uint64_t(dims[d]) : 0;
+  }
+  return shapeString(idx.data(), idx.size());
+}
+
+/// Compares output `index` with `expected`; prints one line, true on a match.
+bool compareOutput(size_t index, const onnxc_tensor_info &info,
+                   const onnxc_tensor &got, const HostTensor &expected,
+                   double rtol, double atol) {
+  std::string label = "output " + std::to_string(index) + " '" + info.name + "'";
+  if (got.dtype != expected.dtype) {
+    std::printf("%s: MISMATCH: dtype is %s, expected %s\n", label.c_str(),
+                dtypeName(got.dtype).c_str(),
+                dtypeName(expected.dtype).c_str());
+    return false;
+  }
+  std::string gotShape = shapeString(got.dims, size_t(got.rank));
+  std::string wantShape = shapeString(expected.dims.data(), expected.dims.size());
+  if (gotShape != wantShape) {
+    std::printf("%s: MISMATCH: shape is %s, expected %s\n", label.c_str(),
+                gotShape.c_str(), wantShape.c_str());
+    return false;
+  }
+  size_t esize = dtypeSize(got.dtype), n = expected.elements();
+  bool floating = isFloat(got.dtype);
+  const uint8_t *a = static_cast<const uint8_t *>(got.data);
+  const uint8_t *b = expected.bytes.data();
+  double maxAbs = 0, maxRel = 0, worstExcess = -1;
+  size_t bad = 0, worst = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double x = elementAsDouble(got.dtype, a + i * esize);
+    double y = elementAsDouble(got.dtype, b + i * esize);
+    double diff, tol = 0;
+    bool ok;
+    if (floating) {
+      if (std::isnan(x) || std::isnan(y)) {
+        ok = std::isnan(x) && std::isnan(y);
+        diff = ok ? 0 : INFINITY;
+      } else if (std::isinf(x) || std::isinf(y)) {
+        ok = x == y;
+        diff = ok ? 0 : INFINITY;
+      } else {
+        diff = std::fabs(x - y);
+        tol = atol + rtol * std::fabs(y);
+        ok = diff <= tol;
+      }
+    } else {
+      ok = std::memcmp(a + i * esize, b + i * esize, esize) == 0;
+      diff = std::fabs(x - y);
+    }
+    double rel = diff == 0 ? 0 : y != 0 ? diff / std::fabs(y) : INFINITY;
+    bad += !ok;
+    maxAbs = std::max(maxAbs, diff);
+    maxRel = std::max(maxRel, rel);
+    if (diff - tol > worstExcess || (!ok && worstExcess < 0)) {
+      worstExcess = diff - tol;
+      worst = i;
+    }
+  }
+  std::printf("%s %s %s: max_abs_err %.6g, max_rel_err %.6g", label.c_str(),
+              dtypeName(got.dtype).c_str(), gotShape.c_str(), maxAbs, maxRel);
+  if (n)
+    std::printf(", worst at %s (got %.9g, expected %.9g)",
+                indexString(worst, got.dims, got.rank).c_str(),
+                elementAsDouble(got.dtype, a + worst * esize),
+                elementAsDouble(got.dtype, b + worst * esize));
+  if (bad)
+    std::printf(": MISMATCH, %zu of %zu elements outside %s\n", bad, n,
+                floating ? ("rtol " + std::to_string(rtol) + " atol " +
+                            std::to_string(atol)).c_str()
+                         : "exact equality");
+  else
+    std::printf(": ok\n");
+  return bad == 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Command line
+//===----------------------------------------------------------------------===//
+
+struct Options {
+  std::string library, testData, outputDir;
+  std::vector<std::pair<std::string, std::string>> inputs; // NAME, FILE
+  double rtol = 1e-3, atol = 1e-5;
+  long benchmark = 0, warmup = 1, threads = 0;
+  bool info = false;
+};
+
+double parseDouble(const std::string &flag, const std::string &s) {
+  char *end;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end || !(v >= 0))
+    fail(kUsage, flag + " needs a non-negative number, got '" + s + "'");
+  return v;
+}
+
+long parseCount(const std::string &flag, const std::string &s) {
+  char *end;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end || v < 0 || v > std::numeric_limits<int32_t>::max())
+    fail(kUsage, flag + " needs a non-negative integer, got '" + s + "'");
+  return v;
+}
+
+Options parseArgs(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], value;
+    bool hasValue = false;
+    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos &&
+        arg.rfind("--input", 0) != 0) {
+      value = arg.substr(arg.find('=') + 1);
+      arg = arg.substr(0, arg.find('='));
+      hasValue = true;
+    } else if (arg.rfind("--input=", 0) == 0) {
+      value = arg.substr(8);
+      arg = "--input";
+      hasValue = true;
+    }
+    auto next = [&]() -> std::string {
+      if (hasValue)
+        return value;
+      if (i + 1 >= argc)
+        fail(kUsage, arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsageText, stdout);
+      std::exit(kOk);
+    } else if (arg == "--info") {
+      o.info = true;
+    } else if (arg == "--test-data") {
+      o.testData = next();
+    } else if (arg == "--output-dir") {
+      o.outputDir = next();
+    } else if (arg == "--rtol") {
+      o.rtol = parseDouble(arg, next());
+    } else if (arg == "--atol") {
+      o.atol = parseDouble(arg, next());
+    } else if (arg == "--benchmark") {
+      o.benchmark = parseCount(arg, next());
+      if (!o.benchmark)
+        fail(kUsage, "--benchmark needs at least 1 run");
+    } else if (arg == "--warmup") {
+      o.warmup = parseCount(arg, next());
+    } else if (arg == "--threads") {
+      o.threads = parseCount(arg, next());
+    } else if (arg == "--input") {
+      std::string spec = next();
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+        fail(kUsage, "--input needs NAME=FILE, got '" + spec + "'");
+      o.inputs.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      fail(kUsage, "unknown option '" + arg + "' (see --help)");
+    } else if (o.library.empty()) {
+      o.library = arg;
+    } else {
+      fail(kUsage, "more than one library given ('" + o.library + "', '" +
+                       arg + "')");
+    }
+  }
+  if (o.library.empty())
+    fail(kUsage, "no model library given (see --help)");
+  return o;
+}
+
+/// Every model input, in order: from --test-data, then --input, then random.
+std::vector<HostTensor> gatherInputs(const Options &o, const Library &lib) {
+  std::vector<std::optional<HostTensor>> given(lib.inputs.size());
+  if (!o.testData.empty()) {
+    if (!fs::is_directory(o.testData))
+      fail(kUsage, o.testData + ": not a directory");
+    for (size_t i = 0; i < given.size(); ++i) {
+      std::string path = o.testData + "/input_" + std::to_string(i) + ".pb";
+      if (!fs::exists(path))
+        fail(kUsage, path + ": missing (the model has " +
+                         std::to_string(given.size()) + " inputs)");
+      HostTensor t = readTensorProto(path);
+      if (!t.name.empty() && t.name != lib.inputs[i].name)
+        fail(kUsage, path + ": holds tensor '" + t.name + "', but input " +
+                         std::to_string(i) + " of the model is '" +
+                         lib.inputs[i].name + "'");
+      given[i] = std::move(t);
+    }
+    std::string extra =
+        o.testData + "/input_" + std::to_string(given.size()) + ".pb";
+    if (fs::exists(extra))
+      fail(kUsage, extra + ": the model has only " +
+                       std::to_string(given.size()) + " inputs");
+  }
+  for (const auto &[name, file] : o.inputs) {
+    auto it = std::find_if(lib.inputs.begin(), lib.inputs.end(),
+                           [&](const auto &in) { return name == in.name; });
+    if (it == lib.inputs.end())
+      fail(kUsage, "--input " + name + ": the model has no input '" + name +
+                       "'");
+    given[size_t(it - lib.inputs.begin())] = readTensorFile(file);
+  }
+  std::mt19937_64 rng(20240521);
+  std::vector<HostTensor> inputs;
+  for (size_t i = 0; i < given.size(); ++i) {
+    if (given[i]) {
+      inputs.push_back(std::move(*given[i]));
+    } else {
+      inputs.push_back(randomInput(lib.inputs[i], rng));
+      if (!o.benchmark)
+        std::printf("input '%s': random %s\n", lib.inputs[i].name,
+                    shapeString(inputs.back().dims.data(),
+                                inputs.back().dims.size()).c_str());
+    }
+  }
+  return inputs;
+}
+
+int runMain(int argc, char **argv) {
+  Options o = parseArgs(argc, argv);
+  Library lib(o.library);
+  if (o.info) {
+    printInfo(lib);
+    return kOk;
+  }
+
+  std::vector<HostTensor> hostInputs = gatherInputs(o, lib);
+  std::vector<onnxc_tensor> inputs(hostInputs.size());
+  for (size_t i = 0; i < hostInputs.size(); ++i) {
+    const HostTensor &h = hostInputs[i];
+    onnxc_tensor &t = inputs[i];
+    std::memset(&t, 0, sizeof t);
+    t.dtype = onnxc_dtype(h.dtype);
+    t.rank = int32_t(h.dims.size());
+    std::copy(h.dims.begin(), h.dims.end(), t.dims);
+    t.data = h.bytes.data();
+    t.size_bytes = h.bytes.size;
+  }
+  std::vector<onnxc_tensor> outputs(lib.outputs.size());
+
+  onnxc_session *raw = nullptr;
+  if (onnxc_status st = lib.sessionCreate(lib.model, &raw))
+    fail(kMismatch, "cannot create a session (status " + std::to_string(st) +
+                        ")");
+  std::unique_ptr<onnxc_session, decltype(lib.sessionDestroy)> session(
+      raw, lib.sessionDestroy);
+  if (lib.setNumThreads(raw, int32_t(o.threads)) != ONNXC_OK)
+    fail(kUsage, std::string("--threads: ") + lib.lastError(raw));
+
+  auto runOnce = [&]() {
+    if (onnxc_status st = lib.run(raw, inputs.data(), inputs.size(),
+                                  outputs.data(), outputs.size()))
+      fail(kMismatch, "run failed (status " + std::to_string(st) +
+                          "): " + lib.lastError(raw));
+  };
+
+  if (o.benchmark) {
+    for (long i = 0; i < o.warmup; ++i)
+      runOnce();
+    std::vector<double> ms;
+    for (long i = 0; i < o.benchmark; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      runOnce();
+      auto stop = std::chrono::steady_clock::now();
+      ms.push_back(std::chrono::duration<double, std::milli>(stop - start)
+                       .count());
+    }
+    std::sort(ms.begin(), ms.end());
+    size_t n = ms.size();
+    double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+    std::printf("runs: %ld, warmup: %ld, threads: %s\n", o.benchmark,
+                o.warmup,
+                o.threads ? std::to_string(o.threads).c_str() : "default");
+    std::printf("median_ms: %.6f\nmin_ms: %.6f\nmax_ms: %.6f\n", median,
+                ms.front(), ms.back());
+  } else {
+    runOnce();
+  }
+
+  if (!o.outputDir.empty()) {
+    std::error_code ec;
+    fs::create_directories(o.outputDir, ec);
+    if (ec)
+      fail(kUsage, o.outputDir + ": cannot create: " + ec.message());
+    for (size_t i = 0; i < outputs.size(); ++i)
+      writeTensorProto(o.outputDir + "/output_" + std::to_string(i) + ".pb",
+                       lib.outputs[i].name, outputs[i]);
+  }
+
+  if (o.testData.empty()) {
+    if (!o.benchmark)
+      for (size_t i = 0; i < outputs.size(); ++i)
+        std::printf("output %zu '%s': %s %s\n", i, lib.outputs[i].name,
+                    dtypeName(outputs[i].dtype).c_str(),
+                    shapeString(outputs[i].dims, size_t(outputs[i].rank))
+                        .c_str());
+    return kOk;
+  }
+
+  size_t matched = 0, expectedCount = 0;
+  while (fs::exists(o.testData + "/output_" + std::to_string(expectedCount) +
+                    ".pb"))
+    ++expectedCount;
+  for (size_t i = 0; i < outputs.size() && i < expectedCount; ++i) {
+    HostTensor expected = readTensorProto(o.testData + "/output_" +
+                                          std::to_string(i) + ".pb");
+    matched += compareOutput(i, lib.outputs[i], outputs[i], expected,
+                             o.rtol, o.atol);
+  }
+  if (expectedCount != outputs.size()) {
+    std::printf("MISMATCH: the model has %zu outputs, %s has %zu\n",
+                outputs.size(), o.testData.c_str(), expectedCount);
+    return kMismatch;
+  }
+  if (matched != outputs.size()) {
+    std::printf("%zu of %zu outputs do not match\n", outputs.size() - matched,
+                outputs.size());
+    return kMismatch;
+  }
+  std::printf("all %zu outputs match\n", outputs.size());
+  return kOk;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return runMain(argc, argv);
+  } catch (const Fatal &e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "onnx-run: %s\n", e.what());
+    return e.code;
+  } catch (const std::exception &e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "onnx-run: %s\n", e.what());
+    return kUsage;
+  }
+}

@@ -8,9 +8,18 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CpuPipeline.h"
+#include "codegen/HeaderWriter.h"
+#include "codegen/Linker.h"
+#include "codegen/ModelInterface.h"
+#include "codegen/ObjectEmitter.h"
 #include "lib/importer/ModelImporter.h"
 
 #include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Support/FileUtilities.h"
@@ -54,6 +63,23 @@ cl::opt<bool> noShapeInference(
     "no-shape-inference",
     cl::desc("Do not run ONNX shape inference on import"), cl::init(false),
     cl::cat(category));
+
+cl::opt<std::string> target("target",
+                           cl::desc("Target: x86_64, aarch64 (default: the host)"),
+                           cl::init(""), cl::cat(category));
+cl::opt<std::string> cpu("cpu", cl::desc("Target CPU (default: the host's)"),
+                         cl::init(""), cl::cat(category));
+enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
+cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O3),
+                           cl::values(clEnumVal(O0, "no optimization"),
+                                      clEnumVal(O1, "light"),
+                                      clEnumVal(O2, "default"),
+                                      clEnumVal(O3, "aggressive (default)")),
+                           cl::cat(category));
+cl::opt<std::string> symbolName(
+    "name", cl::desc("Prefix of the exported symbols and the header name "
+                     "(default: from the output file name)"),
+    cl::init(""), cl::cat(category));
 
 cl::opt<bool> importTiming("import-timing",
                            cl::desc("Print the time of each import phase"),
@@ -101,6 +127,80 @@ bool parseOverrides(onnxc::ImportOptions &options) {
   return true;
 }
 
+/// Writes to `path` ('-' = stdout); 0 on success, 1 after a message.
+int writeText(const std::string &path,
+              llvm::function_ref<void(raw_ostream &)> write) {
+  std::string openError;
+  std::unique_ptr<ToolOutputFile> output =
+      mlir::openOutputFile(path, &openError);
+  if (!output) {
+    errs() << "onnx-compile: " << openError << "\n";
+    return 1;
+  }
+  write(output->os());
+  output->keep();
+  return 0;
+}
+
+/// The stage `-o`'s extension asks for when --emit is not given.
+EmitStage stageFromOutput() {
+  StringRef ext = sys::path::extension(outputPath);
+  if (ext == ".so") return EmitStage::So;
+  if (ext == ".a") return EmitStage::Lib;
+  if (ext == ".o") return EmitStage::Obj;
+  if (ext == ".ll") return EmitStage::Llvm;
+  if (ext == ".s") return EmitStage::Asm;
+  return EmitStage::Onnx;
+}
+
+/// `libmodel.so` -> `model`, as a C identifier.
+std::string defaultPrefix() {
+  std::string stem = sys::path::stem(outputPath == "-" ? inputPath.getValue()
+                                                       : outputPath.getValue())
+                         .str();
+  if (StringRef(stem).starts_with("lib") && stem.size() > 3)
+    stem = stem.substr(3);
+  std::string id;
+  for (char c : stem)
+    id += isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (id.empty() || isdigit(static_cast<unsigned char>(id[0])))
+    id = "model_" + id;
+  return id;
+}
+
+/// Prints pass errors as `model.onnx: node 'NAME' (Op): message`, the
+/// node coming from the op's location.
+class ModelDiagnostics {
+public:
+  ModelDiagnostics(mlir::MLIRContext &context, const std::string &file)
+      : handler(&context, [file](mlir::Diagnostic &diag) {
+          if (diag.getSeverity() != mlir::DiagnosticSeverity::Error)
+            return mlir::success();
+          std::string message = diag.str();
+          std::string node, opType;
+          if (auto name = dyn_cast<mlir::NameLoc>(diag.getLocation()))
+            node = name.getName().str();
+          StringRef m(message);
+          if (m.consume_front("failed to legalize operation 'onnx.")) {
+            opType = m.split('\'').first.str();
+            message = "the CPU backend cannot lower this op yet (with these "
+                      "types, shapes and attributes)";
+          }
+          errs() << file << ": ";
+          if (!node.empty()) {
+            errs() << "node '" << node << "'";
+            if (!opType.empty())
+              errs() << " (" << opType << ")";
+            errs() << ": ";
+          }
+          errs() << message << "\n";
+          return mlir::success();
+        }) {}
+
+private:
+  mlir::ScopedDiagnosticHandler handler;
+};
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -117,14 +217,17 @@ int main(int argc, char **argv) {
   options.runShapeInference = !noShapeInference;
   options.printTiming = importTiming;
 
-  if (emitStage != EmitStage::Onnx) {
-    errs() << "onnx-compile: this stage of --emit is not implemented yet; "
-              "only --emit=onnx is available\n";
+  EmitStage stage =
+      emitStage.getNumOccurrences() ? emitStage.getValue() : stageFromOutput();
+  if (stage == EmitStage::Ptx) {
+    errs() << "onnx-compile: --emit=ptx (the CUDA backend) is not "
+              "implemented yet\n";
     return 1;
   }
 
   mlir::DialectRegistry registry;
   onnxc::registerImportedDialects(registry);
+  onnxc::registerCpuPipelineDialects(registry);
   mlir::MLIRContext context(registry);
   // The importer reports its own errors; keep MLIR's from printing too.
   context.printOpOnDiagnostic(false);
@@ -137,15 +240,90 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  std::string openError;
-  std::unique_ptr<ToolOutputFile> output =
-      mlir::openOutputFile(outputPath, &openError);
-  if (!output) {
-    errs() << "onnx-compile: " << openError << "\n";
+  if (stage == EmitStage::Onnx)
+    return writeText(outputPath, [&](raw_ostream &os) {
+      module->print(os, mlir::OpPrintingFlags());
+      os << "\n";
+    });
+
+  // Read the library's interface before lowering erases names and types.
+  std::string name = symbolName.empty() ? defaultPrefix() : symbolName;
+  onnxc::ModelInterface interface;
+  if (!onnxc::readModelInterface(*module, name, interface, error)) {
+    errs() << inputPath << ": " << error << "\n";
     return 1;
   }
-  module->print(output->os(), mlir::OpPrintingFlags());
-  output->os() << "\n";
-  output->keep();
-  return 0;
+
+  onnxc::CpuPipelineOptions pipeline;
+  pipeline.optLevel = optLevel;
+  mlir::PassManager pm(&context);
+  onnxc::buildOnnxToLinalgPipeline(pm, pipeline);
+  if (stage != EmitStage::Linalg)
+    onnxc::buildLinalgToLlvmPipeline(pm, pipeline);
+  // The main function gets a C interface the runtime's entry point calls.
+  if (auto f = module->lookupSymbol("main_graph"))
+    f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&context));
+  {
+    ModelDiagnostics diagnostics(context, inputPath);
+    if (failed(pm.run(*module)))
+      return 1;
+  }
+  if (stage == EmitStage::Linalg)
+    return writeText(outputPath, [&](raw_ostream &os) {
+      module->print(os, mlir::OpPrintingFlags());
+      os << "\n";
+    });
+
+  onnxc::ObjectOptions objectOptions;
+  objectOptions.optLevel = optLevel;
+  objectOptions.cpu = cpu;
+  objectOptions.symbolPrefix = name;
+  objectOptions.exportModelGet = stage != EmitStage::Lib;
+  if (!target.empty()) {
+    if (target == "x86_64")
+      objectOptions.triple = "x86_64-unknown-linux-gnu";
+    else if (target == "aarch64")
+      objectOptions.triple = "aarch64-unknown-linux-gnu";
+    else {
+      errs() << "onnx-compile: unknown --target '" << target
+             << "' (x86_64 or aarch64)\n";
+      return 1;
+    }
+  }
+  onnxc::EmitKind kind = stage == EmitStage::Llvm  ? onnxc::EmitKind::LlvmIr
+                         : stage == EmitStage::Asm ? onnxc::EmitKind::Assembly
+                                                   : onnxc::EmitKind::Object;
+  std::string bytes;
+  if (!onnxc::emitModelObject(*module, interface, objectOptions, kind, bytes,
+                              error)) {
+    errs() << inputPath << ": " << error << "\n";
+    return 1;
+  }
+  if (stage == EmitStage::Llvm || stage == EmitStage::Asm ||
+      stage == EmitStage::Obj)
+    return writeText(outputPath, [&](raw_ostream &os) { os << bytes; });
+
+  if (outputPath == "-") {
+    errs() << "onnx-compile: a library needs -o FILE\n";
+    return 1;
+  }
+  std::string runtime = onnxc::findRuntimeArchive(argv[0]);
+  if (runtime.empty()) {
+    errs() << "onnx-compile: cannot find libonnxc_runtime.a next to the "
+              "compiler (expected in <bindir>/../lib)\n";
+    return 1;
+  }
+  bool ok = stage == EmitStage::So
+                ? onnxc::linkSharedLibrary(bytes, runtime, outputPath, error)
+                : onnxc::writeStaticLibrary(bytes, runtime, outputPath, error);
+  if (!ok) {
+    errs() << "onnx-compile: " << error << "\n";
+    return 1;
+  }
+  // The header goes beside the library: <dir>/<name>.h.
+  SmallString<256> headerPath(sys::path::parent_path(outputPath));
+  sys::path::append(headerPath, name + ".h");
+  return writeText(std::string(headerPath), [&](raw_ostream &os) {
+    os << onnxc::generateModelHeader(interface, name);
+  });
 }

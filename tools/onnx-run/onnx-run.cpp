@@ -377,6 +377,8 @@ uint16_t floatToHalf(float f) { // round to nearest even, for random inputs
   uint32_t mant = bits & 0x7fffff;
   if (exp <= 0) // small enough to flush: inputs here are in [-1, 1]
     return uint16_t(sign);
+  if (exp >= 31) // too large, inf or NaN
+    return uint16_t(sign | 0x7c00 | (exp == 143 && mant ? 0x200 : 0));
   uint32_t h = uint32_t(exp) << 10 | mant >> 13;
   uint32_t rest = mant & 0x1fff;
   if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
@@ -606,18 +608,20 @@ bool compareOutput(size_t index, const onnxc_tensor_info &info,
   }
   std::printf("%s %s %s: max_abs_err %.6g, max_rel_err %.6g", label.c_str(),
               dtypeName(got.dtype).c_str(), gotShape.c_str(), maxAbs, maxRel);
-  if (n)
+  if (maxAbs > 0 || bad)
     std::printf(", worst at %s (got %.9g, expected %.9g)",
                 indexString(worst, got.dims, got.rank).c_str(),
                 elementAsDouble(got.dtype, a + worst * esize),
                 elementAsDouble(got.dtype, b + worst * esize));
-  if (bad)
-    std::printf(": MISMATCH, %zu of %zu elements outside %s\n", bad, n,
-                floating ? ("rtol " + std::to_string(rtol) + " atol " +
-                            std::to_string(atol)).c_str()
-                         : "exact equality");
-  else
+  if (!bad) {
     std::printf(": ok\n");
+  } else if (floating) {
+    std::printf(": MISMATCH, %zu of %zu elements outside atol %g + rtol %g * "
+                "|expected|\n",
+                bad, n, atol, rtol);
+  } else {
+    std::printf(": MISMATCH, %zu of %zu elements differ\n", bad, n);
+  }
   return bad == 0;
 }
 
@@ -736,13 +740,14 @@ std::vector<HostTensor> gatherInputs(const Options &o, const Library &lib) {
       fail(kUsage, extra + ": the model has only " +
                        std::to_string(given.size()) + " inputs");
   }
-  for (const auto &[name, file] : o.inputs) {
+  for (const auto &spec : o.inputs) {
+    const std::string &name = spec.first;
     auto it = std::find_if(lib.inputs.begin(), lib.inputs.end(),
                            [&](const auto &in) { return name == in.name; });
     if (it == lib.inputs.end())
       fail(kUsage, "--input " + name + ": the model has no input '" + name +
                        "'");
-    given[size_t(it - lib.inputs.begin())] = readTensorFile(file);
+    given[size_t(it - lib.inputs.begin())] = readTensorFile(spec.second);
   }
   std::mt19937_64 rng(20240521);
   std::vector<HostTensor> inputs;

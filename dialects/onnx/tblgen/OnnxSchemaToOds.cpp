@@ -61,6 +61,12 @@ const std::map<std::string, std::vector<std::string>> kHandWrittenHooks = {
     {"Gemm", {"hasVerifier"}},
 };
 
+/// Newest-version ops with extra traits. Constant must be ConstantLike, or
+/// folding would rebuild it forever.
+const std::map<std::string, std::vector<std::string>> kExtraTraits = {
+    {"Constant", {"ConstantLike"}},
+};
+
 std::string escapeTd(std::string s) {
   // A description lives in a [{ ... }] block; keep "}]" out of it.
   size_t pos = 0;
@@ -314,6 +320,10 @@ void emitOp(std::ostream &os, const OpGroup &g) {
     traits.push_back("RecursiveMemoryEffects");
   else if (!kNondeterministicOps.count(g.onnxName))
     traits.push_back("NoMemoryEffect");
+
+  auto extra = kExtraTraits.find(g.onnxName);
+  if (g.isNewest && !*g.domain->domain && extra != kExtraTraits.end())
+    traits.insert(traits.end(), extra->second.begin(), extra->second.end());
 
   os << "def " << g.defName() << "Op : Onnx_Op<\"" << g.mlirName() << "\", [";
   for (size_t i = 0; i < traits.size(); ++i)

@@ -1,0 +1,31 @@
+//===- CpuPipeline.h - onnx dialect to the LLVM dialect for CPUs -*- C++ -*-===//
+
+#ifndef ONNXC_CODEGEN_CPUPIPELINE_H
+#define ONNXC_CODEGEN_CPUPIPELINE_H
+
+#include "mlir/Pass/PassManager.h"
+
+namespace onnxc {
+
+/// What the CPU pipeline does, in one place (as IREE does): every stage that
+/// runs at a given optimization level can be read in buildCpuPipeline.
+struct CpuPipelineOptions {
+  int optLevel = 3;
+};
+
+/// onnx dialect -> linalg on tensors (stops here for --emit=linalg).
+void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm,
+                               const CpuPipelineOptions &options);
+
+/// linalg on tensors -> LLVM dialect, with `main_graph` given a C
+/// interface (`_mlir_ciface_main_graph`).
+void buildLinalgToLlvmPipeline(mlir::OpPassManager &pm,
+                               const CpuPipelineOptions &options);
+
+/// Registers the dialects and external interface models the pipelines need
+/// (bufferization models are not registered by registerAllDialects).
+void registerCpuPipelineDialects(mlir::DialectRegistry &registry);
+
+} // namespace onnxc
+
+#endif // ONNXC_CODEGEN_CPUPIPELINE_H

@@ -1,0 +1,274 @@
+//===- ObjectEmitter.cpp - LLVM dialect to a native object ----------------===//
+//
+// Translates the lowered module to LLVM IR, adds what the runtime needs
+// (the packed entry point and the `struct onnxc_model` descriptor, laid out
+// as in runtime/onnxc_model_desc.h), runs LLVM's O3 pipeline in-process and
+// emits an object file through the TargetMachine. Nothing is shelled out.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/ObjectEmitter.h"
+
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/TargetParser/Triple.h"
+
+using namespace mlir;
+
+namespace onnxc {
+namespace {
+
+/// ABI version written into the descriptor (ONNXC_ABI_VERSION).
+constexpr uint32_t kAbiVersion = 1;
+
+llvm::Constant *cString(llvm::Module &m, const std::string &s,
+                        const llvm::Twine &name) {
+  auto *data = llvm::ConstantDataArray::getString(m.getContext(), s);
+  auto *g = new llvm::GlobalVariable(m, data->getType(), /*isConstant=*/true,
+                                     llvm::GlobalValue::PrivateLinkage, data,
+                                     name);
+  g->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  return g;
+}
+
+llvm::Constant *constArray(llvm::Module &m, llvm::Type *elem,
+                           ArrayRef<llvm::Constant *> values,
+                           const llvm::Twine &name) {
+  auto *type = llvm::ArrayType::get(elem, values.size());
+  auto *g = new llvm::GlobalVariable(
+      m, type, true, llvm::GlobalValue::PrivateLinkage,
+      llvm::ConstantArray::get(type, values), name);
+  return g;
+}
+
+/// `void onnxc_run_packed(void **args)`: unpacks args[0] (result storage)
+/// and args[1..] (input descriptors) into `_mlir_ciface_main_graph`.
+llvm::Function *emitPackedEntry(llvm::Module &m, const ModelInterface &model,
+                                std::string &error) {
+  llvm::Function *ciface = m.getFunction("_mlir_ciface_main_graph");
+  if (!ciface) {
+    error = "internal error: no _mlir_ciface_main_graph";
+    return nullptr;
+  }
+  if (ciface->arg_size() != model.inputs.size() + 1) {
+    error = "internal error: unexpected signature of _mlir_ciface_main_graph";
+    return nullptr;
+  }
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  auto *fnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy},
+                                       false);
+  auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::InternalLinkage,
+                                    "onnxc_run_packed", m);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  SmallVector<llvm::Value *> args;
+  for (unsigned i = 0; i < ciface->arg_size(); ++i) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, fn->getArg(0), i);
+    args.push_back(b.CreateLoad(ptrTy, slot));
+  }
+  b.CreateCall(ciface, args);
+  b.CreateRetVoid();
+  return fn;
+}
+
+/// The `struct onnxc_model` global and its exported getters.
+void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
+                         llvm::Function *entry, const ObjectOptions &options) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  // struct onnxc_tensor_info { const char *name; onnxc_dtype dtype;
+  //   int32_t rank; const int64_t *dims; const char *const *dim_names; }
+  auto *infoTy = llvm::StructType::get(ctx, {ptrTy, i32, i32, ptrTy, ptrTy});
+  auto tensors = [&](const std::vector<TensorInterface> &list,
+                     const char *kind) {
+    SmallVector<llvm::Constant *> infos;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const TensorInterface &t = list[i];
+      std::string prefix = std::string("onnxc.") + kind + std::to_string(i);
+      SmallVector<llvm::Constant *> dims, names;
+      for (size_t d = 0; d < t.dims.size(); ++d) {
+        dims.push_back(llvm::ConstantInt::get(i64, t.dims[d]));
+        names.push_back(cString(m, t.dimNames[d], prefix + ".dim" +
+                                                      std::to_string(d)));
+      }
+      llvm::Constant *dimsArr =
+          dims.empty() ? llvm::ConstantPointerNull::get(ptrTy)
+                       : constArray(m, i64, dims, prefix + ".dims");
+      llvm::Constant *namesArr =
+          names.empty() ? llvm::ConstantPointerNull::get(ptrTy)
+                        : constArray(m, ptrTy, names, prefix + ".dim_names");
+      infos.push_back(llvm::ConstantStruct::get(
+          infoTy, {cString(m, t.name, prefix + ".name"),
+                   llvm::ConstantInt::get(i32, t.dtype),
+                   llvm::ConstantInt::get(i32, t.dims.size()), dimsArr,
+                   namesArr}));
+    }
+    return constArray(m, infoTy, infos, std::string("onnxc.") + kind + "s");
+  };
+  auto *metaTy = llvm::StructType::get(ctx, {ptrTy, ptrTy});
+  SmallVector<llvm::Constant *> meta;
+  for (size_t i = 0; i < model.metadata.size(); ++i)
+    meta.push_back(llvm::ConstantStruct::get(
+        metaTy, {cString(m, model.metadata[i].first, "onnxc.meta.key"),
+                 cString(m, model.metadata[i].second, "onnxc.meta.value")}));
+  llvm::Constant *metaArr = meta.empty()
+                                ? llvm::ConstantPointerNull::get(ptrTy)
+                                : constArray(m, metaTy, meta, "onnxc.metadata");
+
+  // struct onnxc_model (runtime/onnxc_model_desc.h)
+  auto *modelTy = llvm::StructType::get(
+      ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy});
+  auto *desc = new llvm::GlobalVariable(
+      m, modelTy, true, llvm::GlobalValue::InternalLinkage,
+      llvm::ConstantStruct::get(
+          modelTy,
+          {llvm::ConstantInt::get(i32, kAbiVersion),
+           llvm::ConstantInt::get(i32, model.inputs.size()),
+           llvm::ConstantInt::get(i32, model.outputs.size()),
+           llvm::ConstantInt::get(i32, model.metadata.size()),
+           cString(m, model.name, "onnxc.name"),
+           tensors(model.inputs, "input"), tensors(model.outputs, "output"),
+           metaArr, entry}),
+      "onnxc.model");
+
+  // const onnxc_model *<prefix>_model(void), and onnxc_model_get for
+  // shared libraries (tools dlopen them without knowing the prefix).
+  auto getter = [&](const std::string &name) {
+    auto *fn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, false),
+                                      llvm::GlobalValue::ExternalLinkage, name,
+                                      m);
+    fn->setVisibility(llvm::GlobalValue::DefaultVisibility);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+    b.CreateRet(desc);
+  };
+  getter(options.symbolPrefix + "_model");
+  if (options.exportModelGet)
+    getter("onnxc_model_get");
+}
+
+llvm::TargetMachine *createTargetMachine(const ObjectOptions &options,
+                                         std::string &error) {
+  static bool initialized = [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    return true;
+  }();
+  (void)initialized;
+  llvm::Triple triple(options.triple.empty()
+                          ? llvm::sys::getDefaultTargetTriple()
+                          : options.triple);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::string cpu = options.cpu;
+  std::string features;
+  if (cpu.empty() || cpu == "native") {
+    if (options.triple.empty()) {
+      cpu = llvm::sys::getHostCPUName().str();
+      llvm::SubtargetFeatures f;
+      for (const auto &[feature, enabled] : llvm::sys::getHostCPUFeatures())
+        f.AddFeature(feature, enabled);
+      features = f.getString();
+    } else {
+      cpu = "generic";
+    }
+  }
+  llvm::TargetOptions targetOptions;
+  auto level = options.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+               : options.optLevel == 0 ? llvm::CodeGenOptLevel::None
+                                       : llvm::CodeGenOptLevel::Default;
+  return target->createTargetMachine(triple, cpu, features, targetOptions,
+                                     llvm::Reloc::PIC_, std::nullopt, level);
+}
+
+void optimize(llvm::Module &m, llvm::TargetMachine *tm, int optLevel) {
+  if (optLevel == 0)
+    return;
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  llvm::PassBuilder pb(tm, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = optLevel >= 3   ? llvm::OptimizationLevel::O3
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O1;
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(m, mam);
+}
+
+} // namespace
+
+bool emitModelObject(ModuleOp module, const ModelInterface &model,
+                     const ObjectOptions &options, EmitKind kind,
+                     std::string &out, std::string &error) {
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> m =
+      translateModuleToLLVMIR(module, llvmContext, model.name);
+  if (!m) {
+    error = "translation to LLVM IR failed";
+    return false;
+  }
+  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
+  if (!tm)
+    return false;
+  m->setDataLayout(tm->createDataLayout());
+  m->setTargetTriple(tm->getTargetTriple());
+
+  llvm::Function *entry = emitPackedEntry(*m, model, error);
+  if (!entry)
+    return false;
+  emitModelDescriptor(*m, model, entry, options);
+  // Only the getters are the library's interface: two models linked into
+  // one program must not clash on main_graph or its helpers.
+  for (llvm::Function &f : *m)
+    if (!f.isDeclaration() && f.getName() != "onnxc_model_get" &&
+        f.getName() != options.symbolPrefix + "_model")
+      f.setLinkage(llvm::GlobalValue::InternalLinkage);
+  if (llvm::verifyModule(*m, &llvm::errs())) {
+    error = "internal error: the generated LLVM IR does not verify";
+    return false;
+  }
+  optimize(*m, tm.get(), options.optLevel);
+
+  llvm::raw_string_ostream os(out);
+  if (kind == EmitKind::LlvmIr) {
+    m->print(os, nullptr);
+    return true;
+  }
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream bufferStream(buffer);
+  llvm::legacy::PassManager codegen;
+  auto fileType = kind == EmitKind::Assembly ? llvm::CodeGenFileType::AssemblyFile
+                                             : llvm::CodeGenFileType::ObjectFile;
+  if (tm->addPassesToEmitFile(codegen, bufferStream, nullptr, fileType)) {
+    error = "the target cannot emit this file type";
+    return false;
+  }
+  codegen.run(*m);
+  os << StringRef(buffer.data(), buffer.size());
+  return true;
+}
+
+} // namespace onnxc

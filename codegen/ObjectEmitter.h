@@ -1,0 +1,33 @@
+//===- ObjectEmitter.h - LLVM dialect to a native object --------*- C++ -*-===//
+
+#ifndef ONNXC_CODEGEN_OBJECTEMITTER_H
+#define ONNXC_CODEGEN_OBJECTEMITTER_H
+
+#include "codegen/ModelInterface.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace onnxc {
+
+struct ObjectOptions {
+  std::string triple;         ///< empty: the host
+  std::string cpu;            ///< empty or "native": the host's CPU
+  int optLevel = 3;
+  std::string symbolPrefix;   ///< exports `<prefix>_model`
+  bool exportModelGet = true; ///< also export `onnxc_model_get` (.so)
+};
+
+enum class EmitKind { LlvmIr, Assembly, Object };
+
+/// Translates an LLVM-dialect module (with `_mlir_ciface_main_graph`) into
+/// LLVM IR text, assembly or an object file in `out`, adding the runtime's
+/// entry point and model descriptor.
+bool emitModelObject(mlir::ModuleOp module, const ModelInterface &model,
+                     const ObjectOptions &options, EmitKind kind,
+                     std::string &out, std::string &error);
+
+} // namespace onnxc
+
+#endif // ONNXC_CODEGEN_OBJECTEMITTER_H

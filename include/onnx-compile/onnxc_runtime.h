@@ -1,0 +1,139 @@
+/*===- onnxc_runtime.h - The C ABI of onnx-compile model libraries ---------===
+ *
+ * Every model library built by onnx-compile exposes its model through this
+ * ABI. The per-model header <name>.h that onnx-compile writes declares
+ * `const onnxc_model *<name>_model(void);`; a shared library also exports
+ * `onnxc_model_get` (see below) so tools can dlopen it without knowing the
+ * name.
+ *
+ * Rules:
+ *  - Every function returns an onnxc_status; details of the last failure of
+ *    a session are fetched with onnxc_session_last_error().
+ *  - A model is immutable and shared; it owns the weights. A session owns
+ *    its scratch memory and outputs, so different sessions may run
+ *    concurrently from different threads; one session must not be used by
+ *    two threads at once.
+ *  - Memory the library hands out, the library frees.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef ONNXC_RUNTIME_H
+#define ONNXC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped on every incompatible change of this header. */
+#define ONNXC_ABI_VERSION 1
+
+typedef enum onnxc_status {
+  ONNXC_OK = 0,
+  ONNXC_ERROR_INVALID_ARGUMENT = 1, /* null pointer, bad index, bad count */
+  ONNXC_ERROR_DTYPE_MISMATCH = 2,   /* a tensor's dtype is not the input's */
+  ONNXC_ERROR_SHAPE_MISMATCH = 3,   /* a tensor's shape does not fit */
+  ONNXC_ERROR_OUT_OF_MEMORY = 4,
+  ONNXC_ERROR_ABI_MISMATCH = 5,     /* library and header versions differ */
+  ONNXC_ERROR_RUNTIME = 6,          /* the model failed while running */
+  ONNXC_ERROR_UNSUPPORTED = 7       /* e.g. a device that is not present */
+} onnxc_status;
+
+/* Element types; the values are ONNX's TensorProto.DataType. */
+typedef enum onnxc_dtype {
+  ONNXC_DTYPE_UNDEFINED = 0,
+  ONNXC_DTYPE_FLOAT32 = 1,
+  ONNXC_DTYPE_UINT8 = 2,
+  ONNXC_DTYPE_INT8 = 3,
+  ONNXC_DTYPE_UINT16 = 4,
+  ONNXC_DTYPE_INT16 = 5,
+  ONNXC_DTYPE_INT32 = 6,
+  ONNXC_DTYPE_INT64 = 7,
+  ONNXC_DTYPE_BOOL = 9, /* one byte per element, 0 or 1 */
+  ONNXC_DTYPE_FLOAT16 = 10,
+  ONNXC_DTYPE_FLOAT64 = 11,
+  ONNXC_DTYPE_UINT32 = 12,
+  ONNXC_DTYPE_UINT64 = 13,
+  ONNXC_DTYPE_BFLOAT16 = 16
+} onnxc_dtype;
+
+/* The largest rank a model input or output may have. */
+#define ONNXC_MAX_RANK 16
+
+/* What a model says about one input or output. dims[i] is -1 where the
+ * dimension is dynamic; dim_names[i] is its symbolic name or "". */
+typedef struct onnxc_tensor_info {
+  const char *name;
+  onnxc_dtype dtype;
+  int32_t rank;
+  const int64_t *dims;
+  const char *const *dim_names;
+} onnxc_tensor_info;
+
+/* A tensor passed to or returned from a run: dense, row-major. */
+typedef struct onnxc_tensor {
+  onnxc_dtype dtype;
+  int32_t rank;
+  int64_t dims[ONNXC_MAX_RANK];
+  void *data;
+  size_t size_bytes; /* of data */
+} onnxc_tensor;
+
+typedef struct onnxc_model onnxc_model;
+typedef struct onnxc_session onnxc_session;
+
+/* The ABI version this library was built with (ONNXC_ABI_VERSION). */
+uint32_t onnxc_abi_version(void);
+
+/* Size in bytes of one element of `dtype`, 0 for an unknown dtype. */
+size_t onnxc_dtype_size(onnxc_dtype dtype);
+
+/* Model description. */
+onnxc_status onnxc_model_name(const onnxc_model *model, const char **name);
+onnxc_status onnxc_model_num_inputs(const onnxc_model *model, size_t *count);
+onnxc_status onnxc_model_num_outputs(const onnxc_model *model, size_t *count);
+onnxc_status onnxc_model_input_info(const onnxc_model *model, size_t index,
+                                    onnxc_tensor_info *info);
+onnxc_status onnxc_model_output_info(const onnxc_model *model, size_t index,
+                                     onnxc_tensor_info *info);
+/* The model's metadata_props; `*value` is NULL when `key` is absent. */
+onnxc_status onnxc_model_metadata(const onnxc_model *model, const char *key,
+                                  const char **value);
+/* The same entries by position, so tools can list them without knowing the
+ * keys. */
+onnxc_status onnxc_model_num_metadata(const onnxc_model *model,
+                                      size_t *count);
+onnxc_status onnxc_model_metadata_at(const onnxc_model *model, size_t index,
+                                     const char **key, const char **value);
+
+/* Sessions. */
+onnxc_status onnxc_session_create(const onnxc_model *model,
+                                  onnxc_session **session);
+void onnxc_session_destroy(onnxc_session *session);
+/* Threads this session may use for one run; 0 picks the default
+ * (ONNXC_NUM_THREADS, else the number of cores). */
+onnxc_status onnxc_session_set_num_threads(onnxc_session *session,
+                                           int32_t num_threads);
+/* Runs the model. `inputs` are checked against the model's inputs (count,
+ * dtype, rank, static dims, data size). On success outputs[i] describes the
+ * i-th output; its data belongs to the session and stays valid until the
+ * next run or destroy. */
+onnxc_status onnxc_session_run(onnxc_session *session,
+                               const onnxc_tensor *inputs, size_t num_inputs,
+                               onnxc_tensor *outputs, size_t num_outputs);
+/* A message for the last failure of this session ("" if none); valid until
+ * the next call on the session. */
+const char *onnxc_session_last_error(const onnxc_session *session);
+
+/* Exported by shared model libraries: their model, for tools that dlopen
+ * them (onnx-run). Static libraries export only <name>_model(). */
+typedef const onnxc_model *(*onnxc_model_get_fn)(void);
+#define ONNXC_MODEL_GET_SYMBOL "onnxc_model_get"
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ONNXC_RUNTIME_H */

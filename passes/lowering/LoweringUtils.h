@@ -1,0 +1,95 @@
+//===- LoweringUtils.h - Shared helpers of the ONNX lowerings ---*- C++ -*-===//
+
+#ifndef ONNXC_PASSES_LOWERING_LOWERINGUTILS_H
+#define ONNXC_PASSES_LOWERING_LOWERINGUTILS_H
+
+#include "dialects/onnx/OnnxDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <optional>
+
+namespace onnxc {
+
+/// Unsigned integer tensors become signless ones (arith has no unsigned
+/// types); everything else is unchanged. Ops that care about signedness
+/// look at the type before conversion.
+class OnnxTypeConverter : public mlir::TypeConverter {
+public:
+  OnnxTypeConverter();
+};
+
+/// Registers the lowering patterns of each op family.
+void populateElementwiseLoweringPatterns(OnnxTypeConverter &converter,
+                                         mlir::RewritePatternSet &patterns);
+void populateMatMulLoweringPatterns(OnnxTypeConverter &converter,
+                                    mlir::RewritePatternSet &patterns);
+void populateTensorLoweringPatterns(OnnxTypeConverter &converter,
+                                    mlir::RewritePatternSet &patterns);
+void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
+                                           mlir::RewritePatternSet &patterns);
+
+/// The element type before type conversion; unsigned ints stay unsigned.
+mlir::Type originalElementType(mlir::Value value);
+bool isUnsignedInt(mlir::Type elementType);
+
+/// The converted result type of `op`'s result `index` as a ranked tensor,
+/// or null (the pattern then fails) when the shape is unknown.
+mlir::RankedTensorType
+convertedResultType(const mlir::TypeConverter &converter, mlir::Operation *op,
+                    unsigned index = 0);
+
+/// True for the value of an absent optional input.
+inline bool isNoValue(mlir::Value v) {
+  return !v || mlir::isa<mlir::NoneType>(v.getType());
+}
+
+/// A tensor.empty of `type` whose dynamic dims are taken from `sources`
+/// following multidirectional broadcasting: the first operand whose
+/// (right-aligned) dim is not a static 1 gives the size.
+mlir::Value createBroadcastEmpty(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::RankedTensorType type,
+                                 mlir::ValueRange sources);
+
+/// The indexing map reading `operand` (right-aligned, size-1 dims
+/// broadcast) from an iteration space of rank `outRank`.
+mlir::AffineMap broadcastIndexingMap(mlir::RankedTensorType operand,
+                                     mlir::RankedTensorType result,
+                                     mlir::MLIRContext *context);
+
+/// Builds a linalg.generic over `resultType`, reading every input with
+/// multidirectional broadcasting; `body` computes one element.
+using ElementBody = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+mlir::Value buildBroadcastElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                                      mlir::RankedTensorType resultType,
+                                      mlir::ValueRange inputs,
+                                      ElementBody body);
+
+/// A scalar constant of `type` (float or integer).
+mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Type type, double value);
+
+/// The integer values of a constant tensor operand (from onnx.Constant or
+/// arith.constant, dense or dense_resource), or nullopt.
+std::optional<llvm::SmallVector<int64_t>> constantIntValues(mlir::Value v);
+
+/// The first element of a numeric constant, as a double.
+std::optional<double> firstElementValue(mlir::ElementsAttr attr);
+
+/// Normalizes a possibly negative axis against `rank`; nullopt if out of
+/// range.
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+/// A zero-filled (or `value`-filled) tensor of `type` with dynamic dims
+/// from `dynamicSizes`.
+mlir::Value createFilled(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::RankedTensorType type, double value,
+                         mlir::ValueRange dynamicSizes = {});
+
+} // namespace onnxc
+
+#endif // ONNXC_PASSES_LOWERING_LOWERINGUTILS_H

@@ -1,0 +1,553 @@
+//===- Normalization.cpp - Reductions, Softmax and normalizations ---------===//
+//
+// Everything that reduces over some dims: Reduce*, Softmax and
+// LogSoftmax, BatchNormalization (inference), LayerNormalization and the
+// global pools. Two helpers carry the structure: a reduction into a tensor
+// without the reduced dims, and an elementwise map over the input that
+// reads such a reduced tensor back with broadcasting.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/lowering/LoweringUtils.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace onnxc {
+namespace {
+
+using Combine =
+    llvm::function_ref<Value(OpBuilder &, Location, Value elem, Value acc)>;
+
+/// The map from the full iteration space to the dims kept by `reduced`.
+AffineMap keptDimsMap(ArrayRef<bool> reduced, MLIRContext *ctx) {
+  SmallVector<AffineExpr> exprs;
+  for (size_t d = 0; d < reduced.size(); ++d)
+    if (!reduced[d])
+      exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(reduced.size(), 0, exprs, ctx);
+}
+
+/// Reduces `x` over the dims marked in `reduced`, starting from `init`.
+/// The result has the reduced dims removed.
+Value reduceDims(OpBuilder &b, Location loc, Value x, ArrayRef<bool> reduced,
+                 double init, Combine combine) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamicSizes;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (reduced[d])
+      continue;
+    shape.push_back(type.getDimSize(d));
+    if (type.isDynamicDim(d))
+      dynamicSizes.push_back(tensor::DimOp::create(b, loc, x, d));
+  }
+  auto outType = RankedTensorType::get(shape, type.getElementType());
+  Value acc = createFilled(b, loc, outType, init, dynamicSizes);
+  SmallVector<utils::IteratorType> iterators;
+  for (bool r : reduced)
+    iterators.push_back(r ? utils::IteratorType::reduction
+                          : utils::IteratorType::parallel);
+  MLIRContext *ctx = b.getContext();
+  return linalg::GenericOp::create(
+             b, loc, outType, x, acc,
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(type.getRank()),
+                                 keptDimsMap(reduced, ctx)},
+             iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, combine(nb, l, args[0], args[1]));
+             })
+      .getResult(0);
+}
+
+/// An elementwise map over `x`'s shape reading `x` and each of
+/// `reducedInputs` (tensors with the `reduced` dims removed).
+Value mapWithReduced(OpBuilder &b, Location loc, Value x,
+                     ValueRange reducedInputs, ArrayRef<bool> reduced,
+                     ElementBody body, Type resultElem = {}) {
+  auto type = cast<RankedTensorType>(x.getType());
+  auto outType = type.clone(resultElem ? resultElem : type.getElementType());
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> inputs{x};
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(type.getRank())};
+  for (Value r : reducedInputs) {
+    inputs.push_back(r);
+    maps.push_back(keptDimsMap(reduced, ctx));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(type.getRank()));
+  SmallVector<Value> dynamicSizes;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dynamicSizes.push_back(tensor::DimOp::create(b, loc, x, d));
+  Value init = tensor::EmptyOp::create(b, loc, outType.getShape(),
+                                       outType.getElementType(), dynamicSizes);
+  return linalg::GenericOp::create(
+             b, loc, outType, inputs, init, maps,
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, body(nb, l, args.drop_back()));
+             })
+      .getResult(0);
+}
+
+Value cst(OpBuilder &b, Location l, Value like, double v) {
+  return scalarConstant(b, l, like.getType(), v);
+}
+
+/// Reshapes a reduced tensor to the op's result type (keepdims).
+Value toResultType(OpBuilder &b, Location loc, Value v,
+                   RankedTensorType resultType) {
+  auto vType = cast<RankedTensorType>(v.getType());
+  if (vType == resultType)
+    return v;
+  auto reassoc = getReassociationIndicesForReshape(vType, resultType);
+  if (!reassoc)
+    return {};
+  if (vType.getRank() < resultType.getRank())
+    return tensor::ExpandShapeOp::create(b, loc, resultType, v, *reassoc);
+  return tensor::CollapseShapeOp::create(b, loc, resultType, v, *reassoc);
+}
+
+//===----------------------------------------------------------------------===//
+// Reduce*
+//===----------------------------------------------------------------------===//
+
+enum class ReduceKind { Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp,
+                        SumSquare };
+
+struct ReduceLowering : ConversionPattern {
+  ReduceLowering(const TypeConverter &converter, MLIRContext *context,
+                 StringRef name, ReduceKind kind)
+      : ConversionPattern(converter, name, 1, context), kind(kind) {}
+
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    auto xType = dyn_cast<RankedTensorType>(operands[0].getType());
+    if (!resultType || !xType)
+      return failure();
+    Type elem = xType.getElementType();
+    bool isF = isa<FloatType>(elem);
+    Type origElem = getElementTypeOrSelf(op->getOperand(0).getType());
+    if (!isF && !(isa<IntegerType>(elem) &&
+                  (kind == ReduceKind::Sum || kind == ReduceKind::Max ||
+                   kind == ReduceKind::Min || kind == ReduceKind::Prod)))
+      return rewriter.notifyMatchFailure(op, "element type");
+    int64_t rank = xType.getRank();
+
+    // Axes: an attribute (most versions) or ReduceSum-13's input.
+    std::optional<SmallVector<int64_t>> axes;
+    if (auto attr = op->getAttrOfType<ArrayAttr>("axes")) {
+      axes.emplace();
+      for (Attribute a : attr)
+        axes->push_back(cast<IntegerAttr>(a).getInt());
+    } else if (operands.size() > 1 && !isNoValue(operands[1])) {
+      axes = constantIntValues(op->getOperand(1));
+      if (!axes)
+        return rewriter.notifyMatchFailure(op, "axes not constant");
+    }
+    bool noop = false;
+    if (auto a = op->getAttrOfType<IntegerAttr>("noop_with_empty_axes"))
+      noop = a.getInt() != 0;
+    SmallVector<bool> reduced(rank, false);
+    if (!axes || axes->empty()) {
+      if (noop) {
+        rewriter.replaceOp(op, operands[0]);
+        return success();
+      }
+      reduced.assign(rank, true);
+    } else {
+      for (int64_t a : *axes) {
+        auto n = normalizeAxis(a, rank);
+        if (!n)
+          return failure();
+        reduced[*n] = true;
+      }
+    }
+    int64_t count = 1;
+    for (int64_t d = 0; d < rank; ++d)
+      if (reduced[d]) {
+        if (xType.isDynamicDim(d))
+          return rewriter.notifyMatchFailure(op, "dynamic reduced dim");
+        count *= xType.getDimSize(d);
+      }
+
+    Location loc = op->getLoc();
+    bool uns = isUnsignedInt(origElem);
+    double init = 0.0;
+    if (kind == ReduceKind::Max)
+      init = isF ? -INFINITY
+                 : (uns ? 0.0
+                        : -std::ldexp(1.0, elem.getIntOrFloatBitWidth() - 1));
+    else if (kind == ReduceKind::Min)
+      init = isF ? INFINITY
+                 : (uns ? std::ldexp(1.0, elem.getIntOrFloatBitWidth()) - 1
+                        : std::ldexp(1.0, elem.getIntOrFloatBitWidth() - 1) - 1);
+    else if (kind == ReduceKind::Prod)
+      init = 1.0;
+    if (!isF && (kind == ReduceKind::Max || kind == ReduceKind::Min) &&
+        elem.getIntOrFloatBitWidth() > 32)
+      init = kind == ReduceKind::Max ? (uns ? 0.0 : double(INT64_MIN))
+                                     : (uns ? -1.0 : double(INT64_MAX));
+
+    Value x = operands[0];
+    Value maxForLse;
+    if (kind == ReduceKind::LogSumExp) {
+      // log(sum(exp(x - m))) + m, for stability.
+      maxForLse = reduceDims(rewriter, loc, x, reduced, -INFINITY,
+                             [](OpBuilder &b, Location l, Value e, Value a) {
+                               return (Value)arith::MaximumFOp::create(b, l, e, a);
+                             });
+      x = mapWithReduced(rewriter, loc, x, maxForLse, reduced,
+                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           Value d = arith::SubFOp::create(b, l, a[0], a[1]);
+                           return math::ExpOp::create(b, l, d);
+                         });
+    }
+    ReduceKind k = kind;
+    Value r = reduceDims(
+        rewriter, loc, x, reduced, init,
+        [&](OpBuilder &b, Location l, Value e, Value a) -> Value {
+          switch (k) {
+          case ReduceKind::Max:
+            return isF ? (Value)arith::MaximumFOp::create(b, l, e, a)
+                       : uns ? (Value)arith::MaxUIOp::create(b, l, e, a)
+                             : (Value)arith::MaxSIOp::create(b, l, e, a);
+          case ReduceKind::Min:
+            return isF ? (Value)arith::MinimumFOp::create(b, l, e, a)
+                       : uns ? (Value)arith::MinUIOp::create(b, l, e, a)
+                             : (Value)arith::MinSIOp::create(b, l, e, a);
+          case ReduceKind::Prod:
+            return isF ? (Value)arith::MulFOp::create(b, l, e, a)
+                       : (Value)arith::MulIOp::create(b, l, e, a);
+          case ReduceKind::L1:
+            return arith::AddFOp::create(b, l, math::AbsFOp::create(b, l, e), a);
+          case ReduceKind::L2:
+          case ReduceKind::SumSquare:
+            return arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, e, e),
+                                         a);
+          default:
+            return isF ? (Value)arith::AddFOp::create(b, l, e, a)
+                       : (Value)arith::AddIOp::create(b, l, e, a);
+          }
+        });
+    if (kind == ReduceKind::Mean || kind == ReduceKind::L2 ||
+        kind == ReduceKind::LogSum || kind == ReduceKind::LogSumExp) {
+      SmallVector<Value> extra;
+      if (maxForLse)
+        extra.push_back(maxForLse);
+      SmallVector<bool> none(cast<RankedTensorType>(r.getType()).getRank(),
+                             false);
+      r = mapWithReduced(rewriter, loc, r, extra, none,
+                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           Value v = a[0];
+                           switch (k) {
+                           case ReduceKind::Mean:
+                             return arith::DivFOp::create(b, l, v,
+                                                          cst(b, l, v, count));
+                           case ReduceKind::L2:
+                             return math::SqrtOp::create(b, l, v);
+                           case ReduceKind::LogSum:
+                             return math::LogOp::create(b, l, v);
+                           default:
+                             return arith::AddFOp::create(
+                                 b, l, math::LogOp::create(b, l, v), a[1]);
+                           }
+                         });
+    }
+    Value result = toResultType(rewriter, loc, r, resultType);
+    if (!result)
+      return failure();
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  ReduceKind kind;
+};
+
+//===----------------------------------------------------------------------===//
+// Softmax, LogSoftmax
+//===----------------------------------------------------------------------===//
+
+struct SoftmaxLowering : ConversionPattern {
+  SoftmaxLowering(const TypeConverter &converter, MLIRContext *context,
+                  StringRef name, bool isLog, bool coerced2D)
+      : ConversionPattern(converter, name, 1, context), isLog(isLog),
+        coerced2D(coerced2D) {}
+
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto xType = dyn_cast<RankedTensorType>(operands[0].getType());
+    if (!xType || !isa<FloatType>(xType.getElementType()))
+      return failure();
+    int64_t rank = xType.getRank();
+    int64_t axisAttr = coerced2D ? 1 : -1;
+    if (auto a = op->getAttrOfType<IntegerAttr>("axis"))
+      axisAttr = a.getInt();
+    auto axis = normalizeAxis(axisAttr, rank);
+    if (!axis)
+      return failure();
+    // Opset < 13 flattens to 2-D at `axis`: all dims from it are reduced.
+    SmallVector<bool> reduced(rank, false);
+    for (int64_t d = *axis; d < rank; ++d)
+      reduced[d] = coerced2D || d == *axis;
+    Location loc = op->getLoc();
+    Value x = operands[0];
+    Value m = reduceDims(rewriter, loc, x, reduced, -INFINITY,
+                         [](OpBuilder &b, Location l, Value e, Value a) {
+                           return (Value)arith::MaximumFOp::create(b, l, e, a);
+                         });
+    Value e = mapWithReduced(rewriter, loc, x, m, reduced,
+                             [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                               return math::ExpOp::create(
+                                   b, l, arith::SubFOp::create(b, l, a[0], a[1]));
+                             });
+    Value s = reduceDims(rewriter, loc, e, reduced, 0.0,
+                         [](OpBuilder &b, Location l, Value v, Value a) {
+                           return (Value)arith::AddFOp::create(b, l, v, a);
+                         });
+    Value y;
+    if (isLog) {
+      y = mapWithReduced(rewriter, loc, x, {m, s}, reduced,
+                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           Value d = arith::SubFOp::create(b, l, a[0], a[1]);
+                           return arith::SubFOp::create(
+                               b, l, d, math::LogOp::create(b, l, a[2]));
+                         });
+    } else {
+      y = mapWithReduced(rewriter, loc, e, s, reduced,
+                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return arith::DivFOp::create(b, l, a[0], a[1]);
+                         });
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+
+  bool isLog, coerced2D;
+};
+
+//===----------------------------------------------------------------------===//
+// BatchNormalization (inference), LayerNormalization, global pools
+//===----------------------------------------------------------------------===//
+
+struct BatchNormLowering : ConversionPattern {
+  BatchNormLowering(const TypeConverter &converter, MLIRContext *context,
+                    StringRef name)
+      : ConversionPattern(converter, name, 1, context) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (auto t = op->getAttrOfType<IntegerAttr>("training_mode"))
+      if (t.getInt() != 0)
+        return rewriter.notifyMatchFailure(op, "training mode");
+    if (auto s = op->getAttrOfType<IntegerAttr>("spatial"))
+      if (s.getInt() != 1)
+        return rewriter.notifyMatchFailure(op, "spatial=0");
+    for (unsigned i = 1; i < op->getNumResults(); ++i)
+      if (!op->getResult(i).use_empty())
+        return rewriter.notifyMatchFailure(op, "running stats are used");
+    auto xType = dyn_cast<RankedTensorType>(operands[0].getType());
+    if (!xType || xType.getRank() < 2 ||
+        !isa<FloatType>(xType.getElementType()) || operands.size() < 5)
+      return failure();
+    double eps = 1e-5;
+    if (auto e = op->getAttrOfType<FloatAttr>("epsilon"))
+      eps = e.getValueAsDouble();
+    MLIRContext *ctx = getContext();
+    int64_t rank = xType.getRank();
+    Location loc = op->getLoc();
+    AffineMap channel = AffineMap::get(rank, 0, getAffineDimExpr(1, ctx), ctx);
+    SmallVector<Value> inputs{operands[0]};
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
+    for (int i = 1; i <= 4; ++i) {
+      auto t = dyn_cast<RankedTensorType>(operands[i].getType());
+      if (!t || t.getRank() != 1)
+        return failure();
+      inputs.push_back(operands[i]);
+      maps.push_back(channel);
+    }
+    maps.push_back(rewriter.getMultiDimIdentityMap(rank));
+    SmallVector<Value> dynamicSizes;
+    for (int64_t d = 0; d < rank; ++d)
+      if (xType.isDynamicDim(d))
+        dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, operands[0], d));
+    Value init = tensor::EmptyOp::create(rewriter, loc, xType.getShape(),
+                                         xType.getElementType(), dynamicSizes);
+    Value y = linalg::GenericOp::create(
+                  rewriter, loc, xType, inputs, init, maps,
+                  SmallVector<utils::IteratorType>(
+                      rank, utils::IteratorType::parallel),
+                  [&](OpBuilder &b, Location l, ValueRange a) {
+                    // (x - mean) * scale / sqrt(var + eps) + bias
+                    Value x = a[0], scale = a[1], bias = a[2], mean = a[3],
+                          var = a[4];
+                    Value denom = math::SqrtOp::create(
+                        b, l, arith::AddFOp::create(b, l, var, cst(b, l, var, eps)));
+                    Value n = arith::DivFOp::create(
+                        b, l, arith::SubFOp::create(b, l, x, mean), denom);
+                    Value v = arith::AddFOp::create(
+                        b, l, arith::MulFOp::create(b, l, n, scale), bias);
+                    linalg::YieldOp::create(b, l, v);
+                  })
+                  .getResult(0);
+    SmallVector<Value> results{y};
+    for (unsigned i = 1; i < op->getNumResults(); ++i)
+      results.push_back(Value());
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct LayerNormLowering : OpConversionPattern<LayerNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LayerNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!op.getMean().use_empty() || !op.getInvStdDev().use_empty())
+      return rewriter.notifyMatchFailure(op, "mean/invstddev are used");
+    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
+    if (!xType || !isa<FloatType>(xType.getElementType()))
+      return failure();
+    int64_t rank = xType.getRank();
+    auto axis = normalizeAxis(op.getAxis(), rank);
+    if (!axis)
+      return failure();
+    SmallVector<bool> reduced(rank, false);
+    int64_t count = 1;
+    for (int64_t d = *axis; d < rank; ++d) {
+      reduced[d] = true;
+      if (xType.isDynamicDim(d))
+        return rewriter.notifyMatchFailure(op, "dynamic normalized dim");
+      count *= xType.getDimSize(d);
+    }
+    Location loc = op.getLoc();
+    double eps = op.getEpsilon().convertToDouble();
+    auto add = [](OpBuilder &b, Location l, Value e, Value a) {
+      return (Value)arith::AddFOp::create(b, l, e, a);
+    };
+    Value x = adaptor.getX();
+    Value sum = reduceDims(rewriter, loc, x, reduced, 0.0, add);
+    Value centered = mapWithReduced(
+        rewriter, loc, x, sum, reduced,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value mean = arith::DivFOp::create(b, l, a[1], cst(b, l, a[1], count));
+          return arith::SubFOp::create(b, l, a[0], mean);
+        });
+    Value sq = reduceDims(rewriter, loc, centered, reduced, 0.0,
+                          [](OpBuilder &b, Location l, Value e, Value a) {
+                            return (Value)arith::AddFOp::create(
+                                b, l, arith::MulFOp::create(b, l, e, e), a);
+                          });
+    Value normalized = mapWithReduced(
+        rewriter, loc, centered, sq, reduced,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value var = arith::DivFOp::create(b, l, a[1], cst(b, l, a[1], count));
+          Value denom = math::SqrtOp::create(
+              b, l, arith::AddFOp::create(b, l, var, cst(b, l, var, eps)));
+          return arith::DivFOp::create(b, l, a[0], denom);
+        });
+    // Scale and bias broadcast against the normalized dims.
+    SmallVector<Value> params{normalized, adaptor.getScale()};
+    bool hasBias = !isNoValue(adaptor.getB());
+    if (hasBias)
+      params.push_back(adaptor.getB());
+    Value y = buildBroadcastElementwise(
+        rewriter, loc, xType, params,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value v = arith::MulFOp::create(b, l, a[0], a[1]);
+          return hasBias ? (Value)arith::AddFOp::create(b, l, v, a[2]) : v;
+        });
+    rewriter.replaceOp(op, {y, Value(), Value()});
+    return success();
+  }
+};
+
+struct GlobalPoolLowering : ConversionPattern {
+  GlobalPoolLowering(const TypeConverter &converter, MLIRContext *context,
+                     StringRef name, bool isMax)
+      : ConversionPattern(converter, name, 1, context), isMax(isMax) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    auto xType = dyn_cast<RankedTensorType>(operands[0].getType());
+    if (!resultType || !xType || !isa<FloatType>(xType.getElementType()))
+      return failure();
+    int64_t rank = xType.getRank(), count = 1;
+    SmallVector<bool> reduced(rank, false);
+    for (int64_t d = 2; d < rank; ++d) {
+      reduced[d] = true;
+      if (xType.isDynamicDim(d))
+        return failure();
+      count *= xType.getDimSize(d);
+    }
+    Location loc = op->getLoc();
+    bool max = isMax;
+    Value r = reduceDims(
+        rewriter, loc, operands[0], reduced, max ? -INFINITY : 0.0,
+        [&](OpBuilder &b, Location l, Value e, Value a) -> Value {
+          return max ? (Value)arith::MaximumFOp::create(b, l, e, a)
+                     : (Value)arith::AddFOp::create(b, l, e, a);
+        });
+    if (!max) {
+      SmallVector<bool> none(cast<RankedTensorType>(r.getType()).getRank(),
+                             false);
+      r = mapWithReduced(rewriter, loc, r, {}, none,
+                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return arith::DivFOp::create(b, l, a[0],
+                                                        cst(b, l, a[0], count));
+                         });
+    }
+    Value result = toResultType(rewriter, loc, r, resultType);
+    if (!result)
+      return failure();
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+  bool isMax;
+};
+
+} // namespace
+
+void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
+                                           RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  const std::pair<const char *, ReduceKind> reduces[] = {
+      {"onnx.ReduceSum", ReduceKind::Sum},
+      {"onnx.ReduceSum_v1", ReduceKind::Sum},
+      {"onnx.ReduceMean", ReduceKind::Mean},
+      {"onnx.ReduceMax", ReduceKind::Max},
+      {"onnx.ReduceMin", ReduceKind::Min},
+      {"onnx.ReduceProd", ReduceKind::Prod},
+      {"onnx.ReduceL1", ReduceKind::L1},
+      {"onnx.ReduceL2", ReduceKind::L2},
+      {"onnx.ReduceLogSum", ReduceKind::LogSum},
+      {"onnx.ReduceLogSumExp", ReduceKind::LogSumExp},
+      {"onnx.ReduceSumSquare", ReduceKind::SumSquare},
+  };
+  for (const auto &[name, kind] : reduces)
+    patterns.add<ReduceLowering>(converter, ctx, name, kind);
+  patterns.add<SoftmaxLowering>(converter, ctx, "onnx.Softmax", false, false);
+  patterns.add<SoftmaxLowering>(converter, ctx, "onnx.Softmax_v1", false, true);
+  patterns.add<SoftmaxLowering>(converter, ctx, "onnx.LogSoftmax", true, false);
+  patterns.add<SoftmaxLowering>(converter, ctx, "onnx.LogSoftmax_v1", true,
+                                true);
+  for (StringRef name :
+       {"onnx.BatchNormalization", "onnx.BatchNormalization_v14",
+        "onnx.BatchNormalization_v9", "onnx.BatchNormalization_v7"})
+    patterns.add<BatchNormLowering>(converter, ctx, name);
+  patterns.add<LayerNormLowering>(converter, ctx);
+  patterns.add<GlobalPoolLowering>(converter, ctx, "onnx.GlobalAveragePool",
+                                   false);
+  patterns.add<GlobalPoolLowering>(converter, ctx, "onnx.GlobalMaxPool", true);
+}
+
+} // namespace onnxc

@@ -1,0 +1,393 @@
+//===- Tensor.cpp - Lower data-movement ONNX ops to tensor and linalg -----===//
+//
+// Reshape-like ops, Transpose, Concat, Shape, Gather, Slice and friends.
+// Where ONNX computes a shape from a tensor input (Reshape's shape,
+// Slice's starts/ends), that input must be a constant here; shape folding
+// (a later pass) makes more of them constant.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/lowering/LoweringUtils.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+
+using namespace mlir;
+
+namespace onnxc {
+namespace {
+
+/// Reshapes `src` to `resultType` (same number of elements): through
+/// collapse/expand where the dims group, else through tensor.reshape with a
+/// constant shape (static shapes only).
+Value reshapeTo(OpBuilder &b, Location loc, Value src,
+                RankedTensorType resultType) {
+  auto srcType = cast<RankedTensorType>(src.getType());
+  if (srcType == resultType)
+    return src;
+  if (auto reassoc = getReassociationIndicesForReshape(srcType, resultType)) {
+    if (srcType.getRank() > resultType.getRank())
+      return tensor::CollapseShapeOp::create(b, loc, resultType, src, *reassoc);
+    if (srcType.getRank() < resultType.getRank() &&
+        llvm::count_if(resultType.getShape(), ShapedType::isDynamic) <= 1)
+      return tensor::ExpandShapeOp::create(b, loc, resultType, src, *reassoc);
+  }
+  if (!srcType.hasStaticShape() || !resultType.hasStaticShape())
+    return {};
+  auto shapeType =
+      RankedTensorType::get({resultType.getRank()}, b.getI64Type());
+  Value shape = arith::ConstantOp::create(
+      b, loc, DenseIntElementsAttr::get(shapeType, resultType.getShape()));
+  return tensor::ReshapeOp::create(b, loc, resultType, src, shape);
+}
+
+/// Reshape, Flatten, Squeeze, Unsqueeze: the result type, which ONNX shape
+/// inference computed, says everything.
+struct ReshapeLikeLowering : ConversionPattern {
+  ReshapeLikeLowering(const TypeConverter &converter, MLIRContext *context,
+                      StringRef name)
+      : ConversionPattern(converter, name, 1, context) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    if (!resultType || !isa<RankedTensorType>(operands[0].getType()))
+      return failure();
+    Value v = reshapeTo(rewriter, op->getLoc(), operands[0], resultType);
+    if (!v)
+      return rewriter.notifyMatchFailure(op, "dynamic reshape");
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct TransposeLowering : OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    auto srcType = dyn_cast<RankedTensorType>(adaptor.getData().getType());
+    if (!resultType || !srcType)
+      return failure();
+    SmallVector<int64_t> perm;
+    if (auto p = op.getPerm()) {
+      for (Attribute a : *p)
+        perm.push_back(cast<IntegerAttr>(a).getInt());
+    } else {
+      for (int64_t i = srcType.getRank() - 1; i >= 0; --i)
+        perm.push_back(i);
+    }
+    Location loc = op.getLoc();
+    SmallVector<Value> dynamicSizes;
+    for (int64_t d = 0; d < resultType.getRank(); ++d)
+      if (resultType.isDynamicDim(d))
+        dynamicSizes.push_back(
+            tensor::DimOp::create(rewriter, loc, adaptor.getData(), perm[d]));
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         resultType.getElementType(),
+                                         dynamicSizes);
+    auto t = linalg::TransposeOp::create(rewriter, loc, adaptor.getData(),
+                                         init, perm);
+    rewriter.replaceOp(op, t.getResult()[0]);
+    return success();
+  }
+};
+
+struct ConcatLowering : OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    if (!resultType)
+      return failure();
+    int64_t rank = resultType.getRank();
+    auto axis = normalizeAxis(op.getAxis(), rank);
+    if (!axis)
+      return failure();
+    Location loc = op.getLoc();
+    SmallVector<Value> inputs;
+    for (Value v : adaptor.getInputs()) {
+      if (!isa<RankedTensorType>(v.getType()))
+        return failure();
+      inputs.push_back(v);
+    }
+    // Result sizes: the sum along the axis, the first input's elsewhere.
+    SmallVector<Value> dynamicSizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!resultType.isDynamicDim(d))
+        continue;
+      if (d != *axis) {
+        dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, inputs[0], d));
+        continue;
+      }
+      Value sum = arith::ConstantIndexOp::create(rewriter, loc, 0);
+      for (Value v : inputs)
+        sum = arith::AddIOp::create(rewriter, loc, sum,
+                                    tensor::DimOp::create(rewriter, loc, v, d));
+      dynamicSizes.push_back(sum);
+    }
+    Value result = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                           resultType.getElementType(),
+                                           dynamicSizes);
+    OpFoldResult offset = rewriter.getIndexAttr(0);
+    for (Value v : inputs) {
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+      offsets[*axis] = offset;
+      SmallVector<OpFoldResult> sizes =
+          tensor::getMixedSizes(rewriter, loc, v);
+      SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+      result = tensor::InsertSliceOp::create(rewriter, loc, v, result, offsets,
+                                             sizes, strides);
+      offset = affine::makeComposedFoldedAffineApply(
+          rewriter, loc,
+          getAffineSymbolExpr(0, getContext()) +
+              getAffineSymbolExpr(1, getContext()),
+          {offset, sizes[*axis]});
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Shape (and Size) of a statically shaped tensor is a constant.
+struct ShapeLowering : ConversionPattern {
+  ShapeLowering(const TypeConverter &converter, MLIRContext *context,
+                StringRef name)
+      : ConversionPattern(converter, name, 1, context) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto srcType = dyn_cast<RankedTensorType>(operands[0].getType());
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    if (!srcType || !resultType || !srcType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs a static shape");
+    Location loc = op->getLoc();
+    SmallVector<int64_t> values;
+    if (op->getName().getStringRef() == "onnx.Size") {
+      values.push_back(srcType.getNumElements());
+    } else {
+      int64_t rank = srcType.getRank();
+      auto clampIndex = [&](StringRef name, int64_t deflt) {
+        int64_t v = deflt;
+        if (auto a = op->getAttrOfType<IntegerAttr>(name))
+          v = a.getInt();
+        if (v < 0)
+          v += rank;
+        return std::clamp<int64_t>(v, 0, rank);
+      };
+      int64_t start = clampIndex("start", 0), end = clampIndex("end", rank);
+      for (int64_t i = start; i < end; ++i)
+        values.push_back(srcType.getDimSize(i));
+    }
+    if (resultType.getNumElements() != int64_t(values.size()))
+      return failure();
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        op, DenseIntElementsAttr::get(resultType, values));
+    return success();
+  }
+};
+
+struct GatherLowering : OpConversionPattern<GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    auto dataType = dyn_cast<RankedTensorType>(adaptor.getData().getType());
+    auto idxType = dyn_cast<RankedTensorType>(adaptor.getIndices().getType());
+    if (!resultType || !dataType || !idxType || !resultType.hasStaticShape())
+      return failure();
+    int64_t r = dataType.getRank(), q = idxType.getRank();
+    auto axis = normalizeAxis(op.getAxis(), r);
+    if (!axis)
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    int64_t outRank = resultType.getRank();
+    // The indices are read at output dims [axis, axis+q).
+    SmallVector<AffineExpr> idxExprs;
+    for (int64_t i = 0; i < q; ++i)
+      idxExprs.push_back(getAffineDimExpr(*axis + i, ctx));
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         resultType.getElementType());
+    Value data = adaptor.getData();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, resultType, adaptor.getIndices(), init,
+        ArrayRef<AffineMap>{AffineMap::get(outRank, 0, idxExprs, ctx),
+                            rewriter.getMultiDimIdentityMap(outRank)},
+        SmallVector<utils::IteratorType>(outRank,
+                                         utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          // Negative indices count from the end.
+          Value idx = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value dim = tensor::DimOp::create(b, l, data, *axis);
+          Value neg = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::slt, idx,
+              arith::ConstantIndexOp::create(b, l, 0));
+          idx = arith::SelectOp::create(b, l, neg,
+                                        arith::AddIOp::create(b, l, idx, dim),
+                                        idx);
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < r; ++d) {
+            if (d < *axis)
+              coords.push_back(linalg::IndexOp::create(b, l, d));
+            else if (d == *axis)
+              coords.push_back(idx);
+            else
+              coords.push_back(linalg::IndexOp::create(b, l, d + q - 1));
+          }
+          Value v = tensor::ExtractOp::create(b, l, data, coords);
+          linalg::YieldOp::create(b, l, v);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// Slice-10+ with constant starts/ends/axes/steps and positive steps.
+struct SliceLowering : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    auto srcType = dyn_cast<RankedTensorType>(adaptor.getData().getType());
+    if (!resultType || !srcType || !srcType.hasStaticShape())
+      return failure();
+    auto starts = constantIntValues(op.getStarts());
+    auto ends = constantIntValues(op.getEnds());
+    if (!starts || !ends || starts->size() != ends->size())
+      return rewriter.notifyMatchFailure(op, "starts/ends not constant");
+    int64_t rank = srcType.getRank();
+    SmallVector<int64_t> axes, steps(starts->size(), 1);
+    if (!isNoValue(adaptor.getAxes())) {
+      auto a = constantIntValues(op.getAxes());
+      if (!a)
+        return failure();
+      axes = *a;
+    } else {
+      for (size_t i = 0; i < starts->size(); ++i)
+        axes.push_back(i);
+    }
+    if (!isNoValue(adaptor.getSteps())) {
+      auto s = constantIntValues(op.getSteps());
+      if (!s)
+        return failure();
+      steps = *s;
+    }
+    SmallVector<int64_t> offsets(rank, 0), sizes(srcType.getShape()),
+        strides(rank, 1);
+    for (size_t i = 0; i < axes.size(); ++i) {
+      auto axis = normalizeAxis(axes[i], rank);
+      if (!axis || steps[i] <= 0)
+        return rewriter.notifyMatchFailure(op, "negative step or bad axis");
+      int64_t dim = srcType.getDimSize(*axis);
+      int64_t s = (*starts)[i], e = (*ends)[i];
+      if (s < 0) s += dim;
+      if (e < 0) e += dim;
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      offsets[*axis] = s;
+      strides[*axis] = steps[i];
+      sizes[*axis] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
+    }
+    if (ArrayRef<int64_t>(sizes) != resultType.getShape())
+      return rewriter.notifyMatchFailure(op, "inferred shape disagrees");
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, resultType, adaptor.getData(), ValueRange{}, ValueRange{},
+        ValueRange{}, rewriter.getDenseI64ArrayAttr(offsets),
+        rewriter.getDenseI64ArrayAttr(sizes),
+        rewriter.getDenseI64ArrayAttr(strides));
+    return success();
+  }
+};
+
+/// Expand: broadcast to the (static) result shape.
+struct ExpandLowering : OpConversionPattern<ExpandOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ExpandOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    if (!resultType || !resultType.hasStaticShape() ||
+        !isa<RankedTensorType>(adaptor.getInput().getType()))
+      return failure();
+    Value v = buildBroadcastElementwise(
+        rewriter, op.getLoc(), resultType, adaptor.getInput(),
+        [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+};
+
+/// Dropout at inference: the identity, with an all-true mask if asked.
+struct DropoutLowering : OpConversionPattern<DropoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isNoValue(adaptor.getTrainingMode())) {
+      auto training = constantIntValues(op.getTrainingMode());
+      if (!training || training->size() != 1 || (*training)[0] != 0)
+        return rewriter.notifyMatchFailure(op, "training mode");
+    }
+    SmallVector<Value> results{adaptor.getData()};
+    if (isa<NoneType>(op.getMask().getType())) {
+      results.push_back(op.getMask());
+      if (!op.getMask().use_empty())
+        return failure();
+      rewriter.replaceOp(op, {adaptor.getData(), Value()});
+      return success();
+    }
+    RankedTensorType maskType = convertedResultType(*getTypeConverter(), op, 1);
+    if (!maskType || !maskType.hasStaticShape())
+      return failure();
+    Value mask = createFilled(rewriter, op.getLoc(), maskType, 1.0);
+    rewriter.replaceOp(op, {adaptor.getData(), mask});
+    return success();
+  }
+};
+
+/// ConstantOfShape with a static result: a fill with the value attribute.
+struct ConstantOfShapeLowering : OpConversionPattern<ConstantOfShapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConstantOfShapeOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    if (!resultType || !resultType.hasStaticShape())
+      return failure();
+    // The default value is a float 0.
+    double value = 0.0;
+    if (auto attr = op.getValueAttr()) {
+      auto first = firstElementValue(attr);
+      if (!first)
+        return rewriter.notifyMatchFailure(op, "unreadable value");
+      value = *first;
+    }
+    rewriter.replaceOp(op, createFilled(rewriter, op.getLoc(), resultType,
+                                        value));
+    return success();
+  }
+};
+
+} // namespace
+
+void populateTensorLoweringPatterns(OnnxTypeConverter &converter,
+                                    RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  for (StringRef name :
+       {"onnx.Reshape", "onnx.Reshape_v5", "onnx.Flatten", "onnx.Squeeze",
+        "onnx.Squeeze_v11", "onnx.Squeeze_v1", "onnx.Unsqueeze",
+        "onnx.Unsqueeze_v11", "onnx.Unsqueeze_v1"})
+    patterns.add<ReshapeLikeLowering>(converter, ctx, name);
+  for (StringRef name : {"onnx.Shape", "onnx.Shape_v1", "onnx.Size"})
+    patterns.add<ShapeLowering>(converter, ctx, name);
+  patterns.add<TransposeLowering, ConcatLowering, GatherLowering,
+               SliceLowering, ExpandLowering, DropoutLowering,
+               ConstantOfShapeLowering>(converter, ctx);
+}
+
+} // namespace onnxc

@@ -1,0 +1,597 @@
+/*===- onnxc_runtime.c - The runtime shim of every model library ----------===
+ *
+ * Implements onnxc_runtime.h on top of what the compiler emits (see
+ * onnxc_model_desc.h): checks the caller's tensors against the model, turns
+ * them into memref descriptors, calls the model's run_packed entry point and
+ * turns the result descriptors back into tensors.
+ *
+ * Plain C11: no global mutable state, no printing. Everything a run needs is
+ * allocated once, when the session is created, since the model fixes every
+ * rank; a run itself allocates nothing (the model mallocs its outputs, and
+ * the session frees them at the next run or at destroy).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _POSIX_C_SOURCE 200809L /* sysconf */
+
+#include "onnxc_model_desc.h"
+#include "onnxc_runtime_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Every model library carries its own copy of this shim, so two static
+ * model libraries linked into one program define every public symbol twice.
+ * Weak definitions let the linker keep one copy instead of failing; the
+ * copies agree as long as their ONNXC_ABI_VERSION does, which every entry
+ * point that takes a model checks. */
+#define ONNXC_API __attribute__((weak, visibility("default")))
+
+#define ONNXC_ERROR_SIZE 384
+
+/* Where a symbolic input dim was first seen: input `input`, dim `dim`.
+ * `input == NO_INPUT` marks a dim that is static, unnamed or the first use
+ * of its name. */
+typedef struct sym_ref {
+  uint32_t input;
+  uint32_t dim;
+} sym_ref;
+#define NO_INPUT UINT32_MAX
+
+struct onnxc_session {
+  const onnxc_model *model;
+  int32_t num_threads; /* resolved, never 0 */
+  void **args;         /* run_packed's args: results, then each input */
+  int64_t *results;    /* every output's descriptor, back to back */
+  size_t result_words;
+  void **owned;        /* `allocated` of the last run's outputs, to free */
+  sym_ref *first_use;  /* one per input dim, inputs back to back */
+  char last_error[ONNXC_ERROR_SIZE];
+};
+
+static const char *dtype_name(onnxc_dtype dtype) {
+  switch (dtype) {
+  case ONNXC_DTYPE_FLOAT32: return "float32";
+  case ONNXC_DTYPE_UINT8: return "uint8";
+  case ONNXC_DTYPE_INT8: return "int8";
+  case ONNXC_DTYPE_UINT16: return "uint16";
+  case ONNXC_DTYPE_INT16: return "int16";
+  case ONNXC_DTYPE_INT32: return "int32";
+  case ONNXC_DTYPE_INT64: return "int64";
+  case ONNXC_DTYPE_BOOL: return "bool";
+  case ONNXC_DTYPE_FLOAT16: return "float16";
+  case ONNXC_DTYPE_FLOAT64: return "float64";
+  case ONNXC_DTYPE_UINT32: return "uint32";
+  case ONNXC_DTYPE_UINT64: return "uint64";
+  case ONNXC_DTYPE_BFLOAT16: return "bfloat16";
+  default: return "an unknown dtype";
+  }
+}
+
+ONNXC_API uint32_t onnxc_abi_version(void) { return ONNXC_ABI_VERSION; }
+
+/* The shim calls its own copies of its helpers, never a weak public symbol
+ * that another library's copy may have won. */
+static size_t dtype_size(onnxc_dtype dtype) {
+  switch (dtype) {
+  case ONNXC_DTYPE_UINT8:
+  case ONNXC_DTYPE_INT8:
+  case ONNXC_DTYPE_BOOL: return 1;
+  case ONNXC_DTYPE_UINT16:
+  case ONNXC_DTYPE_INT16:
+  case ONNXC_DTYPE_FLOAT16:
+  case ONNXC_DTYPE_BFLOAT16: return 2;
+  case ONNXC_DTYPE_FLOAT32:
+  case ONNXC_DTYPE_INT32:
+  case ONNXC_DTYPE_UINT32: return 4;
+  case ONNXC_DTYPE_INT64:
+  case ONNXC_DTYPE_FLOAT64:
+  case ONNXC_DTYPE_UINT64: return 8;
+  default: return 0;
+  }
+}
+
+ONNXC_API size_t onnxc_dtype_size(onnxc_dtype dtype) {
+  return dtype_size(dtype);
+}
+
+__attribute__((format(printf, 3, 4))) static onnxc_status
+fail(onnxc_session *s, onnxc_status status, const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(s->last_error, sizeof s->last_error, format, ap);
+  va_end(ap);
+  return status;
+}
+
+/* Elements times `elem_size` of `dims`, with *overflow set when that passes
+ * PTRDIFF_MAX (so strides and offsets fit an int64 too). Every dim is
+ * already known non-negative. */
+static size_t byte_size(const int64_t *dims, int32_t rank, size_t elem_size,
+                        size_t *elements, int *overflow) {
+  const uint64_t limit = PTRDIFF_MAX;
+  uint64_t n = 1;
+  *overflow = 0;
+  for (int32_t d = 0; d < rank; ++d) {
+    uint64_t dim = (uint64_t)dims[d];
+    if (dim != 0 && n > limit / dim) {
+      *overflow = 1;
+      return 0;
+    }
+    n *= dim;
+  }
+  *elements = (size_t)n;
+  if (n > limit / elem_size) {
+    *overflow = 1;
+    return 0;
+  }
+  return (size_t)(n * elem_size);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Model description.                                                       */
+
+static onnxc_status check_model(const onnxc_model *model) {
+  if (!model)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  return model->abi_version == ONNXC_ABI_VERSION ? ONNXC_OK
+                                                 : ONNXC_ERROR_ABI_MISMATCH;
+}
+
+ONNXC_API onnxc_status onnxc_model_name(const onnxc_model *model,
+                                        const char **name) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!name)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *name = model->name ? model->name : "";
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_model_num_inputs(const onnxc_model *model,
+                                              size_t *count) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!count)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *count = model->num_inputs;
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_model_num_outputs(const onnxc_model *model,
+                                               size_t *count) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!count)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *count = model->num_outputs;
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_model_input_info(const onnxc_model *model,
+                                              size_t index,
+                                              onnxc_tensor_info *info) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!info || index >= model->num_inputs)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *info = model->inputs[index];
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_model_output_info(const onnxc_model *model,
+                                               size_t index,
+                                               onnxc_tensor_info *info) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!info || index >= model->num_outputs)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *info = model->outputs[index];
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_model_metadata(const onnxc_model *model,
+                                            const char *key,
+                                            const char **value) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!key || !value)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *value = NULL;
+  for (uint32_t i = 0; i < model->num_metadata; ++i)
+    if (strcmp(model->metadata[i].key, key) == 0) {
+      *value = model->metadata[i].value;
+      break;
+    }
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_model_num_metadata(const onnxc_model *model,
+                                                size_t *count) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!count)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *count = model->num_metadata;
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_model_metadata_at(const onnxc_model *model,
+                                               size_t index, const char **key,
+                                               const char **value) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!key || !value || index >= model->num_metadata)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *key = model->metadata[index].key;
+  *value = model->metadata[index].value;
+  return ONNXC_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sessions.                                                                */
+
+static const char *dim_name(const onnxc_tensor_info *info, int32_t d) {
+  if (!info->dim_names || !info->dim_names[d])
+    return "";
+  return info->dim_names[d];
+}
+
+static int32_t default_num_threads(void) {
+  const char *env = getenv("ONNXC_NUM_THREADS");
+  if (env && *env) {
+    char *end;
+    errno = 0;
+    long n = strtol(env, &end, 10);
+    if (errno == 0 && *end == '\0' && n > 0)
+      return n > INT32_MAX ? INT32_MAX : (int32_t)n;
+  }
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cores < 1)
+    return 1;
+  return cores > INT32_MAX ? INT32_MAX : (int32_t)cores;
+}
+
+/* A model the compiler emitted is well formed; this guards against a
+ * mismatched or corrupt one before the session trusts its ranks. */
+static int tensor_infos_ok(const onnxc_tensor_info *infos, uint32_t count) {
+  if (count && !infos)
+    return 0;
+  for (uint32_t i = 0; i < count; ++i)
+    if (infos[i].rank < 0 || infos[i].rank > ONNXC_MAX_RANK ||
+        (infos[i].rank > 0 && !infos[i].dims) ||
+        dtype_size(infos[i].dtype) == 0)
+      return 0;
+  return 1;
+}
+
+ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
+                                            onnxc_session **session) {
+  if (!session)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *session = NULL;
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!model->run_packed || !tensor_infos_ok(model->inputs, model->num_inputs) ||
+      !tensor_infos_ok(model->outputs, model->num_outputs))
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+
+  size_t input_words = 0, input_dims = 0, result_words = 0;
+  for (uint32_t i = 0; i < model->num_inputs; ++i) {
+    input_words += ONNXC_DESCRIPTOR_WORDS(model->inputs[i].rank);
+    input_dims += (size_t)model->inputs[i].rank;
+  }
+  for (uint32_t i = 0; i < model->num_outputs; ++i)
+    result_words += ONNXC_DESCRIPTOR_WORDS(model->outputs[i].rank);
+
+  /* One block: the session, then its arrays, 8-byte ones first. */
+  size_t head = (sizeof(onnxc_session) + 7) & ~(size_t)7;
+  size_t size = head + sizeof(void *) * (1 + (size_t)model->num_inputs) +
+                sizeof(int64_t) * (input_words + result_words) +
+                sizeof(void *) * model->num_outputs +
+                sizeof(sym_ref) * input_dims;
+  char *block = calloc(1, size);
+  if (!block)
+    return ONNXC_ERROR_OUT_OF_MEMORY;
+  onnxc_session *s = (onnxc_session *)block;
+  char *p = block + head;
+  s->model = model;
+  s->num_threads = default_num_threads();
+  s->args = (void **)p;
+  p += sizeof(void *) * (1 + (size_t)model->num_inputs);
+  s->results = (int64_t *)p;
+  s->result_words = result_words;
+  p += sizeof(int64_t) * result_words;
+  s->args[0] = s->results;
+  for (uint32_t i = 0; i < model->num_inputs; ++i) {
+    s->args[1 + i] = p;
+    p += sizeof(int64_t) * ONNXC_DESCRIPTOR_WORDS(model->inputs[i].rank);
+  }
+  s->owned = (void **)p;
+  p += sizeof(void *) * model->num_outputs;
+  s->first_use = (sym_ref *)p;
+
+  /* Link each named dynamic dim to the first input dim with its name, so a
+   * run checks consistency with one comparison per dim. */
+  size_t k = 0;
+  for (uint32_t i = 0; i < model->num_inputs; ++i) {
+    const onnxc_tensor_info *info = &model->inputs[i];
+    for (int32_t d = 0; d < info->rank; ++d, ++k) {
+      sym_ref first = {NO_INPUT, 0};
+      const char *name = dim_name(info, d);
+      if (info->dims[d] == -1 && name[0]) {
+        for (uint32_t j = 0; j <= i && first.input == NO_INPUT; ++j) {
+          const onnxc_tensor_info *other = &model->inputs[j];
+          int32_t end = j == i ? d : other->rank;
+          for (int32_t e = 0; e < end; ++e)
+            if (other->dims[e] == -1 && strcmp(dim_name(other, e), name) == 0) {
+              first.input = j;
+              first.dim = (uint32_t)e;
+              break;
+            }
+        }
+      }
+      s->first_use[k] = first;
+    }
+  }
+  *session = s;
+  return ONNXC_OK;
+}
+
+static void release_outputs(onnxc_session *s) {
+  for (uint32_t i = 0; i < s->model->num_outputs; ++i) {
+    free(s->owned[i]);
+    s->owned[i] = NULL;
+  }
+}
+
+ONNXC_API void onnxc_session_destroy(onnxc_session *session) {
+  if (!session)
+    return;
+  release_outputs(session);
+  free(session);
+}
+
+ONNXC_API onnxc_status onnxc_session_set_num_threads(onnxc_session *session,
+                                                     int32_t num_threads) {
+  if (!session)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  session->last_error[0] = '\0';
+  if (num_threads < 0)
+    return fail(session, ONNXC_ERROR_INVALID_ARGUMENT,
+                "num_threads is %d; it must be positive, or 0 for the default",
+                (int)num_threads);
+  session->num_threads = num_threads ? num_threads : default_num_threads();
+  return ONNXC_OK;
+}
+
+ONNXC_API int32_t
+onnxc_internal_session_num_threads(const onnxc_session *session) {
+  return session ? session->num_threads : 1;
+}
+
+ONNXC_API const char *onnxc_session_last_error(const onnxc_session *session) {
+  return session ? session->last_error : "the session is NULL";
+}
+
+/* Checks input `i`; `sym` points at its dims in first_use. */
+static onnxc_status check_input(onnxc_session *s, uint32_t i,
+                                const onnxc_tensor *inputs,
+                                const sym_ref *sym) {
+  const onnxc_tensor_info *info = &s->model->inputs[i];
+  const onnxc_tensor *t = &inputs[i];
+  const char *name = info->name ? info->name : "";
+  if (t->dtype != info->dtype)
+    return fail(s, ONNXC_ERROR_DTYPE_MISMATCH,
+                "input '%s': dtype is %s, the model expects %s", name,
+                dtype_name(t->dtype), dtype_name(info->dtype));
+  if (t->rank != info->rank)
+    return fail(s, ONNXC_ERROR_SHAPE_MISMATCH,
+                "input '%s': rank is %d, the model expects %d", name,
+                (int)t->rank, (int)info->rank);
+  for (int32_t d = 0; d < t->rank; ++d) {
+    if (t->dims[d] < 0)
+      return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+                  "input '%s': dim %d is %lld; dims must not be negative",
+                  name, (int)d, (long long)t->dims[d]);
+    if (info->dims[d] != -1 && t->dims[d] != info->dims[d])
+      return fail(s, ONNXC_ERROR_SHAPE_MISMATCH,
+                  "input '%s': dim %d is %lld, the model expects %lld", name,
+                  (int)d, (long long)t->dims[d], (long long)info->dims[d]);
+    if (sym[d].input != NO_INPUT) {
+      /* The first use was checked already: earlier input or earlier dim. */
+      int64_t want = inputs[sym[d].input].dims[sym[d].dim];
+      if (t->dims[d] != want)
+        return fail(s, ONNXC_ERROR_SHAPE_MISMATCH,
+                    "input '%s': dim %d ('%s') is %lld, but dim %u of input "
+                    "'%s' gave '%s' the value %lld",
+                    name, (int)d, dim_name(info, d), (long long)t->dims[d],
+                    sym[d].dim, s->model->inputs[sym[d].input].name,
+                    dim_name(info, d), (long long)want);
+    }
+  }
+  size_t elements = 0;
+  int overflow;
+  size_t bytes = byte_size(t->dims, t->rank, dtype_size(info->dtype),
+                           &elements, &overflow);
+  if (overflow)
+    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+                "input '%s': its shape is too large to address",
+                name);
+  if (t->size_bytes != bytes)
+    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+                "input '%s': size_bytes is %zu, but %zu elements of %s take "
+                "%zu",
+                name, t->size_bytes, elements, dtype_name(info->dtype), bytes);
+  if (elements > 0 && !t->data)
+    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+                "input '%s': data is NULL but the tensor has %zu elements",
+                name, elements);
+  return ONNXC_OK;
+}
+
+static void fill_descriptor(int64_t *desc, const onnxc_tensor *t) {
+  desc[0] = (int64_t)(intptr_t)t->data; /* allocated */
+  desc[1] = (int64_t)(intptr_t)t->data; /* aligned */
+  desc[2] = 0;                          /* offset */
+  int64_t stride = 1;
+  for (int32_t d = t->rank - 1; d >= 0; --d) {
+    desc[3 + d] = t->dims[d];
+    desc[3 + t->rank + d] = stride;
+    stride *= t->dims[d];
+  }
+}
+
+/* Turns output `o`'s descriptor into a tensor, checking that the model kept
+ * its side of the contract. */
+static onnxc_status read_output(onnxc_session *s, uint32_t o,
+                                const int64_t *desc, onnxc_tensor *out) {
+  const onnxc_tensor_info *info = &s->model->outputs[o];
+  const char *name = info->name ? info->name : "";
+  int32_t rank = info->rank;
+  const int64_t *sizes = desc + 3, *strides = desc + 3 + rank;
+  size_t elem_size = dtype_size(info->dtype);
+  for (int32_t d = 0; d < rank; ++d)
+    if (sizes[d] < 0 || (info->dims[d] != -1 && sizes[d] != info->dims[d]))
+      return fail(s, ONNXC_ERROR_RUNTIME,
+                  "output '%s': dim %d is %lld, the model declares %lld", name,
+                  (int)d, (long long)sizes[d], (long long)info->dims[d]);
+  size_t elements = 0;
+  int overflow;
+  size_t bytes = byte_size(sizes, rank, elem_size, &elements, &overflow);
+  char *aligned = (char *)(intptr_t)desc[1];
+  if (overflow || (elements > 0 && !aligned))
+    return fail(s, ONNXC_ERROR_RUNTIME,
+                "output '%s': the model returned no data (out of memory?)",
+                name);
+  int64_t expected_stride = 1;
+  for (int32_t d = rank - 1; d >= 0; --d) {
+    /* Strides of dims of size 0 or 1 do not matter to the layout. */
+    if (sizes[d] > 1 && strides[d] != expected_stride)
+      return fail(s, ONNXC_ERROR_RUNTIME,
+                  "output '%s': the model returned a strided result (dim %d "
+                  "has stride %lld, not %lld)",
+                  name, (int)d, (long long)strides[d],
+                  (long long)expected_stride);
+    expected_stride *= sizes[d];
+  }
+  out->dtype = info->dtype;
+  out->rank = rank;
+  memset(out->dims, 0, sizeof out->dims);
+  memcpy(out->dims, sizes, sizeof(int64_t) * (size_t)rank);
+  out->data = aligned ? aligned + desc[2] * (int64_t)elem_size : NULL;
+  out->size_bytes = bytes;
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_session_run(onnxc_session *session,
+                                         const onnxc_tensor *inputs,
+                                         size_t num_inputs,
+                                         onnxc_tensor *outputs,
+                                         size_t num_outputs) {
+  if (!session)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  onnxc_session *s = session;
+  const onnxc_model *m = s->model;
+  s->last_error[0] = '\0';
+  if (num_inputs != m->num_inputs)
+    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+                "got %zu inputs, the model has %u", num_inputs,
+                m->num_inputs);
+  if (num_outputs != m->num_outputs)
+    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+                "got room for %zu outputs, the model has %u", num_outputs,
+                m->num_outputs);
+  if ((num_inputs && !inputs) || (num_outputs && !outputs))
+    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT, "%s is NULL",
+                num_inputs && !inputs ? "inputs" : "outputs");
+
+  const sym_ref *sym = s->first_use;
+  for (uint32_t i = 0; i < m->num_inputs; ++i) {
+    onnxc_status st = check_input(s, i, inputs, sym);
+    if (st != ONNXC_OK)
+      return st;
+    sym += m->inputs[i].rank;
+  }
+
+  for (uint32_t i = 0; i < m->num_inputs; ++i)
+    fill_descriptor((int64_t *)s->args[1 + i], &inputs[i]);
+  release_outputs(s);
+  memset(s->results, 0, sizeof(int64_t) * s->result_words);
+  m->run_packed(s->args);
+
+  /* Take ownership of every result first, so that all of them are freed
+   * even when one is rejected. A buffer returned twice, or an input handed
+   * back, must not be freed twice or at all. */
+  const int64_t *desc = s->results;
+  for (uint32_t o = 0; o < m->num_outputs; ++o) {
+    void *allocated = (void *)(intptr_t)desc[0];
+    for (uint32_t j = 0; allocated && j < o; ++j)
+      if (s->owned[j] == allocated)
+        allocated = NULL;
+    for (uint32_t i = 0; allocated && i < m->num_inputs; ++i)
+      if (inputs[i].data == allocated)
+        allocated = NULL;
+    s->owned[o] = allocated;
+    desc += ONNXC_DESCRIPTOR_WORDS(m->outputs[o].rank);
+  }
+  desc = s->results;
+  for (uint32_t o = 0; o < m->num_outputs; ++o) {
+    onnxc_status st = read_output(s, o, desc, &outputs[o]);
+    if (st != ONNXC_OK) {
+      memset(outputs, 0, sizeof(onnxc_tensor) * num_outputs);
+      return st;
+    }
+    desc += ONNXC_DESCRIPTOR_WORDS(m->outputs[o].rank);
+  }
+  return ONNXC_OK;
+}
+
+/* memrefCopy: what MLIR's memref.copy lowers to when source and target
+ * layouts differ (e.g. copying a strided view). Upstream provides it in
+ * mlir_c_runner_utils; model libraries must not depend on that, so the
+ * shim carries its own: a strided copy of `elem_size`-byte elements. */
+typedef struct onnxc_unranked_memref {
+  int64_t rank;
+  void *descriptor;
+} onnxc_unranked_memref;
+
+static void copy_strided(char *dst, const char *src, const int64_t *sizes,
+                         const int64_t *dst_strides,
+                         const int64_t *src_strides, int64_t rank,
+                         int64_t elem_size) {
+  if (rank == 0) {
+    memcpy(dst, src, (size_t)elem_size);
+    return;
+  }
+  for (int64_t i = 0; i < sizes[0]; ++i)
+    copy_strided(dst + i * dst_strides[0] * elem_size,
+                 src + i * src_strides[0] * elem_size, sizes + 1,
+                 dst_strides + 1, src_strides + 1, rank - 1, elem_size);
+}
+
+__attribute__((weak)) void memrefCopy(int64_t elem_size,
+                                      onnxc_unranked_memref *src,
+                                      onnxc_unranked_memref *dst) {
+  /* Descriptor: allocated, aligned, offset, sizes[rank], strides[rank]. */
+  int64_t rank = src->rank;
+  const int64_t *s = (const int64_t *)src->descriptor;
+  int64_t *d = (int64_t *)dst->descriptor;
+  const char *src_base = *(char *const *)(s + 1) + s[2] * elem_size;
+  char *dst_base = *(char **)(d + 1) + d[2] * elem_size;
+  copy_strided(dst_base, src_base, s + 3, d + 3 + rank, s + 3 + rank, rank,
+               elem_size);
+}

@@ -32,5 +32,5 @@ config.substitutions.append(("%onnxc_build", config.onnxc_obj_root))
 config.substitutions.append(
     ("%onnx_testdata", "/usr/share/libonnx-testdata/data"))
 
-llvm_config.add_tool_substitutions(["onnx-compile", "onnxc-opt"],
+llvm_config.add_tool_substitutions(["onnx-compile", "onnxc-opt", "onnx-run"],
                                    [config.onnxc_tools_dir])

@@ -651,6 +651,8 @@ void populateElementwiseLoweringPatterns(OnnxTypeConverter &converter,
   patterns.add<ClipLowering>(converter, ctx);
   patterns.add<CastLowering>(converter, ctx, "onnx.Cast");
   patterns.add<CastLowering>(converter, ctx, "onnx.Cast_v1");
+  // CastLike casts to its second operand's element type: the result type.
+  patterns.add<CastLowering>(converter, ctx, "onnx.CastLike");
 }
 
 } // namespace onnxc

@@ -29,6 +29,12 @@ void populateMatMulLoweringPatterns(OnnxTypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
 void populateTensorLoweringPatterns(OnnxTypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
+void populateConvLoweringPatterns(OnnxTypeConverter &converter,
+                                  mlir::RewritePatternSet &patterns);
+void populateIndexingLoweringPatterns(OnnxTypeConverter &converter,
+                                      mlir::RewritePatternSet &patterns);
+void populateArgReduceLoweringPatterns(OnnxTypeConverter &converter,
+                                       mlir::RewritePatternSet &patterns);
 void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
                                            mlir::RewritePatternSet &patterns);
 

@@ -411,8 +411,6 @@ struct LayerNormLowering : OpConversionPattern<LayerNormalizationOp> {
   LogicalResult
   matchAndRewrite(LayerNormalizationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (!op.getMean().use_empty() || !op.getInvStdDev().use_empty())
-      return rewriter.notifyMatchFailure(op, "mean/invstddev are used");
     auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
     if (!xType || !isa<FloatType>(xType.getElementType()))
       return failure();
@@ -465,7 +463,36 @@ struct LayerNormLowering : OpConversionPattern<LayerNormalizationOp> {
           Value v = arith::MulFOp::create(b, l, a[0], a[1]);
           return hasBias ? (Value)arith::AddFOp::create(b, l, v, a[2]) : v;
         });
-    rewriter.replaceOp(op, {y, Value(), Value()});
+    // Mean and InvStdDev, when asked for, keep the reduced dims as 1.
+    SmallVector<Value> results{y};
+    SmallVector<bool> none(*axis, false);
+    for (auto [index, source, isMean] :
+         {std::tuple{1u, sum, true}, std::tuple{2u, sq, false}}) {
+      if (isa<NoneType>(op->getResult(index).getType()) ||
+          op->getResult(index).use_empty()) {
+        results.push_back(Value());
+        continue;
+      }
+      RankedTensorType t = convertedResultType(*getTypeConverter(), op, index);
+      if (!t || t.getElementType() != xType.getElementType())
+        return rewriter.notifyMatchFailure(op, "statistics type");
+      bool mean = isMean;
+      Value stat = mapWithReduced(
+          rewriter, loc, source, {}, none,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            Value v = arith::DivFOp::create(b, l, a[0], cst(b, l, a[0], count));
+            if (mean)
+              return v;
+            Value s = math::SqrtOp::create(
+                b, l, arith::AddFOp::create(b, l, v, cst(b, l, v, eps)));
+            return arith::DivFOp::create(b, l, cst(b, l, s, 1.0), s);
+          });
+      Value shaped = toResultType(rewriter, loc, stat, t);
+      if (!shaped)
+        return failure();
+      results.push_back(shaped);
+    }
+    rewriter.replaceOp(op, results);
     return success();
   }
 };
@@ -541,8 +568,8 @@ void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
   patterns.add<SoftmaxLowering>(converter, ctx, "onnx.LogSoftmax_v1", true,
                                 true);
   for (StringRef name :
-       {"onnx.BatchNormalization", "onnx.BatchNormalization_v14",
-        "onnx.BatchNormalization_v9", "onnx.BatchNormalization_v7"})
+       {"onnx.BatchNormalization", "onnx.BatchNormalization_v9",
+        "onnx.BatchNormalization_v7", "onnx.BatchNormalization_v6"})
     patterns.add<BatchNormLowering>(converter, ctx, name);
   patterns.add<LayerNormLowering>(converter, ctx);
   patterns.add<GlobalPoolLowering>(converter, ctx, "onnx.GlobalAveragePool",

@@ -102,6 +102,9 @@ struct ConvertOnnxToLinalgPass
     populateMatMulLoweringPatterns(converter, patterns);
     populateTensorLoweringPatterns(converter, patterns);
     populateNormalizationLoweringPatterns(converter, patterns);
+    populateConvLoweringPatterns(converter, patterns);
+    populateIndexingLoweringPatterns(converter, patterns);
+    populateArgReduceLoweringPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

@@ -380,8 +380,7 @@ void populateTensorLoweringPatterns(OnnxTypeConverter &converter,
   MLIRContext *ctx = patterns.getContext();
   for (StringRef name :
        {"onnx.Reshape", "onnx.Reshape_v5", "onnx.Flatten", "onnx.Squeeze",
-        "onnx.Squeeze_v11", "onnx.Squeeze_v1", "onnx.Unsqueeze",
-        "onnx.Unsqueeze_v11", "onnx.Unsqueeze_v1"})
+        "onnx.Squeeze_v1", "onnx.Unsqueeze", "onnx.Unsqueeze_v1"})
     patterns.add<ReshapeLikeLowering>(converter, ctx, name);
   for (StringRef name : {"onnx.Shape", "onnx.Shape_v1", "onnx.Size"})
     patterns.add<ShapeLowering>(converter, ctx, name);

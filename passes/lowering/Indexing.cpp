@@ -1,0 +1,321 @@
+//===- Indexing.cpp - Ops that compute where each element comes from ------===//
+//
+// GatherElements, Trilu, Range, Split, Tile and Pad: each output element is
+// read from a position computed from its own index (linalg.index plus
+// tensor.extract), or is a slice of the input.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/lowering/LoweringUtils.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+using namespace mlir;
+
+namespace onnxc {
+namespace {
+
+/// A generic over `resultType` with no inputs; `body` gets the builder and
+/// the output indices.
+Value buildIndexed(OpBuilder &b, Location loc, RankedTensorType resultType,
+                   ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+                   llvm::function_ref<Value(OpBuilder &, Location, ValueRange,
+                                            ValueRange)>
+                       body) {
+  int64_t rank = resultType.getRank();
+  SmallVector<AffineMap> maps(inputMaps.begin(), inputMaps.end());
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                       resultType.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, resultType, inputs, init, maps,
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               SmallVector<Value> idx;
+               for (int64_t d = 0; d < rank; ++d)
+                 idx.push_back(linalg::IndexOp::create(nb, l, d));
+               linalg::YieldOp::create(nb, l,
+                                       body(nb, l, idx, args.drop_back()));
+             })
+      .getResult(0);
+}
+
+Value toIndex(OpBuilder &b, Location l, Value v) {
+  return arith::IndexCastOp::create(b, l, b.getIndexType(), v);
+}
+
+/// i < 0 ? i + n : i
+Value wrapNegative(OpBuilder &b, Location l, Value i, Value n) {
+  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+  return arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, n),
+                                 i);
+}
+
+struct GatherElementsLowering : OpConversionPattern<GatherElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    auto dataType = dyn_cast<RankedTensorType>(adaptor.getData().getType());
+    if (!resultType || !dataType || !resultType.hasStaticShape())
+      return failure();
+    auto axis = normalizeAxis(op.getAxis(), dataType.getRank());
+    if (!axis)
+      return failure();
+    Value data = adaptor.getData();
+    int64_t a = *axis;
+    Value v = buildIndexed(
+        rewriter, op.getLoc(), resultType, adaptor.getIndices(),
+        {rewriter.getMultiDimIdentityMap(resultType.getRank())},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange in) {
+          SmallVector<Value> coords(idx.begin(), idx.end());
+          Value dim = tensor::DimOp::create(b, l, data, a);
+          coords[a] = wrapNegative(b, l, toIndex(b, l, in[0]), dim);
+          return tensor::ExtractOp::create(b, l, data, coords).getResult();
+        });
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct TriluLowering : OpConversionPattern<TriluOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TriluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    if (!resultType || !resultType.hasStaticShape() || resultType.getRank() < 2)
+      return failure();
+    Location loc = op.getLoc();
+    Value k = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    if (!isNoValue(adaptor.getK())) {
+      Value kt = adaptor.getK();
+      auto kType = cast<RankedTensorType>(kt.getType());
+      SmallVector<Value> zeros(kType.getRank(),
+                               arith::ConstantIndexOp::create(rewriter, loc, 0));
+      k = toIndex(rewriter, loc, tensor::ExtractOp::create(rewriter, loc, kt, zeros));
+    }
+    bool upper = op.getUpper() != 0;
+    int64_t r = resultType.getRank();
+    Value v = buildIndexed(
+        rewriter, loc, resultType, adaptor.getInput(),
+        {rewriter.getMultiDimIdentityMap(r)},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange in) {
+          Value diff = arith::SubIOp::create(b, l, idx[r - 1], idx[r - 2]);
+          Value keep = arith::CmpIOp::create(
+              b, l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+              diff, k);
+          Value zero = scalarConstant(b, l, in[0].getType(), 0);
+          return arith::SelectOp::create(b, l, keep, in[0], zero).getResult();
+        });
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct RangeLowering : OpConversionPattern<RangeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RangeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    if (!resultType || !resultType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs a static result size");
+    Location loc = op.getLoc();
+    Value start = tensor::ExtractOp::create(rewriter, loc, adaptor.getStart(),
+                                            ValueRange{});
+    Value delta = tensor::ExtractOp::create(rewriter, loc, adaptor.getDelta(),
+                                            ValueRange{});
+    Type elem = resultType.getElementType();
+    Value v = buildIndexed(
+        rewriter, loc, resultType, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) -> Value {
+          Value i = arith::IndexCastOp::create(b, l, b.getI64Type(), idx[0]);
+          if (isa<FloatType>(elem)) {
+            Value fi = arith::SIToFPOp::create(b, l, elem, i);
+            return arith::AddFOp::create(
+                b, l, start, arith::MulFOp::create(b, l, fi, delta));
+          }
+          if (elem != b.getI64Type())
+            i = arith::TruncIOp::create(b, l, elem, i);
+          return arith::AddIOp::create(b, l, start,
+                                       arith::MulIOp::create(b, l, i, delta));
+        });
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+};
+
+/// Split (every version): the result types, from shape inference, give each
+/// part's size along the axis.
+struct SplitLowering : ConversionPattern {
+  SplitLowering(const TypeConverter &converter, MLIRContext *context,
+                StringRef name)
+      : ConversionPattern(converter, name, 1, context) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto srcType = dyn_cast<RankedTensorType>(operands[0].getType());
+    if (!srcType || !srcType.hasStaticShape())
+      return failure();
+    int64_t axisAttr = 0;
+    if (auto a = op->getAttrOfType<IntegerAttr>("axis"))
+      axisAttr = a.getInt();
+    auto axis = normalizeAxis(axisAttr, srcType.getRank());
+    if (!axis)
+      return failure();
+    SmallVector<Value> results;
+    int64_t offset = 0;
+    for (unsigned i = 0; i < op->getNumResults(); ++i) {
+      RankedTensorType t = convertedResultType(*getTypeConverter(), op, i);
+      if (!t || !t.hasStaticShape())
+        return failure();
+      SmallVector<int64_t> offsets(srcType.getRank(), 0),
+          strides(srcType.getRank(), 1);
+      offsets[*axis] = offset;
+      offset += t.getDimSize(*axis);
+      results.push_back(tensor::ExtractSliceOp::create(
+          rewriter, op->getLoc(), t, operands[0], ValueRange{}, ValueRange{},
+          ValueRange{}, rewriter.getDenseI64ArrayAttr(offsets),
+          rewriter.getDenseI64ArrayAttr(t.getShape()),
+          rewriter.getDenseI64ArrayAttr(strides)));
+    }
+    if (offset != srcType.getDimSize(*axis))
+      return rewriter.notifyMatchFailure(op, "parts do not cover the input");
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct TileLowering : OpConversionPattern<TileOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TileOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    auto srcType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!resultType || !srcType || !resultType.hasStaticShape() ||
+        !srcType.hasStaticShape())
+      return failure();
+    Value src = adaptor.getInput();
+    Value v = buildIndexed(
+        rewriter, op.getLoc(), resultType, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < srcType.getRank(); ++d)
+            coords.push_back(arith::RemUIOp::create(
+                b, l, idx[d],
+                arith::ConstantIndexOp::create(b, l, srcType.getDimSize(d))));
+          return tensor::ExtractOp::create(b, l, src, coords).getResult();
+        });
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+};
+
+/// Pad-11+ (pads as an input) and Pad-2 (pads as an attribute), constant,
+/// edge and reflect modes, with constant pads.
+struct PadLowering : ConversionPattern {
+  PadLowering(const TypeConverter &converter, MLIRContext *context,
+              StringRef name)
+      : ConversionPattern(converter, name, 1, context) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    auto srcType = dyn_cast<RankedTensorType>(operands[0].getType());
+    if (!resultType || !srcType || !srcType.hasStaticShape() ||
+        !resultType.hasStaticShape())
+      return failure();
+    int64_t rank = srcType.getRank();
+    std::optional<SmallVector<int64_t>> pads;
+    if (auto attr = op->getAttrOfType<ArrayAttr>("pads")) {
+      pads.emplace();
+      for (Attribute a : attr)
+        pads->push_back(cast<IntegerAttr>(a).getInt());
+    } else if (operands.size() > 1) {
+      pads = constantIntValues(op->getOperand(1));
+    }
+    if (!pads || int64_t(pads->size()) != 2 * rank)
+      return rewriter.notifyMatchFailure(op, "pads not constant");
+    for (int64_t p : *pads)
+      if (p < 0)
+        return rewriter.notifyMatchFailure(op, "negative pads");
+    StringRef mode = "constant";
+    if (auto m = op->getAttrOfType<StringAttr>("mode"))
+      mode = m.getValue();
+    Location loc = op->getLoc();
+    Type elem = srcType.getElementType();
+    Value src = operands[0];
+    SmallVector<int64_t> low(pads->begin(), pads->begin() + rank);
+    SmallVector<int64_t> high(pads->begin() + rank, pads->end());
+    if (mode == "constant") {
+      Value value;
+      if (operands.size() > 2 && !isNoValue(operands[2])) {
+        value = tensor::ExtractOp::create(rewriter, loc, operands[2],
+                                          ValueRange{});
+      } else {
+        double v = 0.0;
+        if (auto f = op->getAttrOfType<FloatAttr>("value"))
+          v = f.getValueAsDouble();
+        value = scalarConstant(rewriter, loc, elem, v);
+      }
+      rewriter.replaceOpWithNewOp<tensor::PadOp>(
+          op, resultType, src, getAsIndexOpFoldResult(getContext(), low),
+          getAsIndexOpFoldResult(getContext(), high), value);
+      return success();
+    }
+    if (mode != "edge" && mode != "reflect")
+      return rewriter.notifyMatchFailure(op, "unknown mode");
+    bool edge = mode == "edge";
+    Value v = buildIndexed(
+        rewriter, loc, resultType, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d) {
+            int64_t n = srcType.getDimSize(d);
+            Value i = arith::SubIOp::create(
+                b, l, idx[d], arith::ConstantIndexOp::create(b, l, low[d]));
+            Value zero = arith::ConstantIndexOp::create(b, l, 0);
+            Value last = arith::ConstantIndexOp::create(b, l, n - 1);
+            if (edge) {
+              i = arith::MaxSIOp::create(b, l, i, zero);
+              i = arith::MinSIOp::create(b, l, i, last);
+            } else {
+              // reflect: -i below 0, 2(n-1)-i above n-1
+              Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                                i, zero);
+              i = arith::SelectOp::create(
+                  b, l, neg, arith::SubIOp::create(b, l, zero, i), i);
+              Value over = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::sgt, i, last);
+              Value twice = arith::ConstantIndexOp::create(b, l, 2 * (n - 1));
+              i = arith::SelectOp::create(
+                  b, l, over, arith::SubIOp::create(b, l, twice, i), i);
+            }
+            coords.push_back(i);
+          }
+          return tensor::ExtractOp::create(b, l, src, coords).getResult();
+        });
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateIndexingLoweringPatterns(OnnxTypeConverter &converter,
+                                      RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<GatherElementsLowering, TriluLowering, RangeLowering,
+               TileLowering>(converter, ctx);
+  for (StringRef name : {"onnx.Split", "onnx.Split_v2", "onnx.Split_v1"})
+    patterns.add<SplitLowering>(converter, ctx, name);
+  for (StringRef name : {"onnx.Pad", "onnx.Pad_v2"})
+    patterns.add<PadLowering>(converter, ctx, name);
+}
+
+} // namespace onnxc

@@ -35,6 +35,8 @@ void populateIndexingLoweringPatterns(OnnxTypeConverter &converter,
                                       mlir::RewritePatternSet &patterns);
 void populateArgReduceLoweringPatterns(OnnxTypeConverter &converter,
                                        mlir::RewritePatternSet &patterns);
+void populateLossLoweringPatterns(OnnxTypeConverter &converter,
+                                  mlir::RewritePatternSet &patterns);
 void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
                                            mlir::RewritePatternSet &patterns);
 
@@ -74,6 +76,10 @@ mlir::Value buildBroadcastElementwise(mlir::OpBuilder &b, mlir::Location loc,
                                       mlir::RankedTensorType resultType,
                                       mlir::ValueRange inputs,
                                       ElementBody body);
+
+/// softmax (or log-softmax, with `isLog`) of `x` along `axis`.
+mlir::Value buildSoftmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                         int64_t axis, bool isLog);
 
 /// A scalar constant of `type` (float or integer).
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,

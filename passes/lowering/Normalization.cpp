@@ -275,31 +275,9 @@ struct ReduceLowering : ConversionPattern {
 // Softmax, LogSoftmax
 //===----------------------------------------------------------------------===//
 
-struct SoftmaxLowering : ConversionPattern {
-  SoftmaxLowering(const TypeConverter &converter, MLIRContext *context,
-                  StringRef name, bool isLog, bool coerced2D)
-      : ConversionPattern(converter, name, 1, context), isLog(isLog),
-        coerced2D(coerced2D) {}
-
-  LogicalResult
-  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto xType = dyn_cast<RankedTensorType>(operands[0].getType());
-    if (!xType || !isa<FloatType>(xType.getElementType()))
-      return failure();
-    int64_t rank = xType.getRank();
-    int64_t axisAttr = coerced2D ? 1 : -1;
-    if (auto a = op->getAttrOfType<IntegerAttr>("axis"))
-      axisAttr = a.getInt();
-    auto axis = normalizeAxis(axisAttr, rank);
-    if (!axis)
-      return failure();
-    // Opset < 13 flattens to 2-D at `axis`: all dims from it are reduced.
-    SmallVector<bool> reduced(rank, false);
-    for (int64_t d = *axis; d < rank; ++d)
-      reduced[d] = coerced2D || d == *axis;
-    Location loc = op->getLoc();
-    Value x = operands[0];
+/// softmax (or log-softmax) of `x` over the dims marked in `reduced`.
+Value buildSoftmaxOverDims(OpBuilder &rewriter, Location loc, Value x,
+                           ArrayRef<bool> reduced, bool isLog) {
     Value m = reduceDims(rewriter, loc, x, reduced, -INFINITY,
                          [](OpBuilder &b, Location l, Value e, Value a) {
                            return (Value)arith::MaximumFOp::create(b, l, e, a);
@@ -327,6 +305,35 @@ struct SoftmaxLowering : ConversionPattern {
                            return arith::DivFOp::create(b, l, a[0], a[1]);
                          });
     }
+  return y;
+}
+
+
+struct SoftmaxLowering : ConversionPattern {
+  SoftmaxLowering(const TypeConverter &converter, MLIRContext *context,
+                  StringRef name, bool isLog, bool coerced2D)
+      : ConversionPattern(converter, name, 1, context), isLog(isLog),
+        coerced2D(coerced2D) {}
+
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto xType = dyn_cast<RankedTensorType>(operands[0].getType());
+    if (!xType || !isa<FloatType>(xType.getElementType()))
+      return failure();
+    int64_t rank = xType.getRank();
+    int64_t axisAttr = coerced2D ? 1 : -1;
+    if (auto a = op->getAttrOfType<IntegerAttr>("axis"))
+      axisAttr = a.getInt();
+    auto axis = normalizeAxis(axisAttr, rank);
+    if (!axis)
+      return failure();
+    // Opset < 13 flattens to 2-D at `axis`: all dims from it are reduced.
+    SmallVector<bool> reduced(rank, false);
+    for (int64_t d = *axis; d < rank; ++d)
+      reduced[d] = coerced2D || d == *axis;
+    Value y = buildSoftmaxOverDims(rewriter, op->getLoc(), operands[0],
+                                   reduced, isLog);
     rewriter.replaceOp(op, y);
     return success();
   }
@@ -543,6 +550,14 @@ struct GlobalPoolLowering : ConversionPattern {
 };
 
 } // namespace
+
+Value buildSoftmax(OpBuilder &b, Location loc, Value x, int64_t axis,
+                   bool isLog) {
+  SmallVector<bool> reduced(cast<RankedTensorType>(x.getType()).getRank(),
+                            false);
+  reduced[axis] = true;
+  return buildSoftmaxOverDims(b, loc, x, reduced, isLog);
+}
 
 void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
                                            RewritePatternSet &patterns) {

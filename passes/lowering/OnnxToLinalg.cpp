@@ -105,6 +105,7 @@ struct ConvertOnnxToLinalgPass
     populateConvLoweringPatterns(converter, patterns);
     populateIndexingLoweringPatterns(converter, patterns);
     populateArgReduceLoweringPatterns(converter, patterns);
+    populateLossLoweringPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

@@ -246,6 +246,11 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
   }
 };
 
+LogicalResult lowerWithComputedStarts(SliceOp op, SliceOp::Adaptor adaptor,
+                                      ConversionPatternRewriter &rewriter,
+                                      RankedTensorType resultType,
+                                      RankedTensorType srcType);
+
 /// Slice-10+ with constant starts/ends/axes/steps and positive steps.
 struct SliceLowering : OpConversionPattern<SliceOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -259,7 +264,8 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
     auto starts = constantIntValues(op.getStarts());
     auto ends = constantIntValues(op.getEnds());
     if (!starts || !ends || starts->size() != ends->size())
-      return rewriter.notifyMatchFailure(op, "starts/ends not constant");
+      return lowerWithComputedStarts(op, adaptor, rewriter, resultType,
+                                     srcType);
     int64_t rank = srcType.getRank();
     SmallVector<int64_t> axes, steps(starts->size(), 1);
     if (!isNoValue(adaptor.getAxes())) {
@@ -303,6 +309,78 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
     return success();
   }
 };
+
+/// Slice whose starts are computed at run time (exporters emit shape
+/// arithmetic for them). The result shape, from ONNX shape inference, gives
+/// the sizes; the offsets are the starts, normalized and clamped so the
+/// slice stays inside the input.
+LogicalResult lowerWithComputedStarts(SliceOp op, SliceOp::Adaptor adaptor,
+                                      ConversionPatternRewriter &rewriter,
+                                      RankedTensorType resultType,
+                                      RankedTensorType srcType) {
+  if (!resultType.hasStaticShape())
+    return rewriter.notifyMatchFailure(op, "computed starts, dynamic result");
+  int64_t rank = srcType.getRank();
+  auto startsType = dyn_cast<RankedTensorType>(adaptor.getStarts().getType());
+  if (!startsType || startsType.getRank() != 1 || !startsType.hasStaticShape())
+    return failure();
+  int64_t n = startsType.getDimSize(0);
+  SmallVector<int64_t> axes, steps(n, 1);
+  if (!isNoValue(adaptor.getAxes())) {
+    auto a = constantIntValues(op.getAxes());
+    if (!a)
+      return rewriter.notifyMatchFailure(op, "axes not constant");
+    axes = *a;
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      axes.push_back(i);
+  }
+  if (!isNoValue(adaptor.getSteps())) {
+    auto st = constantIntValues(op.getSteps());
+    if (!st)
+      return rewriter.notifyMatchFailure(op, "steps not constant");
+    steps = *st;
+  }
+  if (int64_t(axes.size()) != n || int64_t(steps.size()) != n)
+    return failure();
+  Location loc = op.getLoc();
+  SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes, strides(rank, rewriter.getIndexAttr(1));
+  for (int64_t d = 0; d < rank; ++d)
+    sizes.push_back(rewriter.getIndexAttr(resultType.getDimSize(d)));
+  for (int64_t i = 0; i < n; ++i) {
+    auto axis = normalizeAxis(axes[i], rank);
+    if (!axis || steps[i] <= 0)
+      return rewriter.notifyMatchFailure(op, "negative step or bad axis");
+    int64_t dim = srcType.getDimSize(*axis);
+    int64_t size = resultType.getDimSize(*axis);
+    // The largest start that keeps `size` elements with this step inside.
+    int64_t maxStart = size == 0 ? dim : dim - ((size - 1) * steps[i] + 1);
+    if (maxStart < 0)
+      return failure();
+    Value raw = tensor::ExtractOp::create(
+        rewriter, loc, adaptor.getStarts(),
+        ValueRange{arith::ConstantIndexOp::create(rewriter, loc, i)});
+    Value start = arith::IndexCastOp::create(rewriter, loc,
+                                             rewriter.getIndexType(), raw);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value dimV = arith::ConstantIndexOp::create(rewriter, loc, dim);
+    Value neg = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt,
+                                      start, zero);
+    start = arith::SelectOp::create(
+        rewriter, loc, neg, arith::AddIOp::create(rewriter, loc, start, dimV),
+        start);
+    start = arith::MaxSIOp::create(rewriter, loc, start, zero);
+    start = arith::MinSIOp::create(
+        rewriter, loc, start,
+        arith::ConstantIndexOp::create(rewriter, loc, maxStart));
+    offsets[*axis] = start;
+    strides[*axis] = rewriter.getIndexAttr(steps[i]);
+  }
+  rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+      op, resultType, adaptor.getData(), offsets, sizes, strides);
+  return success();
+}
 
 /// Expand: broadcast to the (static) result shape.
 struct ExpandLowering : OpConversionPattern<ExpandOp> {

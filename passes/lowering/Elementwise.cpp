@@ -90,6 +90,28 @@ Value meanBody(OpBuilder &b, Location l, Operation *op, Type in,
   return arith::DivFOp::create(b, l, sum, fconst(b, l, sum, a.size()));
 }
 Value powBody(OpBuilder &b, Location l, Operation *, Type in, ValueRange a) {
+  if (isInt(in)) {
+    // Integer base: exponentiation by squaring (math.ipowi); a float
+    // exponent is applied in double and truncated, as ONNX Runtime does.
+    Value exponent = a[1];
+    Type baseType = a[0].getType();
+    if (isa<FloatType>(exponent.getType())) {
+      Value fb = arith::SIToFPOp::create(b, l, b.getF64Type(), a[0]);
+      Value fe = exponent.getType().isF64()
+                     ? exponent
+                     : (Value)arith::ExtFOp::create(b, l, b.getF64Type(),
+                                                    exponent);
+      return arith::FPToSIOp::create(b, l, baseType,
+                                     math::PowFOp::create(b, l, fb, fe));
+    }
+    unsigned bw = baseType.getIntOrFloatBitWidth(),
+             ew = exponent.getType().getIntOrFloatBitWidth();
+    if (ew < bw)
+      exponent = arith::ExtSIOp::create(b, l, baseType, exponent);
+    else if (ew > bw)
+      exponent = arith::TruncIOp::create(b, l, baseType, exponent);
+    return math::IPowIOp::create(b, l, a[0], exponent);
+  }
   if (!isFloat(in))
     return {};
   Value exponent = a[1];
@@ -376,6 +398,22 @@ Value isInfBody(OpBuilder &b, Location l, Operation *op, Type in,
     isNeg = no;
   return arith::OrIOp::create(b, l, isPos, isNeg);
 }
+Value shrinkBody(OpBuilder &b, Location l, Operation *op, Type in,
+                 ValueRange a) {
+  if (!isFloat(in))
+    return {};
+  Value x = a[0];
+  double lambd = floatAttr(op, "lambd", 0.5f), bias = floatAttr(op, "bias", 0.0f);
+  Value below = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x,
+                                      fconst(b, l, x, -lambd));
+  Value above = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x,
+                                      fconst(b, l, x, lambd));
+  Value r = arith::SelectOp::create(
+      b, l, above, arith::SubFOp::create(b, l, x, fconst(b, l, x, bias)),
+      fconst(b, l, x, 0));
+  return arith::SelectOp::create(
+      b, l, below, arith::AddFOp::create(b, l, x, fconst(b, l, x, bias)), r);
+}
 Value identityBody(OpBuilder &, Location, Operation *, Type, ValueRange a) {
   return a[0];
 }
@@ -642,6 +680,7 @@ void populateElementwiseLoweringPatterns(OnnxTypeConverter &converter,
       {"onnx.IsNaN", isNaNBody},
       {"onnx.IsInf", isInfBody},
       {"onnx.Identity", identityBody},
+      {"onnx.Shrink", shrinkBody},
       {"onnx.Clip", clipBody},
       {"onnx.Clip_v6", clipBody},
       {"onnx.Clip_v1", clipBody},

@@ -8,6 +8,7 @@
 
 #include "passes/lowering/LoweringUtils.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
@@ -305,6 +306,139 @@ struct PadLowering : ConversionPattern {
   }
 };
 
+struct EyeLikeLowering : OpConversionPattern<EyeLikeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(EyeLikeOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    if (!resultType || !resultType.hasStaticShape() || resultType.getRank() != 2)
+      return failure();
+    int64_t k = op.getK();
+    Type elem = resultType.getElementType();
+    Value v = buildIndexed(
+        rewriter, op.getLoc(), resultType, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) -> Value {
+          Value diff = arith::SubIOp::create(b, l, idx[1], idx[0]);
+          Value on = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, diff,
+                                           arith::ConstantIndexOp::create(b, l, k));
+          return arith::SelectOp::create(b, l, on, scalarConstant(b, l, elem, 1),
+                                         scalarConstant(b, l, elem, 0));
+        });
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+};
+
+/// DepthToSpace (DCR and CRD) and SpaceToDepth as index arithmetic.
+struct DepthSpaceLowering : ConversionPattern {
+  DepthSpaceLowering(const TypeConverter &converter, MLIRContext *context,
+                     StringRef name, bool toSpace)
+      : ConversionPattern(converter, name, 1, context), toSpace(toSpace) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    auto srcType = dyn_cast<RankedTensorType>(operands[0].getType());
+    auto blockAttr = op->getAttrOfType<IntegerAttr>("blocksize");
+    if (!resultType || !srcType || !blockAttr || srcType.getRank() != 4 ||
+        !srcType.hasStaticShape() || !resultType.hasStaticShape())
+      return failure();
+    int64_t bs = blockAttr.getInt();
+    bool crd = false;
+    if (auto m = op->getAttrOfType<StringAttr>("mode"))
+      crd = m.getValue() == "CRD";
+    Value src = operands[0];
+    bool depthToSpace = toSpace;
+    int64_t outC = resultType.getDimSize(1), inC = srcType.getDimSize(1);
+    Value v = buildIndexed(
+        rewriter, op->getLoc(), resultType, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) -> Value {
+          auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
+          auto mul = [&](Value x, Value y) { return arith::MulIOp::create(b, l, x, y); };
+          auto add = [&](Value x, Value y) { return arith::AddIOp::create(b, l, x, y); };
+          auto div = [&](Value x, int64_t y) { return arith::DivUIOp::create(b, l, x, c(y)); };
+          auto rem = [&](Value x, int64_t y) { return arith::RemUIOp::create(b, l, x, c(y)); };
+          SmallVector<Value> coords;
+          if (depthToSpace) {
+            Value bh = rem(idx[2], bs), bw = rem(idx[3], bs);
+            Value channel =
+                crd ? add(mul(idx[1], c(bs * bs)), add(mul(bh, c(bs)), bw))
+                    : add(mul(add(mul(bh, c(bs)), bw), c(outC)), idx[1]);
+            coords = {idx[0], channel, div(idx[2], bs), div(idx[3], bs)};
+          } else {
+            Value blk = div(idx[1], inC);
+            Value bh = div(blk, bs), bw = rem(blk, bs);
+            coords = {idx[0], rem(idx[1], inC), add(mul(idx[2], c(bs)), bh),
+                      add(mul(idx[3], c(bs)), bw)};
+          }
+          return tensor::ExtractOp::create(b, l, src, coords);
+        });
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+  bool toSpace;
+};
+
+/// OneHot: 1 (values[1]) where the index along `axis` equals the
+/// (depth-normalized) index, values[0] elsewhere.
+struct OneHotLowering : OpConversionPattern<OneHotOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OneHotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    if (!resultType || !resultType.hasStaticShape())
+      return failure();
+    int64_t rank = resultType.getRank();
+    auto axis = normalizeAxis(op.getAxis(), rank);
+    if (!axis)
+      return failure();
+    Location loc = op.getLoc();
+    Value indices = adaptor.getIndices(), values = adaptor.getValues();
+    Value depth = tensor::ExtractOp::create(
+        rewriter, loc, adaptor.getDepth(),
+        SmallVector<Value>(
+            cast<RankedTensorType>(adaptor.getDepth().getType()).getRank(),
+            arith::ConstantIndexOp::create(rewriter, loc, 0)));
+    Type depthType = depth.getType();
+    int64_t a = *axis;
+    Value v = buildIndexed(
+        rewriter, loc, resultType, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) -> Value {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d)
+            if (d != a)
+              coords.push_back(idx[d]);
+          Value raw = tensor::ExtractOp::create(b, l, indices, coords);
+          // Work in f64: indices and depth may be any numeric type.
+          auto toF64 = [&](Value x) -> Value {
+            Type t = x.getType();
+            if (isa<FloatType>(t))
+              return t.isF64() ? x : (Value)arith::ExtFOp::create(b, l, b.getF64Type(), x);
+            return arith::SIToFPOp::create(b, l, b.getF64Type(), x);
+          };
+          (void)depthType;
+          Value i = toF64(raw), n = toF64(depth);
+          Value zero = arith::ConstantOp::create(b, l, b.getF64FloatAttr(0));
+          Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, i, zero);
+          i = arith::SelectOp::create(b, l, neg, arith::AddFOp::create(b, l, i, n), i);
+          Value j = arith::SIToFPOp::create(
+              b, l, b.getF64Type(),
+              arith::IndexCastOp::create(b, l, b.getI64Type(), idx[a]));
+          Value hit = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                            math::FloorOp::create(b, l, i), j);
+          Value on = tensor::ExtractOp::create(
+              b, l, values, ValueRange{arith::ConstantIndexOp::create(b, l, 1)});
+          Value off = tensor::ExtractOp::create(
+              b, l, values, ValueRange{arith::ConstantIndexOp::create(b, l, 0)});
+          return arith::SelectOp::create(b, l, hit, on, off);
+        });
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateIndexingLoweringPatterns(OnnxTypeConverter &converter,
@@ -314,6 +448,10 @@ void populateIndexingLoweringPatterns(OnnxTypeConverter &converter,
                TileLowering>(converter, ctx);
   for (StringRef name : {"onnx.Split", "onnx.Split_v2", "onnx.Split_v1"})
     patterns.add<SplitLowering>(converter, ctx, name);
+  patterns.add<EyeLikeLowering, OneHotLowering>(converter, ctx);
+  patterns.add<DepthSpaceLowering>(converter, ctx, "onnx.DepthToSpace", true);
+  patterns.add<DepthSpaceLowering>(converter, ctx, "onnx.DepthToSpace_v1", true);
+  patterns.add<DepthSpaceLowering>(converter, ctx, "onnx.SpaceToDepth", false);
   for (StringRef name : {"onnx.Pad", "onnx.Pad_v2"})
     patterns.add<PadLowering>(converter, ctx, name);
 }

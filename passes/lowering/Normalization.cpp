@@ -504,6 +504,72 @@ struct LayerNormLowering : OpConversionPattern<LayerNormalizationOp> {
   }
 };
 
+/// InstanceNormalization: per (n, c), normalize over the spatial dims, then
+/// scale and shift per channel.
+struct InstanceNormLowering : OpConversionPattern<InstanceNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(InstanceNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto xType = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!xType || !xType.hasStaticShape() || xType.getRank() < 3 ||
+        !isa<FloatType>(xType.getElementType()))
+      return failure();
+    int64_t rank = xType.getRank(), count = 1;
+    SmallVector<bool> reduced(rank, false);
+    for (int64_t d = 2; d < rank; ++d) {
+      reduced[d] = true;
+      count *= xType.getDimSize(d);
+    }
+    Location loc = op.getLoc();
+    double eps = op.getEpsilon().convertToDouble();
+    Value x = adaptor.getInput();
+    Value sum = reduceDims(rewriter, loc, x, reduced, 0.0,
+                           [](OpBuilder &b, Location l, Value e, Value a) {
+                             return (Value)arith::AddFOp::create(b, l, e, a);
+                           });
+    Value centered = mapWithReduced(
+        rewriter, loc, x, sum, reduced,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value mean = arith::DivFOp::create(b, l, a[1], cst(b, l, a[1], count));
+          return arith::SubFOp::create(b, l, a[0], mean);
+        });
+    Value sq = reduceDims(rewriter, loc, centered, reduced, 0.0,
+                          [](OpBuilder &b, Location l, Value e, Value a) {
+                            return (Value)arith::AddFOp::create(
+                                b, l, arith::MulFOp::create(b, l, e, e), a);
+                          });
+    MLIRContext *ctx = getContext();
+    AffineMap channel = AffineMap::get(rank, 0, getAffineDimExpr(1, ctx), ctx);
+    SmallVector<AffineExpr> nc{getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)};
+    Value init = tensor::EmptyOp::create(rewriter, loc, xType.getShape(),
+                                         xType.getElementType());
+    Value y = linalg::GenericOp::create(
+                  rewriter, loc, xType,
+                  ValueRange{centered, sq, adaptor.getScale(), adaptor.getB()},
+                  init,
+                  ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank),
+                                      AffineMap::get(rank, 0, nc, ctx), channel,
+                                      channel,
+                                      rewriter.getMultiDimIdentityMap(rank)},
+                  SmallVector<utils::IteratorType>(
+                      rank, utils::IteratorType::parallel),
+                  [&](OpBuilder &b, Location l, ValueRange a) {
+                    Value var = arith::DivFOp::create(b, l, a[1],
+                                                      cst(b, l, a[1], count));
+                    Value denom = math::SqrtOp::create(
+                        b, l, arith::AddFOp::create(b, l, var, cst(b, l, var, eps)));
+                    Value n = arith::DivFOp::create(b, l, a[0], denom);
+                    Value v = arith::AddFOp::create(
+                        b, l, arith::MulFOp::create(b, l, n, a[2]), a[3]);
+                    linalg::YieldOp::create(b, l, v);
+                  })
+                  .getResult(0);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 struct GlobalPoolLowering : ConversionPattern {
   GlobalPoolLowering(const TypeConverter &converter, MLIRContext *context,
                      StringRef name, bool isMax)
@@ -586,7 +652,7 @@ void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
        {"onnx.BatchNormalization", "onnx.BatchNormalization_v9",
         "onnx.BatchNormalization_v7", "onnx.BatchNormalization_v6"})
     patterns.add<BatchNormLowering>(converter, ctx, name);
-  patterns.add<LayerNormLowering>(converter, ctx);
+  patterns.add<LayerNormLowering, InstanceNormLowering>(converter, ctx);
   patterns.add<GlobalPoolLowering>(converter, ctx, "onnx.GlobalAveragePool",
                                    false);
   patterns.add<GlobalPoolLowering>(converter, ctx, "onnx.GlobalMaxPool", true);

@@ -474,8 +474,12 @@ struct ElementwiseLowering : ConversionPattern {
     for (auto [original, converted] : llvm::zip(op->getOperands(), operands)) {
       if (isNoValue(converted))
         continue;
-      if (!isa<RankedTensorType>(converted.getType()))
+      auto type = dyn_cast<RankedTensorType>(converted.getType());
+      if (!type)
         return rewriter.notifyMatchFailure(op, "operand is not ranked");
+      // Strings and other non-numeric elements have no arith lowering.
+      if (!isa<FloatType, IntegerType>(type.getElementType()))
+        return rewriter.notifyMatchFailure(op, "non-numeric elements");
       if (!in)
         in = getElementTypeOrSelf(original.getType());
       inputs.push_back(converted);

@@ -107,9 +107,7 @@ struct ArgReduceLowering : ConversionPattern {
     auto xType = dyn_cast<RankedTensorType>(operands[0].getType());
     if (!resultType || !xType)
       return failure();
-    int64_t axisAttr = 0;
-    if (auto a = op->getAttrOfType<IntegerAttr>("axis"))
-      axisAttr = a.getInt();
+    int64_t axisAttr = intAttrOr(op, "axis", 0);
     auto axis = normalizeAxis(axisAttr, xType.getRank());
     if (!axis)
       return failure();

@@ -26,16 +26,6 @@ using BodyFn = Value (*)(OpBuilder &b, Location loc, Operation *op, Type in,
 bool isFloat(Type t) { return isa<FloatType>(t); }
 bool isInt(Type t) { return isa<IntegerType>(t); }
 
-float floatAttr(Operation *op, StringRef name, float deflt) {
-  if (auto a = op->getAttrOfType<FloatAttr>(name))
-    return a.getValueAsDouble();
-  return deflt;
-}
-int64_t intAttr(Operation *op, StringRef name, int64_t deflt) {
-  if (auto a = op->getAttrOfType<IntegerAttr>(name))
-    return a.getInt();
-  return deflt;
-}
 Value fconst(OpBuilder &b, Location loc, Value like, double v) {
   return scalarConstant(b, loc, like.getType(), v);
 }
@@ -123,7 +113,7 @@ Value powBody(OpBuilder &b, Location l, Operation *, Type in, ValueRange a) {
   return math::PowFOp::create(b, l, a[0], exponent);
 }
 Value modBody(OpBuilder &b, Location l, Operation *op, Type in, ValueRange a) {
-  bool fmod = intAttr(op, "fmod", 0) != 0;
+  bool fmod = intAttrOr(op, "fmod", 0) != 0;
   if (isFloat(in))
     return fmod ? arith::RemFOp::create(b, l, a[0], a[1]) : Value();
   if (!isInt(in))
@@ -252,7 +242,7 @@ Value leakyReluBody(OpBuilder &b, Location l, Operation *op, Type in,
   if (!isFloat(in))
     return {};
   Value x = a[0];
-  Value alpha = fconst(b, l, x, floatAttr(op, "alpha", 0.01f));
+  Value alpha = fconst(b, l, x, floatAttrOr(op, "alpha", 0.01f));
   Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x,
                                     fconst(b, l, x, 0));
   return arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, x, alpha),
@@ -268,15 +258,15 @@ Value expLinear(OpBuilder &b, Location l, Value x, double alpha) {
       b, l, neg, arith::MulFOp::create(b, l, em1, fconst(b, l, x, alpha)), x);
 }
 Value eluBody(OpBuilder &b, Location l, Operation *op, Type in, ValueRange a) {
-  return isFloat(in) ? expLinear(b, l, a[0], floatAttr(op, "alpha", 1.0f))
+  return isFloat(in) ? expLinear(b, l, a[0], floatAttrOr(op, "alpha", 1.0f))
                      : Value();
 }
 Value seluBody(OpBuilder &b, Location l, Operation *op, Type in,
                ValueRange a) {
   if (!isFloat(in))
     return {};
-  double alpha = floatAttr(op, "alpha", 1.67326319217681884765625f);
-  double gamma = floatAttr(op, "gamma", 1.05070102214813232421875f);
+  double alpha = floatAttrOr(op, "alpha", 1.67326319217681884765625f);
+  double gamma = floatAttrOr(op, "gamma", 1.05070102214813232421875f);
   return arith::MulFOp::create(b, l, expLinear(b, l, a[0], alpha),
                                fconst(b, l, a[0], gamma));
 }
@@ -286,7 +276,7 @@ Value celuBody(OpBuilder &b, Location l, Operation *op, Type in,
     return {};
   // max(0,x) + min(0, alpha*(exp(x/alpha)-1))
   Value x = a[0];
-  double alpha = floatAttr(op, "alpha", 1.0f);
+  double alpha = floatAttrOr(op, "alpha", 1.0f);
   Value scaled = arith::DivFOp::create(b, l, x, fconst(b, l, x, alpha));
   Value em1 = arith::SubFOp::create(b, l, math::ExpOp::create(b, l, scaled),
                                     fconst(b, l, x, 1));
@@ -306,8 +296,8 @@ Value hardSigmoidFloat(OpBuilder &b, Location l, Value x, double alpha,
 }
 Value hardSigmoidBody(OpBuilder &b, Location l, Operation *op, Type in,
                       ValueRange a) {
-  return isFloat(in) ? hardSigmoidFloat(b, l, a[0], floatAttr(op, "alpha", 0.2f),
-                                        floatAttr(op, "beta", 0.5f))
+  return isFloat(in) ? hardSigmoidFloat(b, l, a[0], floatAttrOr(op, "alpha", 0.2f),
+                                        floatAttrOr(op, "beta", 0.5f))
                      : Value();
 }
 Value hardSwishBody(OpBuilder &b, Location l, Operation *, Type in,
@@ -324,7 +314,7 @@ Value thresholdedReluBody(OpBuilder &b, Location l, Operation *op, Type in,
   Value x = a[0];
   Value above = arith::CmpFOp::create(
       b, l, arith::CmpFPredicate::OGT, x,
-      fconst(b, l, x, floatAttr(op, "alpha", 1.0f)));
+      fconst(b, l, x, floatAttrOr(op, "alpha", 1.0f)));
   return arith::SelectOp::create(b, l, above, x, fconst(b, l, x, 0));
 }
 Value softplusFloat(OpBuilder &b, Location l, Value x) {
@@ -392,9 +382,9 @@ Value isInfBody(OpBuilder &b, Location l, Operation *op, Type in,
   Value isPos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x, inf);
   Value isNeg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x, ninf);
   Value no = arith::ConstantOp::create(b, l, b.getBoolAttr(false));
-  if (intAttr(op, "detect_positive", 1) == 0)
+  if (intAttrOr(op, "detect_positive", 1) == 0)
     isPos = no;
-  if (intAttr(op, "detect_negative", 1) == 0)
+  if (intAttrOr(op, "detect_negative", 1) == 0)
     isNeg = no;
   return arith::OrIOp::create(b, l, isPos, isNeg);
 }
@@ -403,7 +393,7 @@ Value shrinkBody(OpBuilder &b, Location l, Operation *op, Type in,
   if (!isFloat(in))
     return {};
   Value x = a[0];
-  double lambd = floatAttr(op, "lambd", 0.5f), bias = floatAttr(op, "bias", 0.0f);
+  double lambd = floatAttrOr(op, "lambd", 0.5f), bias = floatAttrOr(op, "bias", 0.0f);
   Value below = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x,
                                       fconst(b, l, x, -lambd));
   Value above = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x,
@@ -433,8 +423,8 @@ Value clipBody(OpBuilder &b, Location l, Operation *op, Type in,
              op->getName().getStringRef() != "onnx.Clip") {
     if (!isFloat(in))
       return {};
-    lo = fconst(b, l, x, floatAttr(op, "min", -INFINITY));
-    hi = fconst(b, l, x, floatAttr(op, "max", INFINITY));
+    lo = fconst(b, l, x, floatAttrOr(op, "min", -INFINITY));
+    hi = fconst(b, l, x, floatAttrOr(op, "max", INFINITY));
   } else {
     return {}; // handled by ClipLowering, which knows which input is which
   }
@@ -550,10 +540,8 @@ struct ClipLowering : OpConversionPattern<ClipOp> {
   }
 };
 
-struct CastLowering : ConversionPattern {
-  CastLowering(const TypeConverter &converter, MLIRContext *context,
-               StringRef name)
-      : ConversionPattern(converter, name, 1, context) {}
+struct CastLowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
 
   LogicalResult
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,

@@ -152,19 +152,15 @@ struct RangeLowering : OpConversionPattern<RangeOp> {
 
 /// Split (every version): the result types, from shape inference, give each
 /// part's size along the axis.
-struct SplitLowering : ConversionPattern {
-  SplitLowering(const TypeConverter &converter, MLIRContext *context,
-                StringRef name)
-      : ConversionPattern(converter, name, 1, context) {}
+struct SplitLowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
   LogicalResult
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {
     auto srcType = dyn_cast<RankedTensorType>(operands[0].getType());
     if (!srcType || !srcType.hasStaticShape())
       return failure();
-    int64_t axisAttr = 0;
-    if (auto a = op->getAttrOfType<IntegerAttr>("axis"))
-      axisAttr = a.getInt();
+    int64_t axisAttr = intAttrOr(op, "axis", 0);
     auto axis = normalizeAxis(axisAttr, srcType.getRank());
     if (!axis)
       return failure();
@@ -219,10 +215,8 @@ struct TileLowering : OpConversionPattern<TileOp> {
 
 /// Pad-11+ (pads as an input) and Pad-2 (pads as an attribute), constant,
 /// edge and reflect modes, with constant pads.
-struct PadLowering : ConversionPattern {
-  PadLowering(const TypeConverter &converter, MLIRContext *context,
-              StringRef name)
-      : ConversionPattern(converter, name, 1, context) {}
+struct PadLowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
   LogicalResult
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {

@@ -116,6 +116,18 @@ Value buildBroadcastElementwise(OpBuilder &b, Location loc,
   return generic.getResult(0);
 }
 
+int64_t intAttrOr(Operation *op, StringRef name, int64_t deflt) {
+  if (auto a = op->getAttrOfType<IntegerAttr>(name))
+    return a.getInt();
+  return deflt;
+}
+
+double floatAttrOr(Operation *op, StringRef name, double deflt) {
+  if (auto a = op->getAttrOfType<FloatAttr>(name))
+    return a.getValueAsDouble();
+  return deflt;
+}
+
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
   if (auto f = dyn_cast<FloatType>(type))
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(f, value));

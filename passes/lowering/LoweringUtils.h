@@ -22,6 +22,14 @@ public:
   OnnxTypeConverter();
 };
 
+/// A lowering registered by op name: several versioned ops (onnx.Foo,
+/// onnx.Foo_v7) often share one lowering.
+struct NamedOpConversion : mlir::ConversionPattern {
+  NamedOpConversion(const mlir::TypeConverter &converter,
+                    mlir::MLIRContext *context, llvm::StringRef name)
+      : ConversionPattern(converter, name, /*benefit=*/1, context) {}
+};
+
 /// Registers the lowering patterns of each op family.
 void populateElementwiseLoweringPatterns(OnnxTypeConverter &converter,
                                          mlir::RewritePatternSet &patterns);
@@ -80,6 +88,10 @@ mlir::Value buildBroadcastElementwise(mlir::OpBuilder &b, mlir::Location loc,
 /// softmax (or log-softmax, with `isLog`) of `x` along `axis`.
 mlir::Value buildSoftmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                          int64_t axis, bool isLog);
+
+/// An integer or float attribute of `op`, or `deflt` where it is absent.
+int64_t intAttrOr(mlir::Operation *op, llvm::StringRef name, int64_t deflt);
+double floatAttrOr(mlir::Operation *op, llvm::StringRef name, double deflt);
 
 /// A scalar constant of `type` (float or integer).
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,

@@ -345,10 +345,8 @@ struct SoftmaxLowering : ConversionPattern {
 // BatchNormalization (inference), LayerNormalization, global pools
 //===----------------------------------------------------------------------===//
 
-struct BatchNormLowering : ConversionPattern {
-  BatchNormLowering(const TypeConverter &converter, MLIRContext *context,
-                    StringRef name)
-      : ConversionPattern(converter, name, 1, context) {}
+struct BatchNormLowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
   LogicalResult
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {

@@ -43,10 +43,8 @@ Value reshapeTo(OpBuilder &b, Location loc, Value src,
 
 /// Reshape, Flatten, Squeeze, Unsqueeze: the result type, which ONNX shape
 /// inference computed, says everything.
-struct ReshapeLikeLowering : ConversionPattern {
-  ReshapeLikeLowering(const TypeConverter &converter, MLIRContext *context,
-                      StringRef name)
-      : ConversionPattern(converter, name, 1, context) {}
+struct ReshapeLikeLowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
   LogicalResult
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {
@@ -152,10 +150,8 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
 };
 
 /// Shape (and Size) of a statically shaped tensor is a constant.
-struct ShapeLowering : ConversionPattern {
-  ShapeLowering(const TypeConverter &converter, MLIRContext *context,
-                StringRef name)
-      : ConversionPattern(converter, name, 1, context) {}
+struct ShapeLowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
   LogicalResult
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {

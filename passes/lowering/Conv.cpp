@@ -213,6 +213,156 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
   }
 };
 
+/// ConvTranspose as a gather: each output position sums, over input
+/// channels and kernel taps, x[(o + padBegin - k*dilation) / stride] where
+/// that divides exactly and lands inside the input.
+struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConvTransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
+    auto wType = dyn_cast<RankedTensorType>(adaptor.getW().getType());
+    RankedTensorType yType = convertedResultType(*getTypeConverter(), op);
+    if (!xType || !wType || !yType || !xType.hasStaticShape() ||
+        !wType.hasStaticShape() || !yType.hasStaticShape() ||
+        !isa<FloatType>(xType.getElementType()) || xType.getRank() < 3)
+      return rewriter.notifyMatchFailure(op, "needs static float input");
+    MLIRContext *ctx = getContext();
+    Location loc = op.getLoc();
+    int64_t rank = xType.getRank(), ns = rank - 2;
+    int64_t groups = op.getGroup();
+    int64_t c = xType.getDimSize(1);
+    if (groups <= 0 || c % groups || wType.getDimSize(0) != c)
+      return rewriter.notifyMatchFailure(op, "inconsistent groups");
+    int64_t cg = c / groups, mg = wType.getDimSize(1);
+    if (yType.getDimSize(1) != mg * groups)
+      return failure();
+    SmallVector<int64_t> strides = intsAttr(op, "strides", ns, 1);
+    SmallVector<int64_t> dilations = intsAttr(op, "dilations", ns, 1);
+    SmallVector<int64_t> outPad = intsAttr(op, "output_padding", ns, 0);
+    bool explicitPads = op->getAttr("pads") && !op->getAttr("output_shape");
+    SmallVector<int64_t> pads = intsAttr(op, "pads", 2 * ns, 0);
+    StringRef autoPad = op.getAutoPad();
+    SmallVector<int64_t> padBegin;
+    for (int64_t i = 0; i < ns; ++i) {
+      int64_t span = (wType.getDimSize(2 + i) - 1) * dilations[i] + 1;
+      int64_t total = strides[i] * (xType.getDimSize(2 + i) - 1) + outPad[i] +
+                      span - yType.getDimSize(2 + i);
+      if (explicitPads && autoPad == "NOTSET")
+        padBegin.push_back(pads[i]);
+      else if (op->getAttr("output_shape")) {
+        // As ONNX Runtime: with output_shape, odd padding goes to the tail
+        // (to the head for SAME_UPPER).
+        total = std::max<int64_t>(0, total);
+        padBegin.push_back(autoPad == "SAME_UPPER" ? total - total / 2
+                                                   : total / 2);
+      } else if (autoPad == "SAME_UPPER")
+        padBegin.push_back(total / 2);
+      else
+        padBegin.push_back(total - total / 2);
+    }
+    Type elem = xType.getElementType();
+    // W viewed as [G, Cg, Mg, K...]; Y computed as [N, G, Mg, O...].
+    SmallVector<int64_t> wgShape{groups, cg, mg};
+    wgShape.append(wType.getShape().begin() + 2, wType.getShape().end());
+    SmallVector<ReassociationIndices> wReassoc{{0, 1}, {2}};
+    for (int64_t i = 0; i < ns; ++i)
+      wReassoc.push_back({3 + i});
+    Value wg = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(wgShape, elem), adaptor.getW(),
+        wReassoc);
+    SmallVector<int64_t> ygShape{yType.getDimSize(0), groups, mg};
+    ygShape.append(yType.getShape().begin() + 2, yType.getShape().end());
+    auto ygType = RankedTensorType::get(ygShape, elem);
+    Value init = createFilled(rewriter, loc, ygType, 0.0);
+    // Loops: n g m o... | c k...
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    int64_t numLoops = 3 + ns + 1 + ns;
+    SmallVector<AffineExpr> wExprs{d(1), d(3 + ns), d(2)}, yExprs{d(0), d(1), d(2)};
+    for (int64_t i = 0; i < ns; ++i) {
+      wExprs.push_back(d(4 + ns + i));
+      yExprs.push_back(d(3 + i));
+    }
+    SmallVector<utils::IteratorType> iterators(3 + ns,
+                                               utils::IteratorType::parallel);
+    iterators.append(1 + ns, utils::IteratorType::reduction);
+    Value x = adaptor.getX();
+    Value yg =
+        linalg::GenericOp::create(
+            rewriter, loc, ygType, wg, init,
+            ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, wExprs, ctx),
+                                AffineMap::get(numLoops, 0, yExprs, ctx)},
+            iterators,
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              auto cidx = [&](int64_t v) {
+                return arith::ConstantIndexOp::create(b, l, v);
+              };
+              Value inside = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+              Value channel = arith::AddIOp::create(
+                  b, l,
+                  arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 1),
+                                        cidx(cg)),
+                  linalg::IndexOp::create(b, l, 3 + ns));
+              SmallVector<Value> coords{linalg::IndexOp::create(b, l, 0),
+                                        channel};
+              for (int64_t i = 0; i < ns; ++i) {
+                // t = o + padBegin - k*dilation; valid if t % s == 0 and
+                // 0 <= t/s < in.
+                Value o = linalg::IndexOp::create(b, l, 3 + i);
+                Value k = linalg::IndexOp::create(b, l, 4 + ns + i);
+                Value t = arith::SubIOp::create(
+                    b, l, arith::AddIOp::create(b, l, o, cidx(padBegin[i])),
+                    arith::MulIOp::create(b, l, k, cidx(dilations[i])));
+                Value nonNeg = arith::CmpIOp::create(
+                    b, l, arith::CmpIPredicate::sge, t, cidx(0));
+                Value tc = arith::SelectOp::create(b, l, nonNeg, t, cidx(0));
+                Value exact = arith::CmpIOp::create(
+                    b, l, arith::CmpIPredicate::eq,
+                    arith::RemUIOp::create(b, l, tc, cidx(strides[i])), cidx(0));
+                Value idx = arith::DivUIOp::create(b, l, tc, cidx(strides[i]));
+                Value inRange = arith::CmpIOp::create(
+                    b, l, arith::CmpIPredicate::slt, idx,
+                    cidx(xType.getDimSize(2 + i)));
+                inside = arith::AndIOp::create(
+                    b, l, inside,
+                    arith::AndIOp::create(
+                        b, l, nonNeg, arith::AndIOp::create(b, l, exact, inRange)));
+                coords.push_back(arith::SelectOp::create(b, l, inRange, idx, cidx(0)));
+              }
+              Value xv = tensor::ExtractOp::create(b, l, x, coords);
+              Value prod = arith::MulFOp::create(b, l, xv, a[0]);
+              Value zero = scalarConstant(b, l, elem, 0.0);
+              Value sum = arith::AddFOp::create(
+                  b, l, a[1], arith::SelectOp::create(b, l, inside, prod, zero));
+              linalg::YieldOp::create(b, l, sum);
+            })
+            .getResult(0);
+    SmallVector<ReassociationIndices> collapse{{0}, {1, 2}};
+    for (int64_t i = 0; i < ns; ++i)
+      collapse.push_back({3 + i});
+    Value y = tensor::CollapseShapeOp::create(rewriter, loc, yType, yg, collapse);
+    if (!isNoValue(adaptor.getB())) {
+      // The bias is per output channel (dim 1), not right-aligned.
+      Value empty = tensor::EmptyOp::create(rewriter, loc, yType.getShape(), elem);
+      y = linalg::GenericOp::create(
+              rewriter, loc, yType, ValueRange{y, adaptor.getB()}, empty,
+              ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank),
+                                  AffineMap::get(rank, 0, d(1), ctx),
+                                  rewriter.getMultiDimIdentityMap(rank)},
+              SmallVector<utils::IteratorType>(rank,
+                                               utils::IteratorType::parallel),
+              [](OpBuilder &b, Location l, ValueRange v) {
+                Value sum = arith::AddFOp::create(b, l, v[0], v[1]);
+                linalg::YieldOp::create(b, l, sum);
+              })
+              .getResult(0);
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 /// MaxPool and AveragePool: a window reduction per channel.
 struct PoolLowering : ConversionPattern {
   PoolLowering(const TypeConverter &converter, MLIRContext *context,
@@ -318,7 +468,7 @@ struct PoolLowering : ConversionPattern {
 void populateConvLoweringPatterns(OnnxTypeConverter &converter,
                                   RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ConvLowering>(converter, ctx);
+  patterns.add<ConvLowering, ConvTransposeLowering>(converter, ctx);
   for (StringRef name : {"onnx.MaxPool", "onnx.MaxPool_v8", "onnx.MaxPool_v1"})
     patterns.add<PoolLowering>(converter, ctx, name, true);
   for (StringRef name : {"onnx.AveragePool", "onnx.AveragePool_v7",

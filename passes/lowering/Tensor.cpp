@@ -424,6 +424,23 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
   }
 };
 
+/// Dropout before opset 12 (ratio and is_test attributes): at inference the
+/// identity, when its mask is not used.
+struct OldDropoutLowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    for (unsigned i = 1; i < op->getNumResults(); ++i)
+      if (!op->getResult(i).use_empty())
+        return rewriter.notifyMatchFailure(op, "mask is used");
+    SmallVector<Value> results{operands[0]};
+    results.resize(op->getNumResults(), Value());
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 /// ConstantOfShape with a static result: a fill with the value attribute.
 struct ConstantOfShapeLowering : OpConversionPattern<ConstantOfShapeOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -456,6 +473,8 @@ void populateTensorLoweringPatterns(OnnxTypeConverter &converter,
        {"onnx.Reshape", "onnx.Reshape_v5", "onnx.Flatten", "onnx.Squeeze",
         "onnx.Squeeze_v1", "onnx.Unsqueeze", "onnx.Unsqueeze_v1"})
     patterns.add<ReshapeLikeLowering>(converter, ctx, name);
+  for (StringRef name : {"onnx.Dropout_v7", "onnx.Dropout_v6", "onnx.Dropout_v1"})
+    patterns.add<OldDropoutLowering>(converter, ctx, name);
   for (StringRef name : {"onnx.Shape", "onnx.Shape_v1", "onnx.Size"})
     patterns.add<ShapeLowering>(converter, ctx, name);
   patterns.add<TransposeLowering, ConcatLowering, GatherLowering,

@@ -55,3 +55,21 @@ func.func @maxpool(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %0:2 = "onnx.MaxPool"(%x) {kernel_shape = [3, 3], pads = [1, 1, 1, 1]} : (tensor<1x1x4x4xf32>) -> (tensor<1x1x4x4xf32>, none)
   return %0#0 : tensor<1x1x4x4xf32>
 }
+
+// -----
+
+// ConvTranspose gathers x[(o + pad - k*dilation) / stride] where that
+// divides exactly and lands inside the input.
+// CHECK-LABEL: func.func @conv_transpose
+// CHECK: tensor.expand_shape
+// CHECK: linalg.generic
+// CHECK: arith.remui
+// CHECK: arith.divui
+// CHECK: tensor.extract
+// CHECK: arith.select
+// CHECK: tensor.collapse_shape
+func.func @conv_transpose(%x: tensor<1x1x3x3xf32>, %w: tensor<1x2x3x3xf32>) -> tensor<1x2x7x7xf32> {
+  %none = onnx.NoValue
+  %0 = "onnx.ConvTranspose"(%x, %w, %none) {strides = [2, 2]} : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>, none) -> tensor<1x2x7x7xf32>
+  return %0 : tensor<1x2x7x7xf32>
+}

@@ -45,6 +45,8 @@ void populateArgReduceLoweringPatterns(OnnxTypeConverter &converter,
                                        mlir::RewritePatternSet &patterns);
 void populateLossLoweringPatterns(OnnxTypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);
+void populateResizeLoweringPatterns(OnnxTypeConverter &converter,
+                                    mlir::RewritePatternSet &patterns);
 void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
                                            mlir::RewritePatternSet &patterns);
 

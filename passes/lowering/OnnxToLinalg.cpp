@@ -106,6 +106,7 @@ struct ConvertOnnxToLinalgPass
     populateIndexingLoweringPatterns(converter, patterns);
     populateArgReduceLoweringPatterns(converter, patterns);
     populateLossLoweringPatterns(converter, patterns);
+    populateResizeLoweringPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

@@ -49,6 +49,14 @@ void populateResizeLoweringPatterns(OnnxTypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
 void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
                                            mlir::RewritePatternSet &patterns);
+void populateSelectionLoweringPatterns(OnnxTypeConverter &converter,
+                                       mlir::RewritePatternSet &patterns);
+void populateQuantizationLoweringPatterns(OnnxTypeConverter &converter,
+                                          mlir::RewritePatternSet &patterns);
+void populateRecurrentLoweringPatterns(OnnxTypeConverter &converter,
+                                       mlir::RewritePatternSet &patterns);
+void populateScatterLoweringPatterns(OnnxTypeConverter &converter,
+                                     mlir::RewritePatternSet &patterns);
 
 /// The element type before type conversion; unsigned ints stay unsigned.
 mlir::Type originalElementType(mlir::Value value);

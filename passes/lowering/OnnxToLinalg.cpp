@@ -107,6 +107,10 @@ struct ConvertOnnxToLinalgPass
     populateArgReduceLoweringPatterns(converter, patterns);
     populateLossLoweringPatterns(converter, patterns);
     populateResizeLoweringPatterns(converter, patterns);
+    populateSelectionLoweringPatterns(converter, patterns);
+    populateQuantizationLoweringPatterns(converter, patterns);
+    populateRecurrentLoweringPatterns(converter, patterns);
+    populateScatterLoweringPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

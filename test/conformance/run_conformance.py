@@ -23,6 +23,7 @@ import argparse
 import concurrent.futures
 import fnmatch
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -108,6 +109,9 @@ def main():
                     default="node,pytorch-converted,pytorch-operator,simple")
     ap.add_argument("--work")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--filter",
+                    help="run only the cases whose 'suite/name' matches "
+                         "this regular expression (for development)")
     ap.add_argument("--write-expected",
                     help="write the observed non-passing cases here")
     args = ap.parse_args()
@@ -121,6 +125,8 @@ def main():
         if not os.path.isdir(root):
             sys.exit(f"missing test data: {root} (install libonnx-testdata)")
         for name in sorted(os.listdir(root)):
+            if args.filter and not re.search(args.filter, f"{suite}/{name}"):
+                continue
             if os.path.isfile(os.path.join(root, name, "model.onnx")):
                 cases.append((f"{suite}/{name}", os.path.join(root, name)))
 

@@ -10,6 +10,7 @@
 #include "lib/importer/ModelImporter.h"
 #include "lib/importer/GraphImporter.h"
 #include "lib/importer/GraphPreparation.h"
+#include "lib/importer/ShapeFolding.h"
 #include "lib/importer/ImportError.h"
 #include "lib/importer/TypeImporter.h"
 
@@ -20,7 +21,6 @@
 #include "llvm/Support/raw_ostream.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
-#include "onnx/shape_inference/implementation.h"
 
 #include <google/protobuf/io/coded_stream.h>
 
@@ -295,16 +295,7 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
     phase("prepare");
 
     if (options.runShapeInference) {
-      // Inference is best effort: with error_mode 0 it skips nodes it cannot
-      // handle; a throw for the whole model leaves the declared types.
-      try {
-        onnx::ShapeInferenceOptions inferOptions(/*check_type=*/false,
-                                                 /*error_mode=*/0,
-                                                 /*data_prop=*/true);
-        onnx::shape_inference::InferShapes(
-            model, onnx::OpSchemaRegistry::Instance(), inferOptions);
-      } catch (const std::exception &) {
-      }
+      inferShapesAndFoldConstants(model);
       phase("shape inference");
     }
 

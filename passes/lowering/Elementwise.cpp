@@ -425,6 +425,8 @@ Value clipBody(OpBuilder &b, Location l, Operation *op, Type in,
       return {};
     lo = fconst(b, l, x, floatAttrOr(op, "min", -INFINITY));
     hi = fconst(b, l, x, floatAttrOr(op, "max", INFINITY));
+  } else if (a.size() == 1) {
+    return x; // Clip-11+ with neither bound: the identity
   } else {
     return {}; // handled by ClipLowering, which knows which input is which
   }

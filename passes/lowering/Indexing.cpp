@@ -16,18 +16,18 @@ using namespace mlir;
 namespace onnxc {
 namespace {
 
-/// A generic over `resultType` with no inputs; `body` gets the builder and
-/// the output indices.
+/// A generic over `resultType` (its dynamic dims sized by `dynamicSizes`);
+/// `body` gets the builder, the output indices and the input elements.
 Value buildIndexed(OpBuilder &b, Location loc, RankedTensorType resultType,
                    ValueRange inputs, ArrayRef<AffineMap> inputMaps,
                    llvm::function_ref<Value(OpBuilder &, Location, ValueRange,
                                             ValueRange)>
-                       body) {
+                       body,
+                   ValueRange dynamicSizes = {}) {
   int64_t rank = resultType.getRank();
   SmallVector<AffineMap> maps(inputMaps.begin(), inputMaps.end());
   maps.push_back(b.getMultiDimIdentityMap(rank));
-  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
-                                       resultType.getElementType());
+  Value init = tensor::EmptyOp::create(b, loc, resultType, dynamicSizes);
   return linalg::GenericOp::create(
              b, loc, resultType, inputs, init, maps,
              SmallVector<utils::IteratorType>(rank,
@@ -123,14 +123,40 @@ struct RangeLowering : OpConversionPattern<RangeOp> {
   matchAndRewrite(RangeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
-    if (!resultType || !resultType.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "needs a static result size");
+    if (!resultType || resultType.getRank() != 1)
+      return rewriter.notifyMatchFailure(op, "needs a 1-D result type");
     Location loc = op.getLoc();
     Value start = tensor::ExtractOp::create(rewriter, loc, adaptor.getStart(),
                                             ValueRange{});
     Value delta = tensor::ExtractOp::create(rewriter, loc, adaptor.getDelta(),
                                             ValueRange{});
     Type elem = resultType.getElementType();
+    if (!isa<FloatType, IntegerType>(elem))
+      return rewriter.notifyMatchFailure(op, "non-numeric elements");
+    SmallVector<Value> dynamicSizes;
+    if (resultType.isDynamicDim(0)) {
+      // max(ceil((limit - start) / delta), 0) elements, computed at run time.
+      Value limit = tensor::ExtractOp::create(rewriter, loc,
+                                              adaptor.getLimit(), ValueRange{});
+      Value count;
+      if (isa<FloatType>(elem)) {
+        Value q = arith::DivFOp::create(
+            rewriter, loc, arith::SubFOp::create(rewriter, loc, limit, start),
+            delta);
+        q = math::CeilOp::create(rewriter, loc, q);
+        q = arith::MaximumFOp::create(rewriter, loc, q,
+                                      scalarConstant(rewriter, loc, elem, 0));
+        count = arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(),
+                                        q);
+      } else {
+        Value q = arith::CeilDivSIOp::create(
+            rewriter, loc, arith::SubIOp::create(rewriter, loc, limit, start),
+            delta);
+        count = arith::MaxSIOp::create(rewriter, loc, q,
+                                       scalarConstant(rewriter, loc, elem, 0));
+      }
+      dynamicSizes.push_back(toIndex(rewriter, loc, count));
+    }
     Value v = buildIndexed(
         rewriter, loc, resultType, {}, {},
         [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) -> Value {
@@ -144,7 +170,8 @@ struct RangeLowering : OpConversionPattern<RangeOp> {
             i = arith::TruncIOp::create(b, l, elem, i);
           return arith::AddIOp::create(b, l, start,
                                        arith::MulIOp::create(b, l, i, delta));
-        });
+        },
+        dynamicSizes);
     rewriter.replaceOp(op, v);
     return success();
   }
@@ -174,6 +201,12 @@ struct SplitLowering : NamedOpConversion {
           strides(srcType.getRank(), 1);
       offsets[*axis] = offset;
       offset += t.getDimSize(*axis);
+      if (t.getNumElements() == 0) {
+        // An empty part: extract_slice rejects offsets into empty dims.
+        results.push_back(tensor::EmptyOp::create(
+            rewriter, op->getLoc(), t.getShape(), t.getElementType()));
+        continue;
+      }
       results.push_back(tensor::ExtractSliceOp::create(
           rewriter, op->getLoc(), t, operands[0], ValueRange{}, ValueRange{},
           ValueRange{}, rewriter.getDenseI64ArrayAttr(offsets),
@@ -214,7 +247,9 @@ struct TileLowering : OpConversionPattern<TileOp> {
 };
 
 /// Pad-11+ (pads as an input) and Pad-2 (pads as an attribute), constant,
-/// edge and reflect modes, with constant pads.
+/// edge and reflect modes. Constant non-negative pads in constant mode
+/// become tensor.pad; everything else (pads known only at run time,
+/// negative pads that crop) reads each output element from the source.
 struct PadLowering : NamedOpConversion {
   using NamedOpConversion::NamedOpConversion;
   LogicalResult
@@ -227,28 +262,31 @@ struct PadLowering : NamedOpConversion {
       return failure();
     int64_t rank = srcType.getRank();
     std::optional<SmallVector<int64_t>> pads;
+    Value padsTensor;
     if (auto attr = op->getAttrOfType<ArrayAttr>("pads")) {
       pads.emplace();
       for (Attribute a : attr)
         pads->push_back(cast<IntegerAttr>(a).getInt());
     } else if (operands.size() > 1) {
       pads = constantIntValues(op->getOperand(1));
+      padsTensor = operands[1];
     }
-    if (!pads || int64_t(pads->size()) != 2 * rank)
-      return rewriter.notifyMatchFailure(op, "pads not constant");
-    for (int64_t p : *pads)
-      if (p < 0)
-        return rewriter.notifyMatchFailure(op, "negative pads");
+    if (pads && int64_t(pads->size()) != 2 * rank)
+      return rewriter.notifyMatchFailure(op, "pads do not match the rank");
+    if (!pads) {
+      auto padsType = dyn_cast<RankedTensorType>(padsTensor.getType());
+      if (!padsType || padsType.getRank() != 1 ||
+          padsType.getDimSize(0) != 2 * rank)
+        return rewriter.notifyMatchFailure(op, "pads do not match the rank");
+    }
     StringRef mode = "constant";
     if (auto m = op->getAttrOfType<StringAttr>("mode"))
       mode = m.getValue();
     Location loc = op->getLoc();
     Type elem = srcType.getElementType();
     Value src = operands[0];
-    SmallVector<int64_t> low(pads->begin(), pads->begin() + rank);
-    SmallVector<int64_t> high(pads->begin() + rank, pads->end());
+    Value value;
     if (mode == "constant") {
-      Value value;
       if (operands.size() > 2 && !isNoValue(operands[2])) {
         value = tensor::ExtractOp::create(rewriter, loc, operands[2],
                                           ValueRange{});
@@ -258,13 +296,66 @@ struct PadLowering : NamedOpConversion {
           v = f.getValueAsDouble();
         value = scalarConstant(rewriter, loc, elem, v);
       }
+    }
+    bool nonNegative = pads && llvm::all_of(*pads, [](int64_t p) {
+                         return p >= 0;
+                       });
+    if (mode == "constant" && nonNegative) {
+      SmallVector<int64_t> low(pads->begin(), pads->begin() + rank);
+      SmallVector<int64_t> high(pads->begin() + rank, pads->end());
       rewriter.replaceOpWithNewOp<tensor::PadOp>(
           op, resultType, src, getAsIndexOpFoldResult(getContext(), low),
           getAsIndexOpFoldResult(getContext(), high), value);
       return success();
     }
-    if (mode != "edge" && mode != "reflect")
+    if (mode != "constant" && mode != "edge" && mode != "reflect")
       return rewriter.notifyMatchFailure(op, "unknown mode");
+    // The leading pad of each dim, as an index (read at run time if need be).
+    SmallVector<Value> low;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (pads) {
+        low.push_back(arith::ConstantIndexOp::create(rewriter, loc, (*pads)[d]));
+        continue;
+      }
+      Value at = arith::ConstantIndexOp::create(rewriter, loc, d);
+      low.push_back(toIndex(
+          rewriter, loc,
+          tensor::ExtractOp::create(rewriter, loc, padsTensor, ValueRange{at})));
+    }
+    if (mode == "constant") {
+      Value v = buildIndexed(
+          rewriter, loc, resultType, {}, {},
+          [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) {
+            Value zero = arith::ConstantIndexOp::create(b, l, 0);
+            Value inside = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+            SmallVector<Value> coords;
+            for (int64_t d = 0; d < rank; ++d) {
+              Value i = arith::SubIOp::create(b, l, idx[d], low[d]);
+              Value n = arith::ConstantIndexOp::create(
+                  b, l, srcType.getDimSize(d));
+              Value ok = arith::AndIOp::create(
+                  b, l,
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, i,
+                                        zero),
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, n));
+              inside = arith::AndIOp::create(b, l, inside, ok);
+              // Clamped so the read stays in bounds; the select drops it.
+              Value last = arith::ConstantIndexOp::create(
+                  b, l, std::max<int64_t>(srcType.getDimSize(d) - 1, 0));
+              coords.push_back(arith::MinSIOp::create(
+                  b, l, arith::MaxSIOp::create(b, l, i, zero), last));
+            }
+            if (srcType.getNumElements() == 0)
+              return value;
+            Value read = tensor::ExtractOp::create(b, l, src, coords);
+            return arith::SelectOp::create(b, l, inside, read, value)
+                .getResult();
+          });
+      rewriter.replaceOp(op, v);
+      return success();
+    }
+    if (srcType.getNumElements() == 0)
+      return rewriter.notifyMatchFailure(op, "edge/reflect of an empty input");
     bool edge = mode == "edge";
     Value v = buildIndexed(
         rewriter, loc, resultType, {}, {},
@@ -272,8 +363,7 @@ struct PadLowering : NamedOpConversion {
           SmallVector<Value> coords;
           for (int64_t d = 0; d < rank; ++d) {
             int64_t n = srcType.getDimSize(d);
-            Value i = arith::SubIOp::create(
-                b, l, idx[d], arith::ConstantIndexOp::create(b, l, low[d]));
+            Value i = arith::SubIOp::create(b, l, idx[d], low[d]);
             Value zero = arith::ConstantIndexOp::create(b, l, 0);
             Value last = arith::ConstantIndexOp::create(b, l, n - 1);
             if (edge) {
@@ -290,6 +380,9 @@ struct PadLowering : NamedOpConversion {
               Value twice = arith::ConstantIndexOp::create(b, l, 2 * (n - 1));
               i = arith::SelectOp::create(
                   b, l, over, arith::SubIOp::create(b, l, twice, i), i);
+              // Pads wider than the input are invalid ONNX; stay in bounds.
+              i = arith::MinSIOp::create(
+                  b, l, arith::MaxSIOp::create(b, l, i, zero), last);
             }
             coords.push_back(i);
           }

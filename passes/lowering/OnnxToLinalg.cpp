@@ -49,16 +49,17 @@ DenseElementsAttr smallConstantAsDense(DenseResourceElementsAttr res,
   return DenseElementsAttr::getFromRawBuffer(type, data);
 }
 
-/// onnx.Constant -> arith.constant, keeping dense_resource blobs as they
-/// are (re-typed when unsigned ints become signless).
-struct ConstantLowering : OpConversionPattern<ConstantOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// onnx.Constant (every version with a `value`) -> arith.constant, keeping
+/// dense_resource blobs as they are (re-typed when unsigned ints become
+/// signless).
+struct ConstantLowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
   LogicalResult
-  matchAndRewrite(ConstantOp op, OpAdaptor,
+  matchAndRewrite(Operation *op, ArrayRef<Value>,
                   ConversionPatternRewriter &rewriter) const override {
-    ElementsAttr value = op.getValueAttr();
+    auto value = op->getAttrOfType<ElementsAttr>("value");
     auto type = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+        getTypeConverter()->convertType(op->getResult(0).getType()));
     if (!value || !type)
       return rewriter.notifyMatchFailure(op, "only the tensor form");
     TypedAttr attr;
@@ -70,7 +71,8 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
       attr = dense.getType() == type ? dense : dense.bitcast(type.getElementType());
     if (!attr || isa<StringType>(type.getElementType()))
       return rewriter.notifyMatchFailure(op, "unsupported constant");
-    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, type, attr);
+    rewriter.replaceOp(op, arith::ConstantOp::create(rewriter, op->getLoc(),
+                                                     type, attr));
     return success();
   }
 };
@@ -97,7 +99,9 @@ struct ConvertOnnxToLinalgPass
         [&](func::ReturnOp r) { return converter.isLegal(r); });
 
     RewritePatternSet patterns(context);
-    patterns.add<ConstantLowering>(converter, context);
+    for (StringRef name : {"onnx.Constant", "onnx.Constant_v11",
+                           "onnx.Constant_v1"})
+      patterns.add<ConstantLowering>(converter, context, name);
     populateElementwiseLoweringPatterns(converter, patterns);
     populateMatMulLoweringPatterns(converter, patterns);
     populateTensorLoweringPatterns(converter, patterns);

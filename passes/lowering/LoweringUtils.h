@@ -49,6 +49,14 @@ void populateResizeLoweringPatterns(OnnxTypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
 void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
                                            mlir::RewritePatternSet &patterns);
+void populateTrainingLoweringPatterns(OnnxTypeConverter &converter,
+                                      mlir::RewritePatternSet &patterns);
+void populateGridSampleLoweringPatterns(OnnxTypeConverter &converter,
+                                        mlir::RewritePatternSet &patterns);
+void populateEinsumLoweringPatterns(OnnxTypeConverter &converter,
+                                    mlir::RewritePatternSet &patterns);
+void populateSignalLoweringPatterns(OnnxTypeConverter &converter,
+                                    mlir::RewritePatternSet &patterns);
 void populateSelectionLoweringPatterns(OnnxTypeConverter &converter,
                                        mlir::RewritePatternSet &patterns);
 void populateQuantizationLoweringPatterns(OnnxTypeConverter &converter,

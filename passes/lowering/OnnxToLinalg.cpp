@@ -111,6 +111,10 @@ struct ConvertOnnxToLinalgPass
     populateArgReduceLoweringPatterns(converter, patterns);
     populateLossLoweringPatterns(converter, patterns);
     populateResizeLoweringPatterns(converter, patterns);
+    populateTrainingLoweringPatterns(converter, patterns);
+    populateGridSampleLoweringPatterns(converter, patterns);
+    populateEinsumLoweringPatterns(converter, patterns);
+    populateSignalLoweringPatterns(converter, patterns);
     populateSelectionLoweringPatterns(converter, patterns);
     populateQuantizationLoweringPatterns(converter, patterns);
     populateRecurrentLoweringPatterns(converter, patterns);

@@ -183,58 +183,81 @@ struct HardmaxLowering : OpConversionPattern<HardmaxOp> {
 
 /// CumSum as a masked reduction: y[..i..] = sum_j x[..j..] over j <= i
 /// (j < i exclusive; reversed with `reverse`). Quadratic in the axis size.
+Value buildCumSum(OpBuilder &b, Location loc, Value x, int64_t axis,
+                  bool exclusive, bool reverse) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  Type elem = xType.getElementType();
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = xType.getRank();
+  // Loops: the output dims, then j along the axis.
+  SmallVector<AffineExpr> xExprs;
+  for (int64_t d = 0; d < rank; ++d)
+    xExprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  Value init = createFilled(b, loc, xType, 0.0);
+  int64_t a = axis;
+  Value y = linalg::GenericOp::create(
+                b, loc, xType, x, init,
+                ArrayRef<AffineMap>{AffineMap::get(rank + 1, 0, xExprs, ctx),
+                                    AffineMap::getMultiDimIdentityMap(rank + 1, ctx)
+                                        .getMajorSubMap(rank)},
+                iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+                  Value i = linalg::IndexOp::create(nb, l, a);
+                  Value j = linalg::IndexOp::create(nb, l, rank);
+                  arith::CmpIPredicate p =
+                      reverse ? (exclusive ? arith::CmpIPredicate::ugt
+                                           : arith::CmpIPredicate::uge)
+                              : (exclusive ? arith::CmpIPredicate::ult
+                                           : arith::CmpIPredicate::ule);
+                  Value take = arith::CmpIOp::create(nb, l, p, j, i);
+                  Value sum = isa<FloatType>(elem)
+                                  ? (Value)arith::AddFOp::create(nb, l, args[1],
+                                                                 args[0])
+                                  : (Value)arith::AddIOp::create(nb, l, args[1],
+                                                                 args[0]);
+                  linalg::YieldOp::create(
+                      nb, l,
+                      arith::SelectOp::create(nb, l, take, sum, args[1])
+                          .getResult());
+                })
+                .getResult(0);
+  return y;
+}
+
+/// CumSum with a constant axis, or one read at run time.
 struct CumSumLowering : OpConversionPattern<CumSumOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(CumSumOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
-    auto axisValues = constantIntValues(op.getAxis());
-    if (!xType || !xType.hasStaticShape() || !axisValues ||
-        axisValues->size() != 1)
-      return rewriter.notifyMatchFailure(op, "needs a constant axis");
-    auto axis = normalizeAxis((*axisValues)[0], xType.getRank());
-    if (!axis)
-      return failure();
-    Type elem = xType.getElementType();
+    auto axisType = dyn_cast<RankedTensorType>(adaptor.getAxis().getType());
+    if (!xType || !xType.hasStaticShape() || xType.getRank() == 0 ||
+        !axisType || !axisType.hasStaticShape() ||
+        axisType.getNumElements() != 1)
+      return rewriter.notifyMatchFailure(op, "needs a static input and a "
+                                             "one-element axis");
     bool exclusive = op.getExclusive() != 0, reverse = op.getReverse() != 0;
-    MLIRContext *ctx = getContext();
     Location loc = op.getLoc();
-    int64_t rank = xType.getRank();
-    // Loops: the output dims, then j along the axis.
-    SmallVector<AffineExpr> xExprs;
-    for (int64_t d = 0; d < rank; ++d)
-      xExprs.push_back(getAffineDimExpr(d == *axis ? rank : d, ctx));
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    iterators.push_back(utils::IteratorType::reduction);
-    Value init = createFilled(rewriter, loc, xType, 0.0);
-    int64_t a = *axis;
-    Value y = linalg::GenericOp::create(
-                  rewriter, loc, xType, adaptor.getX(), init,
-                  ArrayRef<AffineMap>{AffineMap::get(rank + 1, 0, xExprs, ctx),
-                                      AffineMap::getMultiDimIdentityMap(rank + 1, ctx)
-                                          .getMajorSubMap(rank)},
-                  iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-                    Value i = linalg::IndexOp::create(b, l, a);
-                    Value j = linalg::IndexOp::create(b, l, rank);
-                    arith::CmpIPredicate p =
-                        reverse ? (exclusive ? arith::CmpIPredicate::ugt
-                                             : arith::CmpIPredicate::uge)
-                                : (exclusive ? arith::CmpIPredicate::ult
-                                             : arith::CmpIPredicate::ule);
-                    Value take = arith::CmpIOp::create(b, l, p, j, i);
-                    Value sum = isa<FloatType>(elem)
-                                    ? (Value)arith::AddFOp::create(b, l, args[1],
-                                                                   args[0])
-                                    : (Value)arith::AddIOp::create(b, l, args[1],
-                                                                   args[0]);
-                    linalg::YieldOp::create(
-                        b, l,
-                        arith::SelectOp::create(b, l, take, sum, args[1])
-                            .getResult());
-                  })
-                  .getResult(0);
+    Value x = adaptor.getX();
+    Value y;
+    if (auto axisValues = constantIntValues(op.getAxis())) {
+      auto axis = normalizeAxis((*axisValues)[0], xType.getRank());
+      if (!axis)
+        return rewriter.notifyMatchFailure(op, "axis out of range");
+      y = buildCumSum(rewriter, loc, x, *axis, exclusive, reverse);
+    } else if (xType.getRank() == 1) {
+      y = buildCumSum(rewriter, loc, x, 0, exclusive, reverse);
+    } else {
+      // The axis is a run-time input: one variant per axis, picked then.
+      y = buildSwitchOnAxis(
+          rewriter, loc, adaptor.getAxis(), xType.getRank(), xType,
+          [&](OpBuilder &b, Location l, int64_t axis) {
+            return buildCumSum(b, l, x, axis, exclusive, reverse);
+          });
+    }
     rewriter.replaceOp(op, y);
     return success();
   }

@@ -2,6 +2,8 @@
 
 #include "passes/lowering/LoweringUtils.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
@@ -231,6 +233,40 @@ Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
                                         type.getElementType(), dynamicSizes);
   Value scalar = scalarConstant(b, loc, type.getElementType(), value);
   return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
+}
+
+Value buildSwitchOnAxis(
+    OpBuilder &b, Location loc, Value axisTensor, int64_t rank,
+    Type resultType,
+    llvm::function_ref<Value(OpBuilder &, Location, int64_t)> build) {
+  auto axisType = cast<RankedTensorType>(axisTensor.getType());
+  SmallVector<Value> zeros(
+      axisType.getRank(), arith::ConstantIndexOp::create(b, loc, 0));
+  Value raw = tensor::ExtractOp::create(b, loc, axisTensor, zeros);
+  Value axis = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, axis, zero);
+  axis = arith::SelectOp::create(
+      b, loc, negative,
+      arith::AddIOp::create(b, loc, axis,
+                            arith::ConstantIndexOp::create(b, loc, rank)),
+      axis);
+  SmallVector<int64_t> cases;
+  for (int64_t a = 0; a + 1 < rank; ++a)
+    cases.push_back(a);
+  auto sw = scf::IndexSwitchOp::create(b, loc, TypeRange{resultType}, axis,
+                                       cases, cases.size());
+  OpBuilder::InsertionGuard guard(b);
+  auto fill = [&](Region &region, int64_t a) {
+    Block *block = b.createBlock(&region);
+    b.setInsertionPointToStart(block);
+    scf::YieldOp::create(b, loc, build(b, loc, a));
+  };
+  for (int64_t a = 0; a + 1 < rank; ++a)
+    fill(sw.getCaseRegions()[a], a);
+  fill(sw.getDefaultRegion(), rank - 1);
+  return sw.getResult(0);
 }
 
 } // namespace onnxc

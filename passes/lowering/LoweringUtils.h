@@ -132,6 +132,17 @@ mlir::Value createFilled(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::RankedTensorType type, double value,
                          mlir::ValueRange dynamicSizes = {});
 
+/// For an axis known only at run time (`axisTensor`, a scalar or 1-element
+/// integer tensor, possibly negative): builds `build(axis)` for every axis of
+/// a rank-`rank` tensor in the cases of an scf.index_switch and returns the
+/// one the run-time value picks. An axis out of range picks the last one
+/// (ONNX calls that an invalid model; this keeps every read in bounds).
+mlir::Value buildSwitchOnAxis(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value axisTensor,
+    int64_t rank, mlir::Type resultType,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, int64_t)>
+        build);
+
 } // namespace onnxc
 
 #endif // ONNXC_PASSES_LOWERING_LOWERINGUTILS_H

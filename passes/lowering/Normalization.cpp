@@ -11,9 +11,11 @@
 #include "passes/lowering/LoweringUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 
 #include <cmath>
+#include <functional>
 
 using namespace mlir;
 
@@ -134,7 +136,6 @@ struct ReduceLowering : ConversionPattern {
       return failure();
     Type elem = xType.getElementType();
     bool isF = isa<FloatType>(elem);
-    Type origElem = getElementTypeOrSelf(op->getOperand(0).getType());
     if (!isF && !(isa<IntegerType>(elem) &&
                   (kind == ReduceKind::Sum || kind == ReduceKind::Max ||
                    kind == ReduceKind::Min || kind == ReduceKind::Prod)))
@@ -143,18 +144,26 @@ struct ReduceLowering : ConversionPattern {
 
     // Axes: an attribute (most versions) or ReduceSum-13's input.
     std::optional<SmallVector<int64_t>> axes;
+    Value runtimeAxes;
     if (auto attr = op->getAttrOfType<ArrayAttr>("axes")) {
       axes.emplace();
       for (Attribute a : attr)
         axes->push_back(cast<IntegerAttr>(a).getInt());
     } else if (operands.size() > 1 && !isNoValue(operands[1])) {
       axes = constantIntValues(op->getOperand(1));
-      if (!axes)
-        return rewriter.notifyMatchFailure(op, "axes not constant");
+      auto axesType = dyn_cast<RankedTensorType>(operands[1].getType());
+      if (!axes && axesType && axesType.hasStaticShape() &&
+          axesType.getNumElements() == 0)
+        axes.emplace(); // an empty run-time list is still empty
+      else if (!axes)
+        runtimeAxes = operands[1];
     }
     bool noop = false;
     if (auto a = op->getAttrOfType<IntegerAttr>("noop_with_empty_axes"))
       noop = a.getInt() != 0;
+    if (runtimeAxes)
+      return lowerWithRuntimeAxes(op, operands[0], runtimeAxes, resultType,
+                                  rewriter);
     SmallVector<bool> reduced(rank, false);
     if (!axes || axes->empty()) {
       if (noop) {
@@ -170,11 +179,137 @@ struct ReduceLowering : ConversionPattern {
         reduced[*n] = true;
       }
     }
+    Value result = buildReduction(rewriter, op, operands[0], reduced,
+                                  resultType);
+    if (!result)
+      return rewriter.notifyMatchFailure(op, "cannot reduce these dims");
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  /// ReduceSum-13 with axes known only at run time. The result type says
+  /// which dims go: with keepdims they are the dims that become 1 (reducing
+  /// a dim of size 1 changes nothing); without, every set of dims whose
+  /// removal gives the result shape is a candidate, and the run-time axes
+  /// pick one.
+  LogicalResult lowerWithRuntimeAxes(Operation *op, Value x, Value axesValue,
+                                     RankedTensorType resultType,
+                                     ConversionPatternRewriter &rewriter) const {
+    auto xType = cast<RankedTensorType>(x.getType());
+    auto axesType = dyn_cast<RankedTensorType>(axesValue.getType());
+    if (!xType.hasStaticShape() || !resultType.hasStaticShape() || !axesType ||
+        axesType.getRank() != 1 || !axesType.hasStaticShape())
+      return rewriter.notifyMatchFailure(
+          op, "run-time axes need static shapes");
+    int64_t rank = xType.getRank();
+    ArrayRef<int64_t> in = xType.getShape(), out = resultType.getShape();
+    bool keepDims = intAttrOr(op, "keepdims", 1) != 0;
+    SmallVector<SmallVector<bool>> candidates;
+    if (keepDims) {
+      if (resultType.getRank() != rank)
+        return failure();
+      SmallVector<bool> reduced(rank, false);
+      for (int64_t d = 0; d < rank; ++d) {
+        if (out[d] == in[d])
+          continue;
+        if (out[d] != 1)
+          return rewriter.notifyMatchFailure(op, "result shape disagrees");
+        reduced[d] = true;
+      }
+      candidates.push_back(reduced);
+    } else {
+      int64_t dropped = rank - resultType.getRank();
+      if (dropped <= 0 || dropped > axesType.getDimSize(0) || rank > 16)
+        return rewriter.notifyMatchFailure(op, "result shape disagrees");
+      for (uint32_t mask = 0; mask < (1u << rank); ++mask) {
+        if (llvm::popcount(mask) != dropped)
+          continue;
+        SmallVector<int64_t> kept;
+        for (int64_t d = 0; d < rank; ++d)
+          if (!(mask & (1u << d)))
+            kept.push_back(in[d]);
+        if (ArrayRef<int64_t>(kept) != out)
+          continue;
+        SmallVector<bool> reduced(rank);
+        for (int64_t d = 0; d < rank; ++d)
+          reduced[d] = mask & (1u << d);
+        candidates.push_back(reduced);
+      }
+    }
+    if (candidates.empty())
+      return rewriter.notifyMatchFailure(op, "result shape disagrees");
+    Location loc = op->getLoc();
+    // Does every run-time axis name a dim of the candidate?
+    auto matches = [&](OpBuilder &b, ArrayRef<bool> reduced) -> Value {
+      Value all = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+      for (int64_t k = 0; k < axesType.getDimSize(0); ++k) {
+        Value raw = tensor::ExtractOp::create(
+            b, loc, axesValue,
+            ValueRange{arith::ConstantIndexOp::create(b, loc, k)});
+        Value axis = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+        Value neg = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::slt, axis,
+            arith::ConstantIndexOp::create(b, loc, 0));
+        axis = arith::SelectOp::create(
+            b, loc, neg,
+            arith::AddIOp::create(b, loc, axis,
+                                  arith::ConstantIndexOp::create(b, loc, rank)),
+            axis);
+        Value any = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+        for (int64_t d = 0; d < rank; ++d)
+          if (reduced[d])
+            any = arith::OrIOp::create(
+                b, loc, any,
+                arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::eq, axis,
+                    arith::ConstantIndexOp::create(b, loc, d)));
+        all = arith::AndIOp::create(b, loc, all, any);
+      }
+      return all;
+    };
+    // if (axes match candidate 0) ... else if (candidate 1) ... else last.
+    std::function<Value(OpBuilder &, size_t)> choose =
+        [&](OpBuilder &b, size_t i) -> Value {
+      if (i + 1 == candidates.size())
+        return buildReduction(b, op, x, candidates[i], resultType);
+      Value cond = matches(b, candidates[i]);
+      bool ok = true;
+      auto ifOp = scf::IfOp::create(
+          b, loc, cond,
+          [&](OpBuilder &tb, Location l) {
+            Value v = buildReduction(tb, op, x, candidates[i], resultType);
+            ok &= bool(v);
+            scf::YieldOp::create(tb, l, v ? v : x);
+          },
+          [&](OpBuilder &eb, Location l) {
+            Value v = choose(eb, i + 1);
+            ok &= bool(v);
+            scf::YieldOp::create(eb, l, v ? v : x);
+          });
+      return ok ? ifOp.getResult(0) : Value();
+    };
+    Value result = choose(rewriter, 0);
+    if (!result)
+      return rewriter.notifyMatchFailure(op, "cannot reduce these dims");
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  /// `x` reduced over the dims marked in `reduced`, in `resultType`; null
+  /// where that cannot be done.
+  Value buildReduction(OpBuilder &rewriter, Operation *op, Value x,
+                       ArrayRef<bool> reduced,
+                       RankedTensorType resultType) const {
+    auto xType = cast<RankedTensorType>(x.getType());
+    int64_t rank = xType.getRank();
+    Type elem = xType.getElementType();
+    bool isF = isa<FloatType>(elem);
+    Type origElem = getElementTypeOrSelf(op->getOperand(0).getType());
     int64_t count = 1;
     for (int64_t d = 0; d < rank; ++d)
       if (reduced[d]) {
         if (xType.isDynamicDim(d))
-          return rewriter.notifyMatchFailure(op, "dynamic reduced dim");
+          return {};
         count *= xType.getDimSize(d);
       }
 
@@ -196,7 +331,6 @@ struct ReduceLowering : ConversionPattern {
       init = kind == ReduceKind::Max ? (uns ? 0.0 : double(INT64_MIN))
                                      : (uns ? -1.0 : double(INT64_MAX));
 
-    Value x = operands[0];
     Value maxForLse;
     if (kind == ReduceKind::LogSumExp) {
       // log(sum(exp(x - m))) + m, for stability.
@@ -261,11 +395,7 @@ struct ReduceLowering : ConversionPattern {
                            }
                          });
     }
-    Value result = toResultType(rewriter, loc, r, resultType);
-    if (!result)
-      return failure();
-    rewriter.replaceOp(op, result);
-    return success();
+    return toResultType(rewriter, loc, r, resultType);
   }
 
   ReduceKind kind;

@@ -247,7 +247,8 @@ LogicalResult lowerWithComputedStarts(SliceOp op, SliceOp::Adaptor adaptor,
                                       RankedTensorType resultType,
                                       RankedTensorType srcType);
 
-/// Slice-10+ with constant starts/ends/axes/steps and positive steps.
+/// Slice-10+ with constant starts/ends/axes/steps and positive steps is an
+/// extract_slice; any other Slice reads element by element.
 struct SliceLowering : OpConversionPattern<SliceOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -267,7 +268,8 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
     if (!isNoValue(adaptor.getAxes())) {
       auto a = constantIntValues(op.getAxes());
       if (!a)
-        return failure();
+        return lowerWithComputedStarts(op, adaptor, rewriter, resultType,
+                                       srcType);
       axes = *a;
     } else {
       for (size_t i = 0; i < starts->size(); ++i)
@@ -276,9 +278,13 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
     if (!isNoValue(adaptor.getSteps())) {
       auto s = constantIntValues(op.getSteps());
       if (!s)
-        return failure();
+        return lowerWithComputedStarts(op, adaptor, rewriter, resultType,
+                                       srcType);
       steps = *s;
     }
+    if (llvm::any_of(steps, [](int64_t st) { return st <= 0; }))
+      return lowerWithComputedStarts(op, adaptor, rewriter, resultType,
+                                     srcType);
     SmallVector<int64_t> offsets(rank, 0), sizes(srcType.getShape()),
         strides(rank, 1);
     for (size_t i = 0; i < axes.size(); ++i) {
@@ -295,86 +301,150 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
       strides[*axis] = steps[i];
       sizes[*axis] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
     }
-    if (ArrayRef<int64_t>(sizes) != resultType.getShape())
+    auto sliceType =
+        RankedTensorType::get(sizes, resultType.getElementType());
+    if (failed(verifyCompatibleShape(sliceType, resultType)))
       return rewriter.notifyMatchFailure(op, "inferred shape disagrees");
-    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-        op, resultType, adaptor.getData(), ValueRange{}, ValueRange{},
-        ValueRange{}, rewriter.getDenseI64ArrayAttr(offsets),
+    if (sliceType.getNumElements() == 0) {
+      // extract_slice rejects offsets at the end of a dim; nothing to read.
+      Value empty = tensor::EmptyOp::create(rewriter, op.getLoc(), sizes,
+                                            resultType.getElementType());
+      rewriter.replaceOp(op, sliceType == resultType
+                                 ? empty
+                                 : (Value)tensor::CastOp::create(
+                                       rewriter, op.getLoc(), resultType,
+                                       empty));
+      return success();
+    }
+    Value v = tensor::ExtractSliceOp::create(
+        rewriter, op.getLoc(), sliceType, adaptor.getData(), ValueRange{},
+        ValueRange{}, ValueRange{}, rewriter.getDenseI64ArrayAttr(offsets),
         rewriter.getDenseI64ArrayAttr(sizes),
         rewriter.getDenseI64ArrayAttr(strides));
+    if (sliceType != resultType) // inference left some dims unknown
+      v = tensor::CastOp::create(rewriter, op.getLoc(), resultType, v);
+    rewriter.replaceOp(op, v);
     return success();
   }
 };
 
-/// Slice whose starts are computed at run time (exporters emit shape
-/// arithmetic for them). The result shape, from ONNX shape inference, gives
-/// the sizes; the offsets are the starts, normalized and clamped so the
-/// slice stays inside the input.
+/// Slice in general: starts, ends, axes and steps may be known only at run
+/// time and steps may be negative. Each dim's first index, step and length
+/// are computed as ONNX says (negative values count from the end, then
+/// clamped), and every output element is read from the input. Dims the
+/// result type knows statically keep that size; the others take the
+/// computed length.
 LogicalResult lowerWithComputedStarts(SliceOp op, SliceOp::Adaptor adaptor,
                                       ConversionPatternRewriter &rewriter,
                                       RankedTensorType resultType,
                                       RankedTensorType srcType) {
-  if (!resultType.hasStaticShape())
-    return rewriter.notifyMatchFailure(op, "computed starts, dynamic result");
   int64_t rank = srcType.getRank();
+  if (resultType.getRank() != rank)
+    return failure();
   auto startsType = dyn_cast<RankedTensorType>(adaptor.getStarts().getType());
   if (!startsType || startsType.getRank() != 1 || !startsType.hasStaticShape())
-    return failure();
+    return rewriter.notifyMatchFailure(op, "starts must be a 1-D tensor");
   int64_t n = startsType.getDimSize(0);
-  SmallVector<int64_t> axes, steps(n, 1);
-  if (!isNoValue(adaptor.getAxes())) {
-    auto a = constantIntValues(op.getAxes());
-    if (!a)
-      return rewriter.notifyMatchFailure(op, "axes not constant");
-    axes = *a;
-  } else {
-    for (int64_t i = 0; i < n; ++i)
-      axes.push_back(i);
-  }
-  if (!isNoValue(adaptor.getSteps())) {
-    auto st = constantIntValues(op.getSteps());
-    if (!st)
-      return rewriter.notifyMatchFailure(op, "steps not constant");
-    steps = *st;
-  }
-  if (int64_t(axes.size()) != n || int64_t(steps.size()) != n)
-    return failure();
   Location loc = op.getLoc();
-  SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes, strides(rank, rewriter.getIndexAttr(1));
-  for (int64_t d = 0; d < rank; ++d)
-    sizes.push_back(rewriter.getIndexAttr(resultType.getDimSize(d)));
-  for (int64_t i = 0; i < n; ++i) {
-    auto axis = normalizeAxis(axes[i], rank);
-    if (!axis || steps[i] <= 0)
-      return rewriter.notifyMatchFailure(op, "negative step or bad axis");
-    int64_t dim = srcType.getDimSize(*axis);
-    int64_t size = resultType.getDimSize(*axis);
-    // The largest start that keeps `size` elements with this step inside.
-    int64_t maxStart = size == 0 ? dim : dim - ((size - 1) * steps[i] + 1);
-    if (maxStart < 0)
-      return failure();
-    Value raw = tensor::ExtractOp::create(
-        rewriter, loc, adaptor.getStarts(),
-        ValueRange{arith::ConstantIndexOp::create(rewriter, loc, i)});
-    Value start = arith::IndexCastOp::create(rewriter, loc,
-                                             rewriter.getIndexType(), raw);
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value dimV = arith::ConstantIndexOp::create(rewriter, loc, dim);
-    Value neg = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt,
-                                      start, zero);
-    start = arith::SelectOp::create(
-        rewriter, loc, neg, arith::AddIOp::create(rewriter, loc, start, dimV),
-        start);
-    start = arith::MaxSIOp::create(rewriter, loc, start, zero);
-    start = arith::MinSIOp::create(
-        rewriter, loc, start,
-        arith::ConstantIndexOp::create(rewriter, loc, maxStart));
-    offsets[*axis] = start;
-    strides[*axis] = rewriter.getIndexAttr(steps[i]);
+  OpBuilder &b = rewriter;
+  auto cst = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  // Element k of a 1-D integer operand as an index (or `deflt` if absent).
+  auto element = [&](Value t, int64_t k, int64_t deflt) -> Value {
+    if (isNoValue(t))
+      return cst(deflt);
+    Value raw = tensor::ExtractOp::create(b, loc, t, ValueRange{cst(k)});
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+  };
+  auto sel = [&](Value c, Value x, Value y) -> Value {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  };
+  auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  };
+  auto clamp = [&](Value v, Value lo, Value hi) -> Value {
+    return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, v, lo),
+                                  hi);
+  };
+  using P = arith::CmpIPredicate;
+  SmallVector<Value> first, step, length;
+  for (int64_t d = 0; d < rank; ++d) {
+    first.push_back(cst(0));
+    step.push_back(cst(1));
+    length.push_back(cst(srcType.getDimSize(d)));
   }
-  rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-      op, resultType, adaptor.getData(), offsets, sizes, strides);
+  std::optional<SmallVector<int64_t>> constAxes;
+  if (!isNoValue(adaptor.getAxes()))
+    constAxes = constantIntValues(op.getAxes());
+  Value zero = cst(0), one = cst(1), minusOne = cst(-1);
+  for (int64_t k = 0; k < n; ++k) {
+    Value axis = element(adaptor.getAxes(), k, k);
+    axis = sel(cmp(P::slt, axis, zero), arith::AddIOp::create(b, loc, axis,
+                                                              cst(rank)),
+               axis);
+    Value s = element(adaptor.getStarts(), k, 0);
+    Value e = element(adaptor.getEnds(), k, 0);
+    Value st = element(adaptor.getSteps(), k, 1);
+    // A zero step is invalid ONNX; treat it as 1 rather than divide by 0.
+    st = sel(cmp(P::eq, st, zero), one, st);
+    Value positive = cmp(P::sgt, st, zero);
+    for (int64_t d = 0; d < rank; ++d) {
+      if (constAxes && *normalizeAxis((*constAxes)[k], rank) != d)
+        continue;
+      Value dim = cst(srcType.getDimSize(d));
+      Value last = arith::SubIOp::create(b, loc, dim, one);
+      Value sN = sel(cmp(P::slt, s, zero), arith::AddIOp::create(b, loc, s, dim),
+                     s);
+      Value eN = sel(cmp(P::slt, e, zero), arith::AddIOp::create(b, loc, e, dim),
+                     e);
+      sN = sel(positive, clamp(sN, zero, dim), clamp(sN, zero, last));
+      eN = sel(positive, clamp(eN, zero, dim), clamp(eN, minusOne, last));
+      Value span = sel(positive, arith::SubIOp::create(b, loc, eN, sN),
+                       arith::SubIOp::create(b, loc, sN, eN));
+      Value absStep = sel(positive, st, arith::SubIOp::create(b, loc, zero, st));
+      Value len = arith::MaxSIOp::create(
+          b, loc, arith::CeilDivSIOp::create(b, loc, span, absStep), zero);
+      Value isAxis =
+          constAxes ? Value() : cmp(P::eq, axis, cst(d));
+      first[d] = constAxes ? sN : sel(isAxis, sN, first[d]);
+      step[d] = constAxes ? st : sel(isAxis, st, step[d]);
+      length[d] = constAxes ? len : sel(isAxis, len, length[d]);
+    }
+  }
+  SmallVector<Value> dynamicSizes;
+  for (int64_t d = 0; d < rank; ++d)
+    if (resultType.isDynamicDim(d))
+      dynamicSizes.push_back(length[d]);
+  Value init = tensor::EmptyOp::create(b, loc, resultType, dynamicSizes);
+  Value data = adaptor.getData();
+  bool empty = srcType.getNumElements() == 0;
+  auto generic = linalg::GenericOp::create(
+      b, loc, resultType, ValueRange{}, init,
+      SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        if (empty) { // no element can be read; the result is empty too
+          linalg::YieldOp::create(nb, l, args[0]);
+          return;
+        }
+        SmallVector<Value> coords;
+        for (int64_t d = 0; d < rank; ++d) {
+          Value i = linalg::IndexOp::create(nb, l, d);
+          Value at = arith::AddIOp::create(
+              nb, l, first[d], arith::MulIOp::create(nb, l, i, step[d]));
+          // In bounds whenever the model's shapes are consistent; clamped
+          // so an inconsistent one cannot read outside the input.
+          Value lastD = arith::ConstantIndexOp::create(
+              nb, l, srcType.getDimSize(d) - 1);
+          Value zeroD = arith::ConstantIndexOp::create(nb, l, 0);
+          coords.push_back(arith::MinSIOp::create(
+              nb, l, arith::MaxSIOp::create(nb, l, at, zeroD), lastD));
+        }
+        linalg::YieldOp::create(
+            nb, l, tensor::ExtractOp::create(nb, l, data, coords).getResult());
+      });
+  rewriter.replaceOp(op, generic.getResult(0));
   return success();
 }
 

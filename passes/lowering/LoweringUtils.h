@@ -49,6 +49,10 @@ void populateResizeLoweringPatterns(OnnxTypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
 void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
                                            mlir::RewritePatternSet &patterns);
+void populateTfIdfLoweringPatterns(OnnxTypeConverter &converter,
+                                   mlir::RewritePatternSet &patterns);
+void populateControlFlowLoweringPatterns(OnnxTypeConverter &converter,
+                                         mlir::RewritePatternSet &patterns);
 void populateTrainingLoweringPatterns(OnnxTypeConverter &converter,
                                       mlir::RewritePatternSet &patterns);
 void populateGridSampleLoweringPatterns(OnnxTypeConverter &converter,

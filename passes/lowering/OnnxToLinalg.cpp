@@ -111,6 +111,8 @@ struct ConvertOnnxToLinalgPass
     populateArgReduceLoweringPatterns(converter, patterns);
     populateLossLoweringPatterns(converter, patterns);
     populateResizeLoweringPatterns(converter, patterns);
+    populateTfIdfLoweringPatterns(converter, patterns);
+    populateControlFlowLoweringPatterns(converter, patterns);
     populateTrainingLoweringPatterns(converter, patterns);
     populateGridSampleLoweringPatterns(converter, patterns);
     populateEinsumLoweringPatterns(converter, patterns);

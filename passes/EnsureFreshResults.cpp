@@ -41,14 +41,21 @@ struct EnsureFreshResultsPass
         if (alloc && seen.insert(alloc).second)
           continue;
         Location loc = ret.getLoc();
+        // Copy what lies under casts: a cast to a static shape must not
+        // hide the run-time size (which the runtime checks against the
+        // declared one) nor make the copy read past the buffer.
+        Value source = operand.get();
+        while (auto cast = source.getDefiningOp<memref::CastOp>())
+          source = cast.getSource();
+        auto sourceType = cast<MemRefType>(source.getType());
         SmallVector<Value> dynamicSizes;
-        for (int64_t d = 0; d < type.getRank(); ++d)
-          if (type.isDynamicDim(d))
-            dynamicSizes.push_back(
-                memref::DimOp::create(b, loc, operand.get(), d));
-        auto freshType = MemRefType::get(type.getShape(), type.getElementType());
+        for (int64_t d = 0; d < sourceType.getRank(); ++d)
+          if (sourceType.isDynamicDim(d))
+            dynamicSizes.push_back(memref::DimOp::create(b, loc, source, d));
+        auto freshType =
+            MemRefType::get(sourceType.getShape(), sourceType.getElementType());
         Value fresh = memref::AllocOp::create(b, loc, freshType, dynamicSizes);
-        memref::CopyOp::create(b, loc, operand.get(), fresh);
+        memref::CopyOp::create(b, loc, source, fresh);
         Value result = fresh;
         if (freshType != type)
           result = memref::CastOp::create(b, loc, type, fresh);

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/ObjectEmitter.h"
+#include "codegen/WeightEmbedding.h"
 
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
@@ -22,6 +23,8 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/TargetParser/Triple.h"
 
+#include <chrono>
+
 using namespace mlir;
 
 namespace onnxc {
@@ -29,6 +32,10 @@ namespace {
 
 /// ABI version written into the descriptor (ONNXC_ABI_VERSION).
 constexpr uint32_t kAbiVersion = 1;
+
+/// Globals from this size on are emitted as raw bytes; smaller ones (shape
+/// tables, scalars) stay typed constants the optimizer can fold.
+constexpr int64_t kMinDetachedWeightBytes = 256;
 
 llvm::Constant *cString(llvm::Module &m, const std::string &s,
                         const llvm::Twine &name) {
@@ -218,14 +225,42 @@ void optimize(llvm::Module &m, llvm::TargetMachine *tm, int optLevel) {
   mpm.run(m, mam);
 }
 
+/// Prints how long each phase took when asked to (onnx-compile --timing).
+class PhaseClock {
+public:
+  explicit PhaseClock(bool enabled) : enabled(enabled) {}
+  void lap(const char *phase) {
+    auto now = std::chrono::steady_clock::now();
+    if (enabled)
+      llvm::errs() << "onnx-compile:   " << phase << ": "
+                   << std::chrono::duration_cast<std::chrono::milliseconds>(
+                          now - last)
+                          .count()
+                   << " ms\n";
+    last = now;
+  }
+
+private:
+  bool enabled;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+};
+
 } // namespace
 
 bool emitModelObject(ModuleOp module, const ModelInterface &model,
                      const ObjectOptions &options, EmitKind kind,
                      std::string &out, std::string &error) {
+  PhaseClock clock(options.printTiming);
+  // Weights bypass the translation (see WeightEmbedding.h); small globals
+  // stay constants LLVM can fold.
+  std::vector<DetachedWeight> weights =
+      detachWeights(module, kMinDetachedWeightBytes);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> m =
       translateModuleToLLVMIR(module, llvmContext, model.name);
+  if (m)
+    attachWeights(*m, weights);
+  clock.lap("translation to LLVM IR");
   if (!m) {
     error = "translation to LLVM IR failed";
     return false;
@@ -250,7 +285,9 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
     error = "internal error: the generated LLVM IR does not verify";
     return false;
   }
+  clock.lap("entry point and descriptor");
   optimize(*m, tm.get(), options.optLevel);
+  clock.lap("LLVM optimization");
 
   llvm::raw_string_ostream os(out);
   if (kind == EmitKind::LlvmIr) {
@@ -267,6 +304,7 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
     return false;
   }
   codegen.run(*m);
+  clock.lap("machine code generation");
   os << StringRef(buffer.data(), buffer.size());
   return true;
 }

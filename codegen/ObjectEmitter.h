@@ -17,6 +17,7 @@ struct ObjectOptions {
   int optLevel = 3;
   std::string symbolPrefix;   ///< exports `<prefix>_model`
   bool exportModelGet = true; ///< also export `onnxc_model_get` (.so)
+  bool printTiming = false;   ///< print each phase's time to stderr
 };
 
 enum class EmitKind { LlvmIr, Assembly, Object };

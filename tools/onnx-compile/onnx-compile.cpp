@@ -28,6 +28,8 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
+
 using namespace llvm;
 
 namespace {
@@ -84,6 +86,30 @@ cl::opt<std::string> symbolName(
 cl::opt<bool> importTiming("import-timing",
                            cl::desc("Print the time of each import phase"),
                            cl::init(false), cl::cat(category));
+cl::opt<bool> compileTiming(
+    "timing",
+    cl::desc("Print the time of each pass and of code generation and "
+             "linking (to stderr)"),
+    cl::init(false), cl::cat(category));
+
+/// Prints "onnx-compile: <what> took N ms" when --timing is on.
+class PhaseTimer {
+public:
+  explicit PhaseTimer(const char *what)
+      : what(what), start(std::chrono::steady_clock::now()) {}
+  ~PhaseTimer() {
+    if (!compileTiming)
+      return;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    errs() << "onnx-compile: " << what << " took " << ms << " ms\n";
+  }
+
+private:
+  const char *what;
+  std::chrono::steady_clock::time_point start;
+};
 
 bool parseDimValue(StringRef text, int64_t &value) {
   return !text.getAsInteger(10, value) && value >= 0;
@@ -257,6 +283,8 @@ int main(int argc, char **argv) {
   onnxc::CpuPipelineOptions pipeline;
   pipeline.optLevel = optLevel;
   mlir::PassManager pm(&context);
+  if (compileTiming)
+    pm.enableTiming();
   onnxc::buildOnnxToLinalgPipeline(pm, pipeline);
   if (stage != EmitStage::Linalg)
     onnxc::buildLinalgToLlvmPipeline(pm, pipeline);
@@ -279,6 +307,7 @@ int main(int argc, char **argv) {
   objectOptions.cpu = cpu;
   objectOptions.symbolPrefix = name;
   objectOptions.exportModelGet = stage != EmitStage::Lib;
+  objectOptions.printTiming = compileTiming;
   if (!target.empty()) {
     if (target == "x86_64")
       objectOptions.triple = "x86_64-unknown-linux-gnu";
@@ -294,6 +323,7 @@ int main(int argc, char **argv) {
                          : stage == EmitStage::Asm ? onnxc::EmitKind::Assembly
                                                    : onnxc::EmitKind::Object;
   std::string bytes;
+  PhaseTimer emitTimer("LLVM optimization and object emission");
   if (!onnxc::emitModelObject(*module, interface, objectOptions, kind, bytes,
                               error)) {
     errs() << inputPath << ": " << error << "\n";
@@ -313,6 +343,7 @@ int main(int argc, char **argv) {
               "compiler (expected in <bindir>/../lib)\n";
     return 1;
   }
+  PhaseTimer linkTimer("linking");
   bool ok = stage == EmitStage::So
                 ? onnxc::linkSharedLibrary(bytes, runtime, outputPath, error)
                 : onnxc::writeStaticLibrary(bytes, runtime, outputPath, error);

@@ -36,12 +36,3 @@ func.func @reduce_mean_keepdims(%x: tensor<3x4xf32>) -> tensor<3x1xf32> {
   %0 = "onnx.ReduceMean"(%x) {axes = [1], keepdims = 1 : i64} : (tensor<3x4xf32>) -> tensor<3x1xf32>
   return %0 : tensor<3x1xf32>
 }
-
-// -----
-
-// BatchNormalization in training mode is not an inference op: no lowering.
-func.func @batchnorm_training(%x: tensor<1x2x3xf32>, %s: tensor<2xf32>) -> tensor<1x2x3xf32> {
-  // expected-error @+1 {{failed to legalize operation 'onnx.BatchNormalization'}}
-  %0:3 = "onnx.BatchNormalization"(%x, %s, %s, %s, %s) {training_mode = 1 : i64} : (tensor<1x2x3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<1x2x3xf32>, none, none)
-  return %0#0 : tensor<1x2x3xf32>
-}

@@ -57,6 +57,8 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createCanonicalizerPass());
+  // Temporaries go into one arena per session (runtime/onnxc_model_desc.h).
+  pm.addPass(createPlanScratchArena());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());

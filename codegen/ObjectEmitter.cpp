@@ -66,7 +66,8 @@ llvm::Function *emitPackedEntry(llvm::Module &m, const ModelInterface &model,
     error = "internal error: no _mlir_ciface_main_graph";
     return nullptr;
   }
-  if (ciface->arg_size() != model.inputs.size() + 1) {
+  // Results, the inputs, then the scratch arena (PlanScratchArena).
+  if (ciface->arg_size() != model.inputs.size() + 2) {
     error = "internal error: unexpected signature of _mlir_ciface_main_graph";
     return nullptr;
   }
@@ -89,7 +90,8 @@ llvm::Function *emitPackedEntry(llvm::Module &m, const ModelInterface &model,
 
 /// The `struct onnxc_model` global and its exported getters.
 void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
-                         llvm::Function *entry, const ObjectOptions &options) {
+                         llvm::Function *entry, uint64_t scratchBytes,
+                         const ObjectOptions &options) {
   llvm::LLVMContext &ctx = m.getContext();
   auto *ptrTy = llvm::PointerType::get(ctx, 0);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
@@ -135,7 +137,7 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
 
   // struct onnxc_model (runtime/onnxc_model_desc.h)
   auto *modelTy = llvm::StructType::get(
-      ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy});
+      ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, i64});
   auto *desc = new llvm::GlobalVariable(
       m, modelTy, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(
@@ -146,7 +148,7 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
            llvm::ConstantInt::get(i32, model.metadata.size()),
            cString(m, model.name, "onnxc.name"),
            tensors(model.inputs, "input"), tensors(model.outputs, "output"),
-           metaArr, entry}),
+           metaArr, entry, llvm::ConstantInt::get(i64, scratchBytes)}),
       "onnxc.model");
 
   // const onnxc_model *<prefix>_model(void), and onnxc_model_get for
@@ -251,6 +253,9 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
                      const ObjectOptions &options, EmitKind kind,
                      std::string &out, std::string &error) {
   PhaseClock clock(options.printTiming);
+  uint64_t scratchBytes = 0;
+  if (auto attr = module->getAttrOfType<IntegerAttr>("onnxc.scratch_bytes"))
+    scratchBytes = attr.getValue().getZExtValue();
   // Weights bypass the translation (see WeightEmbedding.h); small globals
   // stay constants LLVM can fold.
   std::vector<DetachedWeight> weights =
@@ -274,7 +279,7 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
   llvm::Function *entry = emitPackedEntry(*m, model, error);
   if (!entry)
     return false;
-  emitModelDescriptor(*m, model, entry, options);
+  emitModelDescriptor(*m, model, entry, scratchBytes, options);
   // Only the getters are the library's interface: two models linked into
   // one program must not clash on main_graph or its helpers.
   for (llvm::Function &f : *m)

@@ -33,4 +33,28 @@ def EnsureFreshResults : Pass<"onnxc-ensure-fresh-results", "mlir::func::FuncOp"
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
+def PlanScratchArena : Pass<"onnxc-plan-scratch-arena", "mlir::ModuleOp"> {
+  let summary = "Place the model's temporary buffers in one session arena";
+  let description = [{
+    Runs after bufferization and the deallocation pipeline. In the entry
+    function (`main_graph`), every statically shaped buffer allocated in the
+    function's top-level block and freed in that same block gets a byte
+    offset in one scratch arena: buffers whose lifetimes (allocation to
+    deallocation, in block order) overlap never share bytes, the others may.
+    The allocations become `memref.view`s of a new last function argument,
+    `memref<?xi8>`, which the runtime allocates once per session; the
+    deallocations disappear. The arena's size is recorded on the module as
+    `onnxc.scratch_bytes`. Buffers allocated in loops, sized at run time or
+    returned to the caller keep their own allocations.
+  }];
+  let options = [
+    Option<"entryName", "entry", "std::string", /*default=*/"\"main_graph\"",
+           "The function whose buffers are planned">,
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "Byte alignment of every buffer in the arena">
+  ];
+  let dependentDialects = ["mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 #endif // ONNXC_PASSES_TD

@@ -8,7 +8,12 @@
  * Calling convention of `run_packed(void **args)`:
  *   args[0]            points to storage for the results: the memref
  *                      descriptors of every output, one after the other;
- *   args[1 + i]        points to the memref descriptor of input i.
+ *   args[1 + i]        points to the memref descriptor of input i;
+ *   args[1 + n]        (n inputs) points to the memref descriptor (rank 1,
+ *                      bytes) of the session's scratch arena: at least
+ *                      `scratch_bytes` bytes, 64-byte aligned, which the
+ *                      model uses for its temporaries and the runtime
+ *                      never touches.
  * A memref descriptor of rank r is (all 8-byte fields):
  *   { void *allocated; void *aligned; int64_t offset;
  *     int64_t sizes[r]; int64_t strides[r]; }
@@ -43,6 +48,7 @@ struct onnxc_model {
   const onnxc_tensor_info *outputs;  /* num_outputs entries */
   const onnxc_metadata_entry *metadata;
   void (*run_packed)(void **args);
+  uint64_t scratch_bytes; /* size of the per-session scratch arena */
 };
 
 /* Words (int64) in a memref descriptor of `rank`. */

@@ -45,7 +45,9 @@ typedef struct sym_ref {
 struct onnxc_session {
   const onnxc_model *model;
   int32_t num_threads; /* resolved, never 0 */
-  void **args;         /* run_packed's args: results, then each input */
+  void **args;         /* run_packed's args: results, inputs, arena */
+  int64_t arena_desc[ONNXC_DESCRIPTOR_WORDS(1)]; /* the scratch arena */
+  void *arena;         /* model->scratch_bytes, 64-byte aligned */
   int64_t *results;    /* every output's descriptor, back to back */
   size_t result_words;
   void **owned;        /* `allocated` of the last run's outputs, to free */
@@ -299,7 +301,7 @@ ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
 
   /* One block: the session, then its arrays, 8-byte ones first. */
   size_t head = (sizeof(onnxc_session) + 7) & ~(size_t)7;
-  size_t size = head + sizeof(void *) * (1 + (size_t)model->num_inputs) +
+  size_t size = head + sizeof(void *) * (2 + (size_t)model->num_inputs) +
                 sizeof(int64_t) * (input_words + result_words) +
                 sizeof(void *) * model->num_outputs +
                 sizeof(sym_ref) * input_dims;
@@ -311,7 +313,7 @@ ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
   s->model = model;
   s->num_threads = default_num_threads();
   s->args = (void **)p;
-  p += sizeof(void *) * (1 + (size_t)model->num_inputs);
+  p += sizeof(void *) * (2 + (size_t)model->num_inputs);
   s->results = (int64_t *)p;
   s->result_words = result_words;
   p += sizeof(int64_t) * result_words;
@@ -320,6 +322,22 @@ ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
     s->args[1 + i] = p;
     p += sizeof(int64_t) * ONNXC_DESCRIPTOR_WORDS(model->inputs[i].rank);
   }
+  /* The model's temporaries live in one arena per session, planned at
+   * compile time (passes/PlanScratchArena.cpp). */
+  if (model->scratch_bytes) {
+    size_t bytes = (size_t)((model->scratch_bytes + 63) & ~(uint64_t)63);
+    if ((uint64_t)bytes < model->scratch_bytes ||
+        !(s->arena = aligned_alloc(64, bytes))) {
+      free(block);
+      return ONNXC_ERROR_OUT_OF_MEMORY;
+    }
+  }
+  s->arena_desc[0] = (int64_t)(intptr_t)s->arena; /* allocated */
+  s->arena_desc[1] = (int64_t)(intptr_t)s->arena; /* aligned */
+  s->arena_desc[2] = 0;                           /* offset */
+  s->arena_desc[3] = (int64_t)model->scratch_bytes;
+  s->arena_desc[4] = 1;                           /* stride */
+  s->args[1 + model->num_inputs] = s->arena_desc;
   s->owned = (void **)p;
   p += sizeof(void *) * model->num_outputs;
   s->first_use = (sym_ref *)p;
@@ -362,6 +380,7 @@ ONNXC_API void onnxc_session_destroy(onnxc_session *session) {
   if (!session)
     return;
   release_outputs(session);
+  free(session->arena);
   free(session);
 }
 

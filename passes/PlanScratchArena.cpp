@@ -1,0 +1,168 @@
+//===- PlanScratchArena.cpp - Temporary buffers in one session arena ------===//
+//
+// A model's intermediate tensors used to be a malloc/free pair each, on
+// every call. With static shapes their sizes and lifetimes are known at
+// compile time, so they are packed into one arena the runtime allocates
+// once per session: no allocator calls on the hot path, and buffers that
+// are never live together share memory.
+//
+// Lifetimes come from the deallocation pipeline: in the entry block, a
+// buffer lives from its memref.alloc to its memref.dealloc. Offsets are
+// assigned largest buffer first, each at the lowest aligned offset that
+// does not overlap a placed buffer whose lifetime intersects its own (the
+// usual greedy heuristic for this interval-packing problem).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+
+namespace onnxc {
+#define GEN_PASS_DEF_PLANSCRATCHARENA
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// A buffer the arena can hold, with its lifetime in block order.
+struct PlannedBuffer {
+  memref::AllocOp alloc;
+  memref::DeallocOp dealloc;
+  int64_t bytes = 0;
+  int64_t begin = 0, end = 0; ///< positions of alloc and dealloc
+  int64_t offset = -1;
+};
+
+int64_t alignTo(int64_t v, int64_t alignment) {
+  return (v + alignment - 1) / alignment * alignment;
+}
+
+/// Bytes of a statically shaped, identity-layout buffer; nullopt otherwise.
+std::optional<int64_t> staticBytes(MemRefType type) {
+  if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+      type.getMemorySpace())
+    return std::nullopt;
+  Type elem = type.getElementType();
+  if (!elem.isIntOrFloat())
+    return std::nullopt;
+  // LLVM lays out i1 (and other odd widths) in whole bytes.
+  int64_t elementBytes = (elem.getIntOrFloatBitWidth() + 7) / 8;
+  return type.getNumElements() * elementBytes;
+}
+
+/// The buffers of `block` that are allocated and freed in it.
+SmallVector<PlannedBuffer> collectBuffers(Block &block) {
+  DenseMap<Operation *, int64_t> position;
+  int64_t index = 0;
+  for (Operation &op : block)
+    position[&op] = index++;
+  SmallVector<PlannedBuffer> buffers;
+  for (Operation &op : block) {
+    auto alloc = dyn_cast<memref::AllocOp>(&op);
+    if (!alloc || !alloc.getDynamicSizes().empty() ||
+        !alloc.getSymbolOperands().empty())
+      continue;
+    std::optional<int64_t> bytes = staticBytes(alloc.getType());
+    if (!bytes)
+      continue;
+    memref::DeallocOp dealloc;
+    bool escapes = false;
+    for (Operation *user : alloc->getUsers()) {
+      if (auto d = dyn_cast<memref::DeallocOp>(user)) {
+        if (dealloc || d->getBlock() != &block)
+          escapes = true;
+        dealloc = d;
+      }
+    }
+    if (!dealloc || escapes)
+      continue; // returned, or freed somewhere the order does not show
+    PlannedBuffer buffer;
+    buffer.alloc = alloc;
+    buffer.dealloc = dealloc;
+    buffer.bytes = std::max<int64_t>(*bytes, 1);
+    buffer.begin = position[alloc];
+    buffer.end = position[dealloc];
+    buffers.push_back(buffer);
+  }
+  return buffers;
+}
+
+/// Assigns offsets; returns the arena size.
+int64_t assignOffsets(MutableArrayRef<PlannedBuffer> buffers,
+                      int64_t alignment) {
+  SmallVector<PlannedBuffer *> order;
+  for (PlannedBuffer &b : buffers)
+    order.push_back(&b);
+  llvm::stable_sort(order, [](PlannedBuffer *a, PlannedBuffer *b) {
+    return a->bytes > b->bytes;
+  });
+  SmallVector<PlannedBuffer *> placed;
+  int64_t arenaBytes = 0;
+  for (PlannedBuffer *b : order) {
+    // Byte ranges taken, during b's lifetime, by buffers already placed.
+    SmallVector<std::pair<int64_t, int64_t>> taken;
+    for (PlannedBuffer *p : placed)
+      if (p->begin <= b->end && b->begin <= p->end)
+        taken.push_back({p->offset, p->offset + p->bytes});
+    llvm::sort(taken);
+    int64_t offset = 0;
+    for (auto [lo, hi] : taken) {
+      if (offset + b->bytes <= lo)
+        break;
+      offset = std::max(offset, alignTo(hi, alignment));
+    }
+    b->offset = offset;
+    arenaBytes = std::max(arenaBytes, offset + b->bytes);
+    placed.push_back(b);
+  }
+  return alignTo(arenaBytes, alignment);
+}
+
+struct PlanScratchArenaPass
+    : impl::PlanScratchArenaBase<PlanScratchArenaPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto entry = module.lookupSymbol<func::FuncOp>(entryName);
+    if (!entry || entry.isExternal()) {
+      module.emitError() << "no function '" << entryName << "' to plan";
+      return signalPassFailure();
+    }
+    if (alignment <= 0 || (alignment & (alignment - 1))) {
+      module.emitError() << "arena alignment must be a power of two";
+      return signalPassFailure();
+    }
+    Block &block = entry.getBody().front();
+    SmallVector<PlannedBuffer> buffers = collectBuffers(block);
+    int64_t arenaBytes = assignOffsets(buffers, alignment);
+
+    // The arena is always the last argument, so the calling convention
+    // does not depend on whether anything was planned.
+    MLIRContext *ctx = &getContext();
+    auto arenaType = MemRefType::get({ShapedType::kDynamic},
+                                     IntegerType::get(ctx, 8));
+    if (failed(entry.insertArgument(entry.getNumArguments(), arenaType,
+                                    DictionaryAttr::get(ctx), entry.getLoc())))
+      return signalPassFailure();
+    Value arena = block.getArgument(block.getNumArguments() - 1);
+
+    for (PlannedBuffer &b : buffers) {
+      OpBuilder builder(b.alloc);
+      Location loc = b.alloc.getLoc();
+      Value shift = arith::ConstantIndexOp::create(builder, loc, b.offset);
+      Value view = memref::ViewOp::create(builder, loc, b.alloc.getType(),
+                                          arena, shift, ValueRange{});
+      b.alloc.replaceAllUsesWith(view);
+      b.dealloc.erase();
+      b.alloc.erase();
+    }
+    module->setAttr("onnxc.scratch_bytes",
+                    IntegerAttr::get(IntegerType::get(ctx, 64), arenaBytes));
+  }
+};
+
+} // namespace
+} // namespace onnxc

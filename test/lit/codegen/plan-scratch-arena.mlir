@@ -1,0 +1,54 @@
+// RUN: onnxc-opt %s --onnxc-plan-scratch-arena --split-input-file | FileCheck %s
+
+// Three temporaries: %a and %b are live together, %c only after %a is
+// freed, so %c reuses %a's bytes. The returned buffer keeps its malloc.
+// Offsets are 64-byte aligned; the arena is the new last argument.
+// CHECK-LABEL: module attributes {onnxc.scratch_bytes = 1088 : i64}
+// CHECK: func.func @main_graph(%[[X:.*]]: memref<4xf32>, %[[ARENA:.*]]: memref<?xi8>) -> memref<4xf32>
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: %[[A:.*]] = memref.view %[[ARENA]][%[[C0]]][] : memref<?xi8> to memref<256xf32>
+// CHECK: %[[C1024:.*]] = arith.constant 1024 : index
+// CHECK: %[[B:.*]] = memref.view %[[ARENA]][%[[C1024]]][] : memref<?xi8> to memref<4xf32>
+// CHECK: %[[CZ:.*]] = arith.constant 0 : index
+// CHECK: %[[C:.*]] = memref.view %[[ARENA]][%[[CZ]]][] : memref<?xi8> to memref<16xf32>
+// CHECK: %[[R:.*]] = memref.alloc() : memref<4xf32>
+// CHECK-NOT: memref.dealloc
+// CHECK: return %[[R]]
+module {
+  func.func @main_graph(%x: memref<4xf32>) -> memref<4xf32> {
+    %a = memref.alloc() : memref<256xf32>
+    %b = memref.alloc() : memref<4xf32>
+    memref.copy %x, %b : memref<4xf32> to memref<4xf32>
+    memref.dealloc %a : memref<256xf32>
+    %c = memref.alloc() : memref<16xf32>
+    %r = memref.alloc() : memref<4xf32>
+    memref.copy %b, %r : memref<4xf32> to memref<4xf32>
+    memref.dealloc %b : memref<4xf32>
+    memref.dealloc %c : memref<16xf32>
+    return %r : memref<4xf32>
+  }
+}
+
+// -----
+
+// A buffer sized at run time, or allocated inside a loop, keeps its own
+// allocation; the arena argument is added all the same, with size 0.
+// CHECK-LABEL: module attributes {onnxc.scratch_bytes = 0 : i64}
+// CHECK: func.func @main_graph(%{{.*}}: index, %{{.*}}: memref<?xi8>)
+// CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: scf.for
+// CHECK: memref.alloc() : memref<8xf32>
+// CHECK-NOT: memref.view
+module {
+  func.func @main_graph(%n: index) {
+    %d = memref.alloc(%n) : memref<?xf32>
+    memref.dealloc %d : memref<?xf32>
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    scf.for %i = %c0 to %n step %c1 {
+      %l = memref.alloc() : memref<8xf32>
+      memref.dealloc %l : memref<8xf32>
+    }
+    return
+  }
+}

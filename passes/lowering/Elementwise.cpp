@@ -9,6 +9,8 @@
 
 #include "passes/lowering/LoweringUtils.h"
 
+#include "llvm/ADT/StringSet.h"
+
 #include "mlir/Dialect/Math/IR/Math.h"
 
 #include <cmath>
@@ -448,6 +450,71 @@ Value clipBody(OpBuilder &b, Location l, Operation *op, Type in,
 // The pattern
 //===----------------------------------------------------------------------===//
 
+/// The model's ai.onnx opset (module attribute onnx.opset_import); a large
+/// value when unknown, so the current semantics apply.
+int64_t modelOpset(Operation *op) {
+  auto module = op->getParentOfType<ModuleOp>();
+  auto opsets =
+      module ? module->getAttrOfType<DictionaryAttr>("onnx.opset_import")
+             : DictionaryAttr();
+  if (auto v = opsets ? opsets.getAs<IntegerAttr>("ai.onnx") : IntegerAttr())
+    return v.getInt();
+  return INT64_MAX;
+}
+
+/// A 1-D per-channel slope reshaped to [C, 1, ..., 1] so that it lines up
+/// with dim 1 of `x` under numpy broadcasting.
+Value alignChannelSlope(OpBuilder &b, Location loc, Value x, Value slope) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto sType = cast<RankedTensorType>(slope.getType());
+  int64_t trailing = xType.getRank() - 2;
+  SmallVector<int64_t> shape{sType.getDimSize(0)};
+  shape.append(trailing, 1);
+  SmallVector<ReassociationIndices> groups(1);
+  for (int64_t i = 0; i <= trailing; ++i)
+    groups[0].push_back(i);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, sType.getElementType()), slope,
+      groups);
+}
+
+/// B reshaped to A's rank for the legacy broadcast of opsets 1-6: B's dims
+/// sit at A's dims `axis`.. (default: A's trailing dims), size-1 dims
+/// elsewhere. Null when that does not fit.
+Value alignLegacyBroadcast(OpBuilder &b, Location loc, Value a, Value bValue,
+                           Operation *op) {
+  auto aType = dyn_cast<RankedTensorType>(a.getType());
+  auto bType = dyn_cast<RankedTensorType>(bValue.getType());
+  if (!aType || !bType || !bType.hasStaticShape())
+    return {};
+  int64_t rankA = aType.getRank(), rankB = bType.getRank();
+  if (rankB > rankA)
+    return {};
+  int64_t axis = intAttrOr(op, "axis", rankA - rankB);
+  if (axis < 0)
+    axis += rankA;
+  if (axis < 0 || axis + rankB > rankA)
+    return {};
+  if (rankA == rankB)
+    return bValue;
+  SmallVector<int64_t> shape(rankA, 1);
+  for (int64_t d = 0; d < rankB; ++d)
+    shape[axis + d] = bType.getDimSize(d);
+  // Each dim of B takes the 1s before it (the first) or after it (the
+  // last) into its reassociation group.
+  SmallVector<ReassociationIndices> groups;
+  if (rankB > 0) {
+    for (int64_t d = 0; d < rankB; ++d)
+      groups.push_back({axis + d});
+    for (int64_t i = axis - 1; i >= 0; --i)
+      groups.front().insert(groups.front().begin(), i);
+    for (int64_t i = axis + rankB; i < rankA; ++i)
+      groups.back().push_back(i);
+  }
+  auto type = RankedTensorType::get(shape, bType.getElementType());
+  return tensor::ExpandShapeOp::create(b, loc, type, bValue, groups);
+}
+
 struct ElementwiseLowering : ConversionPattern {
   ElementwiseLowering(const TypeConverter &converter, MLIRContext *context,
                       StringRef opName, BodyFn body)
@@ -478,6 +545,32 @@ struct ElementwiseLowering : ConversionPattern {
     }
     if (inputs.empty())
       return failure();
+    // Opset-1..6 binary ops broadcast only with `broadcast = 1`, and then
+    // align B with A at `axis` (default: the trailing dims).
+    if (auto legacy = op->getAttrOfType<IntegerAttr>("broadcast");
+        legacy && legacy.getInt() != 0 && inputs.size() == 2) {
+      Value aligned = alignLegacyBroadcast(rewriter, op->getLoc(), inputs[0],
+                                           inputs[1], op);
+      if (!aligned)
+        return rewriter.notifyMatchFailure(op, "legacy broadcast axis");
+      inputs[1] = aligned;
+    }
+    // PRelu before opset 7 applies a per-channel slope to dim 1 (PyTorch's
+    // PReLU exports it so); from opset 7 the slope broadcasts numpy-style.
+    StringRef name = op->getName().getStringRef();
+    if ((name == "onnx.PRelu" || name == "onnx.PRelu_v1") &&
+        inputs.size() == 2 && modelOpset(op) < 7) {
+      auto x = cast<RankedTensorType>(inputs[0].getType());
+      auto slope = cast<RankedTensorType>(inputs[1].getType());
+      if (x.getRank() >= 2 && slope.getRank() == 1 &&
+          slope.getDimSize(0) != 1 && slope.getDimSize(0) == x.getDimSize(1)) {
+        Value aligned = alignChannelSlope(rewriter, op->getLoc(), inputs[0],
+                                          inputs[1]);
+        if (!aligned)
+          return rewriter.notifyMatchFailure(op, "PRelu slope shape");
+        inputs[1] = aligned;
+      }
+    }
     // Clip-11+ with only one bound: materialize the missing one.
     if (op->getName().getStringRef() == "onnx.Clip" && inputs.size() == 2) {
       return rewriter.notifyMatchFailure(op, "handled by ClipLowering");
@@ -679,8 +772,22 @@ void populateElementwiseLoweringPatterns(OnnxTypeConverter &converter,
       {"onnx.Clip_v6", clipBody},
       {"onnx.Clip_v1", clipBody},
   };
+  llvm::StringSet<> listed;
   for (const auto &[name, body] : table)
+    listed.insert(name);
+  for (const auto &[name, body] : table) {
     patterns.add<ElementwiseLowering>(converter, ctx, name, body);
+    // The older versions of the op (onnx.Add_v6, onnx.Relu_v1, ...) compute
+    // the same function; their extra attributes are the legacy broadcast
+    // (handled in the pattern) and consumed_inputs (a memory hint).
+    std::string prefix = std::string(name) + "_v";
+    for (RegisteredOperationName opName : ctx->getRegisteredOperations()) {
+      StringRef n = opName.getStringRef();
+      if (n.starts_with(prefix) && !listed.contains(n) &&
+          llvm::all_of(n.drop_front(prefix.size()), llvm::isDigit))
+        patterns.add<ElementwiseLowering>(converter, ctx, n, body);
+    }
+  }
   patterns.add<ClipLowering>(converter, ctx);
   patterns.add<CastLowering>(converter, ctx, "onnx.Cast");
   patterns.add<CastLowering>(converter, ctx, "onnx.Cast_v1");

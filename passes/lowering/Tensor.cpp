@@ -448,6 +448,59 @@ LogicalResult lowerWithComputedStarts(SliceOp op, SliceOp::Adaptor adaptor,
   return success();
 }
 
+/// Slice-1: starts, ends and axes are attributes, every step is 1.
+struct SliceV1Lowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
+    auto srcType = dyn_cast<RankedTensorType>(operands[0].getType());
+    auto starts = op->getAttrOfType<ArrayAttr>("starts");
+    auto ends = op->getAttrOfType<ArrayAttr>("ends");
+    if (!resultType || !srcType || !srcType.hasStaticShape() || !starts ||
+        !ends || starts.size() != ends.size())
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    int64_t rank = srcType.getRank();
+    auto axesAttr = op->getAttrOfType<ArrayAttr>("axes");
+    SmallVector<int64_t> offsets(rank, 0), sizes(srcType.getShape()),
+        strides(rank, 1);
+    for (size_t i = 0; i < starts.size(); ++i) {
+      int64_t axisValue =
+          axesAttr ? cast<IntegerAttr>(axesAttr[i]).getInt() : int64_t(i);
+      auto axis = normalizeAxis(axisValue, rank);
+      if (!axis || (axesAttr && axesAttr.size() != starts.size()))
+        return rewriter.notifyMatchFailure(op, "bad axes");
+      int64_t dim = srcType.getDimSize(*axis);
+      int64_t s = cast<IntegerAttr>(starts[i]).getInt();
+      int64_t e = cast<IntegerAttr>(ends[i]).getInt();
+      if (s < 0) s += dim;
+      if (e < 0) e += dim;
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      offsets[*axis] = s;
+      sizes[*axis] = std::max<int64_t>(e - s, 0);
+    }
+    auto sliceType = RankedTensorType::get(sizes, resultType.getElementType());
+    if (failed(verifyCompatibleShape(sliceType, resultType)))
+      return rewriter.notifyMatchFailure(op, "inferred shape disagrees");
+    Location loc = op->getLoc();
+    Value v = sliceType.getNumElements() == 0
+                  ? (Value)tensor::EmptyOp::create(rewriter, loc, sizes,
+                                                   sliceType.getElementType())
+                  : (Value)tensor::ExtractSliceOp::create(
+                        rewriter, loc, sliceType, operands[0], ValueRange{},
+                        ValueRange{}, ValueRange{},
+                        rewriter.getDenseI64ArrayAttr(offsets),
+                        rewriter.getDenseI64ArrayAttr(sizes),
+                        rewriter.getDenseI64ArrayAttr(strides));
+    if (sliceType != resultType)
+      v = tensor::CastOp::create(rewriter, loc, resultType, v);
+    rewriter.replaceOp(op, v);
+    return success();
+  }
+};
+
 /// Expand: broadcast to the (static) result shape.
 struct ExpandLowering : OpConversionPattern<ExpandOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -543,6 +596,7 @@ void populateTensorLoweringPatterns(OnnxTypeConverter &converter,
        {"onnx.Reshape", "onnx.Reshape_v5", "onnx.Flatten", "onnx.Squeeze",
         "onnx.Squeeze_v1", "onnx.Unsqueeze", "onnx.Unsqueeze_v1"})
     patterns.add<ReshapeLikeLowering>(converter, ctx, name);
+  patterns.add<SliceV1Lowering>(converter, ctx, "onnx.Slice_v1");
   for (StringRef name : {"onnx.Dropout_v7", "onnx.Dropout_v6", "onnx.Dropout_v1"})
     patterns.add<OldDropoutLowering>(converter, ctx, name);
   for (StringRef name : {"onnx.Shape", "onnx.Shape_v1", "onnx.Size"})

@@ -1,15 +1,17 @@
-//===- Conv.cpp - Lower Conv, MaxPool and AveragePool ---------------------===//
+//===- Conv.cpp - Lower Conv, pooling and unpooling -----------------------===//
 //
 // Sliding-window ops over NC[D]HW tensors, any number of spatial dims.
 // Padding (explicit, auto_pad, and the extra end padding ceil_mode needs)
 // becomes a tensor.pad; the window itself one linalg.generic whose input
 // map reads x[o*stride + k*dilation]. Groups are made explicit by viewing
 // channels as (group, channel-in-group), so every map stays affine.
+// MaxUnpool, the inverse of MaxPool with indices, is a sequential scatter.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/lowering/LoweringUtils.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -363,6 +365,25 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
   }
 };
 
+/// The smallest value of a max-pool element type: the padding value and the
+/// initial accumulator, so neither can win over a real element.
+double lowestOf(Type elem, bool isUnsigned) {
+  if (isa<FloatType>(elem))
+    return -INFINITY;
+  if (isUnsigned)
+    return 0.0;
+  return -std::ldexp(1.0, elem.getIntOrFloatBitWidth() - 1);
+}
+
+/// max(a, b) for a float, signed or unsigned element type.
+Value buildMax(OpBuilder &b, Location l, Value a, Value c, bool isUnsigned) {
+  if (isa<FloatType>(a.getType()))
+    return arith::MaximumFOp::create(b, l, a, c);
+  if (isUnsigned)
+    return arith::MaxUIOp::create(b, l, a, c);
+  return arith::MaxSIOp::create(b, l, a, c);
+}
+
 /// MaxPool and AveragePool: a window reduction per channel.
 struct PoolLowering : ConversionPattern {
   PoolLowering(const TypeConverter &converter, MLIRContext *context,
@@ -372,13 +393,16 @@ struct PoolLowering : ConversionPattern {
   LogicalResult
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {
-    if (op->getNumResults() > 1 && !op->getResult(1).use_empty())
-      return rewriter.notifyMatchFailure(op, "Indices output is used");
     auto xType = dyn_cast<RankedTensorType>(operands[0].getType());
     RankedTensorType yType = convertedResultType(*getTypeConverter(), op);
-    if (!xType || !yType || !xType.hasStaticShape() || !yType.hasStaticShape() ||
-        !isa<FloatType>(xType.getElementType()) || xType.getRank() < 3)
-      return rewriter.notifyMatchFailure(op, "needs static float input");
+    if (!xType || !yType || !xType.hasStaticShape() ||
+        !yType.hasStaticShape() || xType.getRank() < 3)
+      return rewriter.notifyMatchFailure(op, "needs a static NC... input");
+    Type elem = xType.getElementType();
+    bool isFloat = isa<FloatType>(elem);
+    if (!isFloat && !(isMax && isa<IntegerType>(elem)))
+      return rewriter.notifyMatchFailure(op, "unsupported element type");
+    bool isUnsigned = isUnsignedInt(originalElementType(op->getOperand(0)));
     MLIRContext *ctx = getContext();
     Location loc = op->getLoc();
     int64_t rank = xType.getRank(), ns = rank - 2;
@@ -389,8 +413,9 @@ struct PoolLowering : ConversionPattern {
                         yType.getShape().drop_front(2));
     if (failed(w))
       return failure();
-    Type elem = xType.getElementType();
-    bool max = isMax;
+    bool wantIndices = isMax && op->getNumResults() > 1 &&
+                       !isa<NoneType>(op->getResult(1).getType()) &&
+                       !op->getResult(1).use_empty();
 
     // Loops: n c o_1..o_ns | k_1..k_ns; the kernel is a shape-only operand.
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
@@ -415,16 +440,38 @@ struct PoolLowering : ConversionPattern {
                                      AffineMap::get(numLoops, 0, yExprs, ctx)},
                  iterators,
                  [&](OpBuilder &b, Location l, ValueRange a) {
-                   Value v = takeMax
-                                 ? (Value)arith::MaximumFOp::create(b, l, a[0], a[2])
-                                 : (Value)arith::AddFOp::create(b, l, a[0], a[2]);
+                   Value v =
+                       takeMax ? buildMax(b, l, a[0], a[2], isUnsigned)
+                               : (Value)arith::AddFOp::create(b, l, a[0], a[2]);
                    linalg::YieldOp::create(b, l, v);
                  })
           .getResult(0);
     };
-    if (max) {
-      Value x = padSpatial(rewriter, loc, operands[0], *w, -INFINITY);
-      rewriter.replaceOp(op, {pool(x, -INFINITY, true), Value()});
+    if (isMax) {
+      double lowest = lowestOf(elem, isUnsigned);
+      Value x = padSpatial(rewriter, loc, operands[0], *w, lowest);
+      SmallVector<Value> results{wantIndices ? Value() : pool(x, lowest, true)};
+      if (wantIndices) {
+        RankedTensorType iType =
+            convertedResultType(*getTypeConverter(), op, 1);
+        if (!iType || !iType.getElementType().isInteger(64))
+          return rewriter.notifyMatchFailure(op, "Indices type");
+        int64_t storageOrder = intAttrOr(op, "storage_order", 0);
+        if (storageOrder != 0 && storageOrder != 1)
+          return rewriter.notifyMatchFailure(op, "storage_order");
+        auto both =
+            maxWithIndices(rewriter, loc, x, window, xType, yType, iType, *w,
+                           lowest, isUnsigned, storageOrder == 1,
+                           {AffineMap::get(numLoops, 0, xExprs, ctx),
+                            AffineMap::get(numLoops, 0, kExprs, ctx),
+                            AffineMap::get(numLoops, 0, yExprs, ctx),
+                            AffineMap::get(numLoops, 0, yExprs, ctx)},
+                           iterators);
+        results = {both.first, both.second};
+      }
+      for (unsigned i = results.size(); i < op->getNumResults(); ++i)
+        results.push_back(Value());
+      rewriter.replaceOp(op, results);
       return success();
     }
     // Average: sum over the padded input divided by the number of
@@ -460,7 +507,236 @@ struct PoolLowering : ConversionPattern {
     rewriter.replaceOp(op, avg);
     return success();
   }
+
+  /// MaxPool's two results from one window reduction: the max and the
+  /// flat index of the element that gave it, into the whole (unpadded)
+  /// input: ((n*C + c) * prod(spatial)) + the spatial offset, row-major or,
+  /// with `columnMajor`, with the spatial dims in reverse significance (as
+  /// the ONNX reference computes storage_order=1). Padding never wins: only
+  /// taps inside the input count. Among equal maxima the lowest row-major
+  /// index wins, which is the first one met in the reference's row-major
+  /// window scan, whatever order the reduction runs in; so the reduction
+  /// tracks row-major indices and a column-major result is derived after.
+  static std::pair<Value, Value>
+  maxWithIndices(OpBuilder &rewriter, Location loc, Value paddedX, Value window,
+                 RankedTensorType xType, RankedTensorType yType,
+                 RankedTensorType iType, const Window &w, double lowest,
+                 bool isUnsigned, bool columnMajor, ArrayRef<AffineMap> maps,
+                 ArrayRef<utils::IteratorType> iterators) {
+    int64_t ns = xType.getRank() - 2;
+    Type elem = xType.getElementType();
+    Value accV = createFilled(rewriter, loc, yType, lowest);
+    Value accI = createFilled(rewriter, loc, iType, -1.0);
+    SmallVector<int64_t> rowStride(ns, 1), colStride(ns, 1);
+    int64_t spatialSize = 1;
+    for (int64_t i = 0; i < ns; ++i)
+      spatialSize *= xType.getDimSize(2 + i);
+    for (int64_t i = 1; i < ns; ++i)
+      colStride[i] = colStride[i - 1] * xType.getDimSize(1 + i);
+    for (int64_t i = ns - 2; i >= 0; --i)
+      rowStride[i] = rowStride[i + 1] * xType.getDimSize(3 + i);
+    int64_t channels = xType.getDimSize(1);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{yType, iType}, ValueRange{paddedX, window},
+        ValueRange{accV, accI}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          auto c64 = [&](int64_t v) {
+            return arith::ConstantIntOp::create(b, l, v, 64).getResult();
+          };
+          auto i64 = [&](Value index) {
+            return arith::IndexCastOp::create(b, l, b.getI64Type(), index)
+                .getResult();
+          };
+          auto idx = [&](int64_t dim) {
+            return i64(linalg::IndexOp::create(b, l, dim));
+          };
+          // Flat index, and whether the tap lies inside the input.
+          Value valid = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+          Value flat = arith::MulIOp::create(
+              b, l,
+              arith::AddIOp::create(
+                  b, l, arith::MulIOp::create(b, l, idx(0), c64(channels)),
+                  idx(1)),
+              c64(spatialSize));
+          for (int64_t i = 0; i < ns; ++i) {
+            // h = o*stride + k*dilation - padBegin
+            Value h = arith::SubIOp::create(
+                b, l,
+                arith::AddIOp::create(
+                    b, l,
+                    arith::MulIOp::create(b, l, idx(2 + i), c64(w.strides[i])),
+                    arith::MulIOp::create(b, l, idx(2 + ns + i),
+                                          c64(w.dilations[i]))),
+                c64(w.padBegin[i]));
+            Value inside = arith::AndIOp::create(
+                b, l,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, h,
+                                      c64(0)),
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, h,
+                                      c64(xType.getDimSize(2 + i))));
+            valid = arith::AndIOp::create(b, l, valid, inside);
+            flat = arith::AddIOp::create(
+                b, l, flat, arith::MulIOp::create(b, l, h, c64(rowStride[i])));
+          }
+          Value v = a[0], best = a[2], bestIdx = a[3];
+          Value greater, equal;
+          if (isa<FloatType>(elem)) {
+            greater =
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, best);
+            equal =
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, v, best);
+          } else {
+            greater =
+                arith::CmpIOp::create(b, l,
+                                      isUnsigned ? arith::CmpIPredicate::ugt
+                                                 : arith::CmpIPredicate::sgt,
+                                      v, best);
+            equal =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, v, best);
+          }
+          Value none = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                             bestIdx, c64(0));
+          Value earlier = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                                flat, bestIdx);
+          Value better = arith::OrIOp::create(
+              b, l, arith::OrIOp::create(b, l, none, greater),
+              arith::AndIOp::create(b, l, equal, earlier));
+          Value take = arith::AndIOp::create(b, l, valid, better);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, take, v, best),
+                         arith::SelectOp::create(b, l, take, flat, bestIdx)});
+        });
+    Value indices = generic.getResult(1);
+    if (columnMajor) {
+      // Re-linearize the spatial offset of each row-major index.
+      indices = buildBroadcastElementwise(
+          rewriter, loc, iType, indices,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            auto c64 = [&](int64_t v) {
+              return arith::ConstantIntOp::create(b, l, v, 64).getResult();
+            };
+            Value spatial =
+                arith::RemSIOp::create(b, l, a[0], c64(spatialSize));
+            Value out = arith::SubIOp::create(b, l, a[0], spatial);
+            for (int64_t i = 0; i < ns; ++i) {
+              Value h = arith::RemSIOp::create(
+                  b, l,
+                  arith::DivSIOp::create(b, l, spatial, c64(rowStride[i])),
+                  c64(xType.getDimSize(2 + i)));
+              out = arith::AddIOp::create(
+                  b, l, out, arith::MulIOp::create(b, l, h, c64(colStride[i])));
+            }
+            return out;
+          });
+    }
+    return {generic.getResult(0), indices};
+  }
   bool isMax;
+};
+
+/// MaxUnpool: a zero-filled tensor of the shape unpooling infers from
+/// kernel/strides/pads, with X[i] written at the flat position I[i] (I
+/// counts over that whole tensor, N and C included, as MaxPool's Indices
+/// do). A larger output_shape pads that tensor with zeros at the end of each
+/// dim, so an element keeps its coordinates (what the ONNX test data
+/// expects). Writes run in order so a repeated index keeps the last value;
+/// an index outside the tensor is dropped.
+struct MaxUnpoolLowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto xType = dyn_cast<RankedTensorType>(operands[0].getType());
+    auto iType = dyn_cast<RankedTensorType>(operands[1].getType());
+    RankedTensorType yType = convertedResultType(*getTypeConverter(), op);
+    if (!xType || !iType || !yType || !xType.hasStaticShape() ||
+        !iType.hasStaticShape() || !yType.hasStaticShape() ||
+        xType.getShape() != iType.getShape())
+      return rewriter.notifyMatchFailure(op, "needs static X, I and output");
+    MLIRContext *ctx = getContext();
+    if (operands.size() > 2 && !isNoValue(operands[2]))
+      if (auto shape = constantIntValues(operands[2]))
+        if (ArrayRef<int64_t>(*shape) != yType.getShape())
+          return rewriter.notifyMatchFailure(op, "output_shape disagrees");
+    int64_t rank = xType.getRank(), ns = rank - 2;
+    if (ns < 1 || yType.getRank() != rank)
+      return rewriter.notifyMatchFailure(op, "needs an NC... input");
+    SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", 0, 0);
+    SmallVector<int64_t> strides = intsAttr(op, "strides", ns, 1);
+    SmallVector<int64_t> pads = intsAttr(op, "pads", 2 * ns, 0);
+    if (int64_t(kernel.size()) != ns || int64_t(strides.size()) != ns ||
+        int64_t(pads.size()) != 2 * ns)
+      return rewriter.notifyMatchFailure(op, "kernel/strides/pads sizes");
+    SmallVector<int64_t> inferred{xType.getDimSize(0), xType.getDimSize(1)};
+    for (int64_t i = 0; i < ns; ++i)
+      inferred.push_back((xType.getDimSize(2 + i) - 1) * strides[i] - pads[i] -
+                         pads[ns + i] + kernel[i]);
+    for (int64_t d = 0; d < rank; ++d)
+      if (inferred[d] <= 0 || yType.getDimSize(d) < inferred[d])
+        return rewriter.notifyMatchFailure(op, "output smaller than inferred");
+    Location loc = op->getLoc();
+    Type elem = yType.getElementType();
+    auto unpooledType = RankedTensorType::get(inferred, elem);
+    int64_t count = xType.getNumElements();
+    int64_t outCount = unpooledType.getNumElements();
+    auto flatten = [&](Value v, RankedTensorType t) -> Value {
+      ReassociationIndices all;
+      for (int64_t d = 0; d < t.getRank(); ++d)
+        all.push_back(d);
+      if (t.getRank() == 1)
+        return v;
+      return tensor::CollapseShapeOp::create(
+          rewriter, loc,
+          RankedTensorType::get({t.getNumElements()}, t.getElementType()), v,
+          ArrayRef<ReassociationIndices>{all});
+    };
+    Value xs = flatten(operands[0], xType);
+    Value is = flatten(operands[1], iType);
+    auto flatY = RankedTensorType::get({outCount}, elem);
+    Value init = createFilled(rewriter, loc, flatY, 0.0);
+    auto cidx = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+    };
+    auto loop = scf::ForOp::create(
+        rewriter, loc, cidx(0), cidx(count), cidx(1), ValueRange{init},
+        [&](OpBuilder &b, Location l, Value i, ValueRange acc) {
+          Value v = tensor::ExtractOp::create(b, l, xs, i);
+          Value target = arith::IndexCastOp::create(
+              b, l, b.getIndexType(), tensor::ExtractOp::create(b, l, is, i));
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value inRange = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, target,
+                                    zero),
+              arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::slt, target,
+                  arith::ConstantIndexOp::create(b, l, outCount)));
+          // Out of range: rewrite element 0 with its own value (a no-op).
+          Value at = arith::SelectOp::create(b, l, inRange, target, zero);
+          Value keep = tensor::ExtractOp::create(b, l, acc[0], zero);
+          Value value = arith::SelectOp::create(b, l, inRange, v, keep);
+          Value next = tensor::InsertOp::create(b, l, value, acc[0], at);
+          scf::YieldOp::create(b, l, next);
+        });
+    ReassociationIndices all;
+    for (int64_t d = 0; d < rank; ++d)
+      all.push_back(d);
+    Value y = tensor::ExpandShapeOp::create(
+        rewriter, loc, unpooledType, loop.getResult(0),
+        ArrayRef<ReassociationIndices>{all});
+    if (unpooledType != yType) {
+      SmallVector<int64_t> low(rank, 0), high;
+      for (int64_t d = 0; d < rank; ++d)
+        high.push_back(yType.getDimSize(d) - inferred[d]);
+      y = tensor::PadOp::create(rewriter, loc, yType, y,
+                                getAsIndexOpFoldResult(ctx, low),
+                                getAsIndexOpFoldResult(ctx, high),
+                                scalarConstant(rewriter, loc, elem, 0.0));
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
 };
 
 } // namespace
@@ -474,6 +750,7 @@ void populateConvLoweringPatterns(OnnxTypeConverter &converter,
   for (StringRef name : {"onnx.AveragePool", "onnx.AveragePool_v7",
                          "onnx.AveragePool_v1"})
     patterns.add<PoolLowering>(converter, ctx, name, false);
+  patterns.add<MaxUnpoolLowering>(converter, ctx, "onnx.MaxUnpool");
 }
 
 } // namespace onnxc

@@ -1,8 +1,8 @@
 //===- Indexing.cpp - Ops that compute where each element comes from ------===//
 //
-// GatherElements, Trilu, Range, Split, Tile and Pad: each output element is
-// read from a position computed from its own index (linalg.index plus
-// tensor.extract), or is a slice of the input.
+// GatherElements, Trilu, Range, Split, Tile, Pad, ReverseSequence and
+// friends: each output element is read from a position computed from its
+// own index (linalg.index plus tensor.extract), or is a slice of the input.
 //
 //===----------------------------------------------------------------------===//
 
@@ -526,6 +526,54 @@ struct OneHotLowering : OpConversionPattern<OneHotOp> {
   }
 };
 
+/// ReverseSequence: y[.., b, .., t, ..] = x[.., b, .., len - 1 - t, ..]
+/// for t < len = sequence_lens[b], else x itself. len is clamped to
+/// [0, time steps] so that an invalid length still reads in bounds.
+struct ReverseSequenceLowering : OpConversionPattern<ReverseSequenceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ReverseSequenceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value x = adaptor.getInput(), lens = adaptor.getSequenceLens();
+    auto xType = dyn_cast<RankedTensorType>(x.getType());
+    auto lensType = dyn_cast<RankedTensorType>(lens.getType());
+    if (!xType || !lensType || xType.getRank() < 2 || lensType.getRank() != 1 ||
+        !isa<IntegerType, FloatType, ComplexType>(xType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs a ranked numeric input");
+    auto batchAxis = normalizeAxis(op.getBatchAxis(), xType.getRank());
+    auto timeAxis = normalizeAxis(op.getTimeAxis(), xType.getRank());
+    if (!batchAxis || !timeAxis || *batchAxis == *timeAxis)
+      return rewriter.notifyMatchFailure(op, "bad batch_axis/time_axis");
+    Location loc = op.getLoc();
+    SmallVector<Value> dynamicSizes;
+    for (int64_t d = 0; d < xType.getRank(); ++d)
+      if (xType.isDynamicDim(d))
+        dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, x, d));
+    Value steps = tensor::DimOp::create(rewriter, loc, x, *timeAxis);
+    int64_t b = *batchAxis, t = *timeAxis;
+    Value y = buildIndexed(
+        rewriter, loc, xType, {}, {},
+        [&](OpBuilder &nb, Location l, ValueRange idx, ValueRange) -> Value {
+          Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+          Value one = arith::ConstantIndexOp::create(nb, l, 1);
+          Value len =
+              toIndex(nb, l, tensor::ExtractOp::create(nb, l, lens, idx[b]));
+          len = arith::MaxSIOp::create(nb, l, len, zero);
+          len = arith::MinSIOp::create(nb, l, len, steps);
+          Value reversed = arith::SubIOp::create(
+              nb, l, arith::SubIOp::create(nb, l, len, one), idx[t]);
+          Value inside = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                               idx[t], len);
+          SmallVector<Value> src(idx.begin(), idx.end());
+          src[t] = arith::SelectOp::create(nb, l, inside, reversed, idx[t]);
+          return tensor::ExtractOp::create(nb, l, x, src);
+        },
+        dynamicSizes);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateIndexingLoweringPatterns(OnnxTypeConverter &converter,
@@ -535,7 +583,8 @@ void populateIndexingLoweringPatterns(OnnxTypeConverter &converter,
                TileLowering>(converter, ctx);
   for (StringRef name : {"onnx.Split", "onnx.Split_v2", "onnx.Split_v1"})
     patterns.add<SplitLowering>(converter, ctx, name);
-  patterns.add<EyeLikeLowering, OneHotLowering>(converter, ctx);
+  patterns.add<EyeLikeLowering, OneHotLowering, ReverseSequenceLowering>(
+      converter, ctx);
   patterns.add<DepthSpaceLowering>(converter, ctx, "onnx.DepthToSpace", true);
   patterns.add<DepthSpaceLowering>(converter, ctx, "onnx.DepthToSpace_v1", true);
   patterns.add<DepthSpaceLowering>(converter, ctx, "onnx.SpaceToDepth", false);

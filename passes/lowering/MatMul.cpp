@@ -1,12 +1,16 @@
-//===- MatMul.cpp - Lower MatMul and Gemm to linalg contractions ----------===//
+//===- MatMul.cpp - Lower MatMul, Gemm and Det ----------------------------===//
 //
 // MatMul follows numpy: 1-D operands are promoted (and the promoted dim
 // dropped from the result), batch dims broadcast. One linalg.generic
 // contraction covers every case; the CPU pipeline tiles and vectorizes it.
+// Det is a sequential LU factorization (scf loops) per batch matrix.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/lowering/LoweringUtils.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 
@@ -204,11 +208,188 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
   }
 };
 
+/// Det of [*, M, M]: Gaussian elimination with partial pivoting on each
+/// matrix, the determinant being the product of the pivots, negated per row
+/// swap. The pivot is the first largest |a| in its column (never a NaN). A
+/// zero pivot makes the determinant 0; its column is then left as is so no
+/// inf or NaN enters the later pivots. f16/bf16 are computed in f32.
+struct DetLowering : OpConversionPattern<DetOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DetOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
+    RankedTensorType yType = convertedResultType(*getTypeConverter(), op);
+    if (!xType || !yType || !xType.hasStaticShape() || xType.getRank() < 2 ||
+        !isa<FloatType>(xType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs a static float input");
+    int64_t rank = xType.getRank();
+    int64_t m = xType.getDimSize(rank - 1);
+    if (xType.getDimSize(rank - 2) != m ||
+        yType.getShape() != xType.getShape().drop_back(2))
+      return rewriter.notifyMatchFailure(op, "needs square matrices");
+    Location loc = op.getLoc();
+    auto elem = cast<FloatType>(xType.getElementType());
+    FloatType ct = elem.getWidth() < 32 ? rewriter.getF32Type() : elem;
+    int64_t batch = 1;
+    for (int64_t d = 0; d + 2 < rank; ++d)
+      batch *= xType.getDimSize(d);
+
+    // View as [B, M, M] in the compute type.
+    auto cubeType = RankedTensorType::get({batch, m, m}, elem);
+    Value x = adaptor.getX();
+    if (rank == 2) {
+      x = tensor::ExpandShapeOp::create(
+          rewriter, loc, cubeType, x,
+          ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    } else if (rank > 3) {
+      ReassociationIndices batchDims;
+      for (int64_t d = 0; d + 2 < rank; ++d)
+        batchDims.push_back(d);
+      x = tensor::CollapseShapeOp::create(
+          rewriter, loc, cubeType, x,
+          ArrayRef<ReassociationIndices>{batchDims, {rank - 2}, {rank - 1}});
+    }
+    if (ct != elem)
+      x = buildBroadcastElementwise(
+          rewriter, loc, cubeType.clone(ct), x,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return arith::ExtFOp::create(b, l, ct, a[0]);
+          });
+
+    auto cidx = [](OpBuilder &b, Location l, int64_t v) {
+      return arith::ConstantIndexOp::create(b, l, v).getResult();
+    };
+    auto matType = RankedTensorType::get({m, m}, ct);
+    auto vecType = RankedTensorType::get({batch}, ct);
+    Value out = tensor::EmptyOp::create(rewriter, loc, vecType.getShape(), ct);
+    auto batchLoop = scf::ForOp::create(
+        rewriter, loc, cidx(rewriter, loc, 0), cidx(rewriter, loc, batch),
+        cidx(rewriter, loc, 1), ValueRange{out},
+        [&](OpBuilder &b, Location l, Value bi, ValueRange dets) {
+          Value zero = cidx(b, l, 0), one = cidx(b, l, 1), size = cidx(b, l, m);
+          Value a0 = tensor::ExtractSliceOp::create(
+              b, l, matType, x,
+              ArrayRef<OpFoldResult>{bi, b.getIndexAttr(0), b.getIndexAttr(0)},
+              ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(m),
+                                     b.getIndexAttr(m)},
+              ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                                     b.getIndexAttr(1)});
+          Value detInit =
+              arith::ConstantOp::create(b, l, b.getFloatAttr(ct, 1.0));
+          auto columnLoop = scf::ForOp::create(
+              b, l, zero, size, one, ValueRange{a0, detInit},
+              [&](OpBuilder &cb, Location cl, Value k, ValueRange st) {
+                Value a = st[0], det = st[1];
+                Value k1 = arith::AddIOp::create(cb, cl, k, one);
+                auto at = [&](OpBuilder &ob, Location ol, Value mat, Value r,
+                              Value c) {
+                  return tensor::ExtractOp::create(ob, ol, mat,
+                                                   ValueRange{r, c})
+                      .getResult();
+                };
+                // Pivot row: the first largest |a[i, k]|, i >= k.
+                Value absKK = math::AbsFOp::create(cb, cl, at(cb, cl, a, k, k));
+                auto search = scf::ForOp::create(
+                    cb, cl, k1, size, one, ValueRange{k, absKK},
+                    [&](OpBuilder &sb, Location sl, Value i, ValueRange best) {
+                      Value v =
+                          math::AbsFOp::create(sb, sl, at(sb, sl, a, i, k));
+                      Value better = arith::CmpFOp::create(
+                          sb, sl, arith::CmpFPredicate::OGT, v, best[1]);
+                      scf::YieldOp::create(
+                          sb, sl,
+                          ValueRange{arith::SelectOp::create(sb, sl, better, i,
+                                                             best[0]),
+                                     arith::SelectOp::create(sb, sl, better, v,
+                                                             best[1])});
+                    });
+                Value p = search.getResult(0);
+                // Swap rows k and p (a no-op when p == k).
+                auto swap = scf::ForOp::create(
+                    cb, cl, zero, size, one, ValueRange{a},
+                    [&](OpBuilder &wb, Location wl, Value j, ValueRange mat) {
+                      Value rowK = at(wb, wl, mat[0], k, j);
+                      Value rowP = at(wb, wl, mat[0], p, j);
+                      Value t = tensor::InsertOp::create(wb, wl, rowP, mat[0],
+                                                         ValueRange{k, j});
+                      t = tensor::InsertOp::create(wb, wl, rowK, t,
+                                                   ValueRange{p, j});
+                      scf::YieldOp::create(wb, wl, t);
+                    });
+                a = swap.getResult(0);
+                Value swapped = arith::CmpIOp::create(
+                    cb, cl, arith::CmpIPredicate::ne, p, k);
+                det = arith::SelectOp::create(
+                    cb, cl, swapped, arith::NegFOp::create(cb, cl, det), det);
+                Value pivot = at(cb, cl, a, k, k);
+                det = arith::MulFOp::create(cb, cl, det, pivot);
+                Value zeroPivot = arith::CmpFOp::create(
+                    cb, cl, arith::CmpFPredicate::OEQ, pivot,
+                    arith::ConstantOp::create(cb, cl,
+                                              cb.getFloatAttr(ct, 0.0)));
+                // Rows below: a[i, j] -= (a[i, k] / pivot) * a[k, j], j > k.
+                auto rows = scf::ForOp::create(
+                    cb, cl, k1, size, one, ValueRange{a},
+                    [&](OpBuilder &rb, Location rl, Value i, ValueRange mat) {
+                      Value f = arith::DivFOp::create(
+                          rb, rl, at(rb, rl, mat[0], i, k), pivot);
+                      f = arith::SelectOp::create(
+                          rb, rl, zeroPivot,
+                          arith::ConstantOp::create(rb, rl,
+                                                    rb.getFloatAttr(ct, 0.0)),
+                          f);
+                      auto cols = scf::ForOp::create(
+                          rb, rl, k1, size, one, mat,
+                          [&](OpBuilder &jb, Location jl, Value j,
+                              ValueRange row) {
+                            Value v = arith::SubFOp::create(
+                                jb, jl, at(jb, jl, row[0], i, j),
+                                arith::MulFOp::create(
+                                    jb, jl, f, at(jb, jl, row[0], k, j)));
+                            scf::YieldOp::create(
+                                jb, jl,
+                                tensor::InsertOp::create(jb, jl, v, row[0],
+                                                         ValueRange{i, j})
+                                    .getResult());
+                          });
+                      scf::YieldOp::create(rb, rl, cols.getResults());
+                    });
+                scf::YieldOp::create(cb, cl,
+                                     ValueRange{rows.getResult(0), det});
+              });
+          Value next = tensor::InsertOp::create(b, l, columnLoop.getResult(1),
+                                                dets[0], ValueRange{bi});
+          scf::YieldOp::create(b, l, next);
+        });
+    Value y = batchLoop.getResult(0);
+    if (ct != elem)
+      y = buildBroadcastElementwise(
+          rewriter, loc, vecType.clone(elem), y,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return arith::TruncFOp::create(b, l, elem, a[0]);
+          });
+    if (yType.getRank() == 0) {
+      y = tensor::CollapseShapeOp::create(rewriter, loc, yType, y,
+                                          ArrayRef<ReassociationIndices>{});
+    } else if (yType.getRank() > 1) {
+      ReassociationIndices all;
+      for (int64_t d = 0; d < yType.getRank(); ++d)
+        all.push_back(d);
+      y = tensor::ExpandShapeOp::create(rewriter, loc, yType, y,
+                                        ArrayRef<ReassociationIndices>{all});
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateMatMulLoweringPatterns(OnnxTypeConverter &converter,
                                     RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, GemmLowering>(converter, patterns.getContext());
+  patterns.add<MatMulLowering, GemmLowering, DetLowering>(
+      converter, patterns.getContext());
 }
 
 } // namespace onnxc

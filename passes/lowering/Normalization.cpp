@@ -1,10 +1,11 @@
 //===- Normalization.cpp - Reductions, Softmax and normalizations ---------===//
 //
 // Everything that reduces over some dims: Reduce*, Softmax and
-// LogSoftmax, BatchNormalization (inference), LayerNormalization and the
-// global pools. Two helpers carry the structure: a reduction into a tensor
-// without the reduced dims, and an elementwise map over the input that
-// reads such a reduced tensor back with broadcasting.
+// LogSoftmax, BatchNormalization (inference), LayerNormalization, LRN,
+// MeanVarianceNormalization and the global pools. Two helpers carry the
+// structure: a reduction into a tensor without the reduced dims, and an
+// elementwise map over the input that reads such a reduced tensor back
+// with broadcasting.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <cmath>
 #include <functional>
@@ -472,7 +474,7 @@ struct SoftmaxLowering : ConversionPattern {
 };
 
 //===----------------------------------------------------------------------===//
-// BatchNormalization (inference), LayerNormalization, global pools
+// BatchNormalization (inference), LayerNormalization, LRN, MVN, global pools
 //===----------------------------------------------------------------------===//
 
 struct BatchNormLowering : NamedOpConversion {
@@ -698,6 +700,145 @@ struct InstanceNormLowering : OpConversionPattern<InstanceNormalizationOp> {
   }
 };
 
+/// LRN: y = x / (bias + alpha/size * sum of x^2 over the channels
+/// [c - floor((size-1)/2), c + ceil((size-1)/2)] that exist)^beta. The
+/// squares are zero-padded along C, so the window is one affine read.
+struct LRNLowering : OpConversionPattern<LRNOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LRNOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
+    if (!xType || xType.getRank() < 2 ||
+        !isa<FloatType>(xType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs a float N C ... input");
+    int64_t size = op.getSize();
+    if (size < 1)
+      return rewriter.notifyMatchFailure(op, "size < 1");
+    double alpha = op.getAlpha().convertToDouble();
+    double beta = op.getBeta().convertToDouble();
+    double bias = op.getBias().convertToDouble();
+    MLIRContext *ctx = getContext();
+    Location loc = op.getLoc();
+    int64_t rank = xType.getRank();
+    Type elem = xType.getElementType();
+    Value x = adaptor.getX();
+    SmallVector<bool> none(rank, false);
+    Value sq = mapWithReduced(
+        rewriter, loc, x, {}, none, [](OpBuilder &b, Location l, ValueRange a) {
+          return (Value)arith::MulFOp::create(b, l, a[0], a[0]);
+        });
+    SmallVector<int64_t> low(rank, 0), high(rank, 0);
+    low[1] = (size - 1) / 2;
+    high[1] = size - 1 - low[1];
+    Value padded = tensor::PadOp::create(
+        rewriter, loc, RankedTensorType(), sq, getAsIndexOpFoldResult(ctx, low),
+        getAsIndexOpFoldResult(ctx, high),
+        scalarConstant(rewriter, loc, elem, 0.0));
+    // Loops: the dims of x | the window j; reads padded[n, c + j, ...].
+    SmallVector<AffineExpr> readExprs;
+    for (int64_t d = 0; d < rank; ++d)
+      readExprs.push_back(d == 1 ? getAffineDimExpr(1, ctx) +
+                                       getAffineDimExpr(rank, ctx)
+                                 : getAffineDimExpr(d, ctx));
+    SmallVector<Value> dynamicSizes;
+    for (int64_t d = 0; d < rank; ++d)
+      if (xType.isDynamicDim(d))
+        dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, x, d));
+    Value acc = createFilled(rewriter, loc, xType, 0.0, dynamicSizes);
+    Value window = tensor::EmptyOp::create(rewriter, loc, {size}, elem);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    Value sum =
+        linalg::GenericOp::create(
+            rewriter, loc, xType, ValueRange{padded, window}, acc,
+            ArrayRef<AffineMap>{
+                AffineMap::get(rank + 1, 0, readExprs, ctx),
+                AffineMap::get(rank + 1, 0, getAffineDimExpr(rank, ctx), ctx),
+                AffineMap::getMultiDimIdentityMap(rank + 1, ctx)
+                    .getMajorSubMap(rank)},
+            iterators,
+            [](OpBuilder &b, Location l, ValueRange a) {
+              linalg::YieldOp::create(
+                  b, l, (Value)arith::AddFOp::create(b, l, a[0], a[2]));
+            })
+            .getResult(0);
+    Value y = mapWithReduced(
+        rewriter, loc, x, sum, none,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value scaled = arith::MulFOp::create(
+              b, l, cst(b, l, a[1], alpha / double(size)), a[1]);
+          Value base =
+              arith::AddFOp::create(b, l, cst(b, l, a[1], bias), scaled);
+          Value denom = math::PowFOp::create(b, l, base, cst(b, l, a[1], beta));
+          return arith::DivFOp::create(b, l, a[0], denom);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// MeanVarianceNormalization as its ONNX function body computes it:
+/// (x - mean) / (sqrt(mean(x^2) - mean^2) + 1e-9), the means over `axes`
+/// (default [0, 2, 3]) and epsilon the float constant 1e-9 cast to the
+/// element type.
+struct MVNLowering : OpConversionPattern<MeanVarianceNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MeanVarianceNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
+    if (!xType || !isa<FloatType>(xType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs a float input");
+    int64_t rank = xType.getRank();
+    SmallVector<int64_t> axes{0, 2, 3};
+    if (auto a = op->getAttrOfType<ArrayAttr>("axes")) {
+      axes.clear();
+      for (Attribute v : a)
+        axes.push_back(cast<IntegerAttr>(v).getInt());
+    }
+    SmallVector<bool> reduced(rank, false);
+    int64_t count = 1;
+    for (int64_t axis : axes) {
+      auto d = normalizeAxis(axis, rank);
+      if (!d || reduced[*d])
+        return rewriter.notifyMatchFailure(op, "bad or repeated axis");
+      if (xType.isDynamicDim(*d))
+        return rewriter.notifyMatchFailure(op, "dynamic normalized dim");
+      reduced[*d] = true;
+      count *= xType.getDimSize(*d);
+    }
+    Location loc = op.getLoc();
+    Value x = adaptor.getX();
+    auto add = [](OpBuilder &b, Location l, Value e, Value a) {
+      return (Value)arith::AddFOp::create(b, l, e, a);
+    };
+    Value sum = reduceDims(rewriter, loc, x, reduced, 0.0, add);
+    Value sumSq = reduceDims(rewriter, loc, x, reduced, 0.0,
+                             [](OpBuilder &b, Location l, Value e, Value a) {
+                               return (Value)arith::AddFOp::create(
+                                   b, l, arith::MulFOp::create(b, l, e, e), a);
+                             });
+    double eps = double(1e-9f);
+    Value y = mapWithReduced(
+        rewriter, loc, x, ValueRange{sum, sumSq}, reduced,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value n = cst(b, l, a[0], count);
+          Value mean = arith::DivFOp::create(b, l, a[1], n);
+          Value meanSq = arith::DivFOp::create(b, l, a[2], n);
+          Value var = arith::SubFOp::create(
+              b, l, meanSq, arith::MulFOp::create(b, l, mean, mean));
+          Value std = math::SqrtOp::create(b, l, var);
+          Value denom = arith::AddFOp::create(b, l, std, cst(b, l, var, eps));
+          return arith::DivFOp::create(
+              b, l, arith::SubFOp::create(b, l, a[0], mean), denom);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 struct GlobalPoolLowering : ConversionPattern {
   GlobalPoolLowering(const TypeConverter &converter, MLIRContext *context,
                      StringRef name, bool isMax)
@@ -780,7 +921,9 @@ void populateNormalizationLoweringPatterns(OnnxTypeConverter &converter,
        {"onnx.BatchNormalization", "onnx.BatchNormalization_v9",
         "onnx.BatchNormalization_v7", "onnx.BatchNormalization_v6"})
     patterns.add<BatchNormLowering>(converter, ctx, name);
-  patterns.add<LayerNormLowering, InstanceNormLowering>(converter, ctx);
+  patterns
+      .add<LayerNormLowering, InstanceNormLowering, LRNLowering, MVNLowering>(
+          converter, ctx);
   patterns.add<GlobalPoolLowering>(converter, ctx, "onnx.GlobalAveragePool",
                                    false);
   patterns.add<GlobalPoolLowering>(converter, ctx, "onnx.GlobalMaxPool", true);

@@ -135,32 +135,39 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
 };
 
 /// Y = alpha * A' * B' + beta * C, with C broadcast to (M, N).
-struct GemmLowering : OpConversionPattern<GemmOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// Gemm, every version: Gemm-1/6 mark C's (unidirectional) broadcast with
+/// an attribute, which the broadcasting read of C covers either way.
+struct GemmLowering : NamedOpConversion {
+  using NamedOpConversion::NamedOpConversion;
   LogicalResult
-  matchAndRewrite(GemmOp op, OpAdaptor adaptor,
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {
     RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
-    auto aType = dyn_cast<RankedTensorType>(adaptor.getA().getType());
+    if (operands.size() < 2)
+      return failure();
+    Value a = operands[0], bOperand = operands[1];
+    Value c = operands.size() > 2 ? operands[2] : Value();
+    auto aType = dyn_cast<RankedTensorType>(a.getType());
     if (!resultType || !aType || resultType.getRank() != 2 ||
+        !isa<RankedTensorType>(bOperand.getType()) ||
         !isa<FloatType, IntegerType>(resultType.getElementType()))
       return failure();
     MLIRContext *ctx = getContext();
-    Location loc = op.getLoc();
-    double alpha = op.getAlpha().convertToDouble();
-    double beta = op.getBeta().convertToDouble();
-    bool transA = op.getTransA() != 0, transB = op.getTransB() != 0;
+    Location loc = op->getLoc();
+    double alpha = floatAttrOr(op, "alpha", 1.0);
+    double beta = floatAttrOr(op, "beta", 1.0);
+    bool transA = intAttrOr(op, "transA", 0) != 0;
+    bool transB = intAttrOr(op, "transB", 0) != 0;
 
     SmallVector<Value> dynamicSizes;
     if (resultType.isDynamicDim(0))
       dynamicSizes.push_back(
-          tensor::DimOp::create(rewriter, loc, adaptor.getA(), transA ? 1 : 0));
+          tensor::DimOp::create(rewriter, loc, a, transA ? 1 : 0));
     if (resultType.isDynamicDim(1))
       dynamicSizes.push_back(
-          tensor::DimOp::create(rewriter, loc, adaptor.getB(), transB ? 0 : 1));
+          tensor::DimOp::create(rewriter, loc, bOperand, transB ? 0 : 1));
 
     Value init;
-    Value c = adaptor.getC();
     if (!isNoValue(c) && beta != 0.0) {
       // Start from beta*C, broadcast.
       auto cType = cast<RankedTensorType>(c.getType());
@@ -195,7 +202,7 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
                                ctx);
     auto outMap = AffineMap::get(3, 0, {m, n}, ctx);
     auto generic = linalg::GenericOp::create(
-        rewriter, loc, resultType, ValueRange{adaptor.getA(), adaptor.getB()},
+        rewriter, loc, resultType, ValueRange{a, bOperand},
         init, ArrayRef<AffineMap>{aMap, bMap, outMap},
         {utils::IteratorType::parallel, utils::IteratorType::parallel,
          utils::IteratorType::reduction},
@@ -388,8 +395,9 @@ struct DetLowering : OpConversionPattern<DetOp> {
 
 void populateMatMulLoweringPatterns(OnnxTypeConverter &converter,
                                     RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, GemmLowering, DetLowering>(
-      converter, patterns.getContext());
+  patterns.add<MatMulLowering, DetLowering>(converter, patterns.getContext());
+  for (StringRef name : {"onnx.Gemm", "onnx.Gemm_v7", "onnx.Gemm_v1"})
+    patterns.add<GemmLowering>(converter, patterns.getContext(), name);
 }
 
 } // namespace onnxc

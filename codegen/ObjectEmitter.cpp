@@ -9,6 +9,7 @@
 
 #include "codegen/ObjectEmitter.h"
 #include "codegen/WeightEmbedding.h"
+#include "runtime/onnxc_model_desc.h"
 
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
@@ -31,7 +32,7 @@ namespace onnxc {
 namespace {
 
 /// ABI version written into the descriptor (ONNXC_ABI_VERSION).
-constexpr uint32_t kAbiVersion = 1;
+constexpr uint32_t kAbiVersion = ONNXC_ABI_VERSION;
 
 /// Globals from this size on are emitted as raw bytes; smaller ones (shape
 /// tables, scalars) stay typed constants the optimizer can fold.
@@ -91,6 +92,7 @@ llvm::Function *emitPackedEntry(llvm::Module &m, const ModelInterface &model,
 /// The `struct onnxc_model` global and its exported getters.
 void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
                          llvm::Function *entry, uint64_t scratchBytes,
+                         const ExternalWeights *external,
                          const ObjectOptions &options) {
   llvm::LLVMContext &ctx = m.getContext();
   auto *ptrTy = llvm::PointerType::get(ctx, 0);
@@ -135,9 +137,31 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
                                 ? llvm::ConstantPointerNull::get(ptrTy)
                                 : constArray(m, metaTy, meta, "onnxc.metadata");
 
+  // External weights: the base-pointer slot the code reads, and the
+  // runtime's per-model loading state (zeroed, writable).
+  llvm::Constant *weightsBase = llvm::ConstantPointerNull::get(ptrTy);
+  llvm::Constant *weightsState = llvm::ConstantPointerNull::get(ptrTy);
+  uint64_t weightsSize = 0, weightsId = 0;
+  if (external && external->payloadSize) {
+    if (llvm::GlobalVariable *slot =
+            m.getGlobalVariable(kWeightsBaseSymbol, /*AllowInternal=*/true)) {
+      weightsBase = slot;
+      weightsSize = external->payloadSize;
+      weightsId = external->id;
+      auto *stateTy = llvm::ArrayType::get(llvm::Type::getInt8Ty(ctx),
+                                           ONNXC_WEIGHTS_STATE_BYTES);
+      auto *state = new llvm::GlobalVariable(
+          m, stateTy, /*isConstant=*/false, llvm::GlobalValue::InternalLinkage,
+          llvm::ConstantAggregateZero::get(stateTy), "onnxc.weights_state");
+      state->setAlignment(llvm::Align(16));
+      weightsState = state;
+    }
+  }
+
   // struct onnxc_model (runtime/onnxc_model_desc.h)
   auto *modelTy = llvm::StructType::get(
-      ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, i64});
+      ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, i64, ptrTy,
+            i64, i64, ptrTy});
   auto *desc = new llvm::GlobalVariable(
       m, modelTy, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(
@@ -148,7 +172,9 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
            llvm::ConstantInt::get(i32, model.metadata.size()),
            cString(m, model.name, "onnxc.name"),
            tensors(model.inputs, "input"), tensors(model.outputs, "output"),
-           metaArr, entry, llvm::ConstantInt::get(i64, scratchBytes)}),
+           metaArr, entry, llvm::ConstantInt::get(i64, scratchBytes),
+           weightsBase, llvm::ConstantInt::get(i64, weightsSize),
+           llvm::ConstantInt::get(i64, weightsId), weightsState}),
       "onnxc.model");
 
   // const onnxc_model *<prefix>_model(void), and onnxc_model_get for
@@ -251,7 +277,8 @@ private:
 
 bool emitModelObject(ModuleOp module, const ModelInterface &model,
                      const ObjectOptions &options, EmitKind kind,
-                     std::string &out, std::string &error) {
+                     std::string &out, std::string &error,
+                     ExternalWeights *externalWeights) {
   PhaseClock clock(options.printTiming);
   uint64_t scratchBytes = 0;
   if (auto attr = module->getAttrOfType<IntegerAttr>("onnxc.scratch_bytes"))
@@ -260,6 +287,10 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
   // stay constants LLVM can fold.
   std::vector<DetachedWeight> weights =
       detachWeights(module, kMinDetachedWeightBytes);
+  // --weights=external: uses become base + offset at the LLVM-dialect
+  // level; what cannot move stays in `weights` and is embedded.
+  if (externalWeights)
+    *externalWeights = externalizeWeights(module, weights);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> m =
       translateModuleToLLVMIR(module, llvmContext, model.name);
@@ -279,7 +310,8 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
   llvm::Function *entry = emitPackedEntry(*m, model, error);
   if (!entry)
     return false;
-  emitModelDescriptor(*m, model, entry, scratchBytes, options);
+  emitModelDescriptor(*m, model, entry, scratchBytes, externalWeights,
+                      options);
   // Only the getters are the library's interface: two models linked into
   // one program must not clash on main_graph or its helpers.
   for (llvm::Function &f : *m)

@@ -4,6 +4,7 @@
 #define ONNXC_CODEGEN_OBJECTEMITTER_H
 
 #include "codegen/ModelInterface.h"
+#include "codegen/WeightEmbedding.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -24,10 +25,14 @@ enum class EmitKind { LlvmIr, Assembly, Object };
 
 /// Translates an LLVM-dialect module (with `_mlir_ciface_main_graph`) into
 /// LLVM IR text, assembly or an object file in `out`, adding the runtime's
-/// entry point and model descriptor.
+/// entry point and model descriptor. With `externalWeights` set, the
+/// weights leave the library (--weights=external): the code reads them
+/// through the descriptor's base-pointer slot, and `*externalWeights` says
+/// what the weights file (writeWeightsFile) must hold.
 bool emitModelObject(mlir::ModuleOp module, const ModelInterface &model,
                      const ObjectOptions &options, EmitKind kind,
-                     std::string &out, std::string &error);
+                     std::string &out, std::string &error,
+                     ExternalWeights *externalWeights = nullptr);
 
 } // namespace onnxc
 

@@ -8,6 +8,11 @@
 // before translation and put back afterwards as one flat byte buffer each,
 // which the object writer copies out verbatim.
 //
+// With `onnx-compile --weights=external` they leave the library altogether:
+// each use becomes the weights file's base address (a pointer the runtime
+// fills in when it maps `<library>.weights`) plus a constant offset, and the
+// bytes go to that file (format in runtime/onnxc_model_desc.h).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef ONNXC_CODEGEN_WEIGHTEMBEDDING_H
@@ -15,6 +20,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <string>
 #include <vector>
@@ -44,6 +50,39 @@ std::vector<DetachedWeight> detachWeights(mlir::ModuleOp module,
 /// line, and enough for any vector load), replacing the declaration.
 void attachWeights(llvm::Module &module,
                    llvm::ArrayRef<DetachedWeight> weights);
+
+/// The weights of a --weights=external compilation: where each lies in the
+/// weights file's payload, the payload's size and the id that ties the file
+/// to the library.
+struct ExternalWeights {
+  struct Piece {
+    uint64_t offset; ///< from the payload's start, 64-byte aligned
+    llvm::ArrayRef<char> bytes;
+  };
+  std::vector<Piece> pieces;
+  uint64_t payloadSize = 0;
+  uint64_t id = 0; ///< a hash of the payload, never 0
+};
+
+/// The symbol of the internal mutable pointer global the compiled code
+/// reads the payload's address from.
+constexpr llvm::StringLiteral kWeightsBaseSymbol = "onnxc.weights_base";
+
+/// Moves the detached weights out of the module: assigns each an offset in
+/// the payload, replaces every `llvm.mlir.addressof` of it by a load of
+/// @onnxc.weights_base and an i8 getelementptr by that offset, and erases
+/// its global. Creates @onnxc.weights_base (null until the runtime sets
+/// it) when at least one weight moves. A weight whose address is needed in
+/// another global's initializer, where no load can go, stays in `weights`
+/// to be embedded as usual; the moved ones are removed from it.
+ExternalWeights externalizeWeights(mlir::ModuleOp module,
+                                   std::vector<DetachedWeight> &weights);
+
+/// Writes the weights file (header and payload) to `path`, through a
+/// temporary file renamed at the end so that a failure leaves no partial
+/// file behind. False with `error` set on failure.
+bool writeWeightsFile(llvm::StringRef path, const ExternalWeights &weights,
+                      std::string &error);
 
 } // namespace onnxc
 

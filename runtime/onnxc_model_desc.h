@@ -22,6 +22,13 @@
  * buffer from malloc(), dense row-major, owned by the caller of run_packed
  * (the runtime frees `allocated`).
  *
+ * Weights. By default every weight is a constant in the library. With
+ * `onnx-compile --weights=external` the large ones live in a separate file
+ * (below) instead, and the compiled code addresses each as
+ * `*weights_base + offset`: the runtime maps the file and stores the
+ * payload's address in `*weights_base` before the first session of the
+ * model exists. `weights_size == 0` means there is nothing to load.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef ONNXC_MODEL_DESC_H
@@ -49,7 +56,34 @@ struct onnxc_model {
   const onnxc_metadata_entry *metadata;
   void (*run_packed)(void **args);
   uint64_t scratch_bytes; /* size of the per-session scratch arena */
+  /* External weights (all zero when the weights are embedded). */
+  void **weights_base;   /* the slot the compiled code reads: the payload */
+  uint64_t weights_size; /* payload bytes the weights file must hold */
+  uint64_t weights_id;   /* id the weights file must carry */
+  /* ONNXC_WEIGHTS_STATE_BYTES writable, zeroed bytes, 16-byte aligned,
+   * that belong to the runtime (its once-per-process loading state). */
+  void *weights_state;
 };
+
+#define ONNXC_WEIGHTS_STATE_BYTES 64
+
+/* The weights file, `<library>.weights` (all integers little-endian):
+ *   0   char     magic[8]        "ONNXCWTS"
+ *   8   uint32_t version         ONNXC_WEIGHTS_FORMAT_VERSION
+ *   12  uint32_t reserved        0
+ *   16  uint64_t payload_offset  ONNXC_WEIGHTS_HEADER_BYTES (a multiple of
+ *                                ONNXC_WEIGHTS_ALIGNMENT)
+ *   24  uint64_t payload_size    the model's weights_size
+ *   32  uint64_t id              the model's weights_id: a hash of the
+ *                                payload computed by the compiler
+ *   40  reserved zeros up to payload_offset
+ * then the payload: every weight at an offset from the payload's start
+ * that is a multiple of ONNXC_WEIGHTS_ALIGNMENT, zeros between them. The
+ * file ends exactly at payload_offset + payload_size. */
+#define ONNXC_WEIGHTS_MAGIC "ONNXCWTS"
+#define ONNXC_WEIGHTS_FORMAT_VERSION 1
+#define ONNXC_WEIGHTS_HEADER_BYTES 64
+#define ONNXC_WEIGHTS_ALIGNMENT 64
 
 /* Words (int64) in a memref descriptor of `rank`. */
 #define ONNXC_DESCRIPTOR_WORDS(rank) (3 + 2 * (size_t)(rank))

@@ -5,23 +5,33 @@
  * them into memref descriptors, calls the model's run_packed entry point and
  * turns the result descriptors back into tensors.
  *
- * Plain C11: no global mutable state, no printing. Everything a run needs is
+ * Plain C11: no printing, and no global mutable state but one message
+ * buffer per thread (onnxc_last_error) and, for models whose weights are
+ * external, the per-model loading state the compiler reserves in the model
+ * itself (see "External weights" below). Everything a run needs is
  * allocated once, when the session is created, since the model fixes every
  * rank; a run itself allocates nothing (the model mallocs its outputs, and
  * the session frees them at the next run or at destroy).
  *
  *===----------------------------------------------------------------------===*/
 
-#define _POSIX_C_SOURCE 200809L /* sysconf */
+#define _GNU_SOURCE /* dladdr (in glibc's libc since 2.34), sysconf, pread */
 
 #include "onnxc_model_desc.h"
 #include "onnxc_runtime_internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Every model library carries its own copy of this shim, so two static
@@ -99,6 +109,20 @@ static size_t dtype_size(onnxc_dtype dtype) {
 
 ONNXC_API size_t onnxc_dtype_size(onnxc_dtype dtype) {
   return dtype_size(dtype);
+}
+
+/* The message of the last failed call without a session on this thread. */
+static _Thread_local char thread_error[ONNXC_ERROR_SIZE];
+
+ONNXC_API const char *onnxc_last_error(void) { return thread_error; }
+
+__attribute__((format(printf, 2, 3))) static onnxc_status
+fail_thread(onnxc_status status, const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(thread_error, sizeof thread_error, format, ap);
+  va_end(ap);
+  return status;
 }
 
 __attribute__((format(printf, 3, 4))) static onnxc_status
@@ -243,6 +267,263 @@ ONNXC_API onnxc_status onnxc_model_metadata_at(const onnxc_model *model,
 }
 
 /* ------------------------------------------------------------------------ */
+/* External weights.                                                        */
+
+/* What the runtime keeps in the model's weights_state bytes, which the
+ * compiler emits zeroed: so each model (not each copy of this shim) loads
+ * its weights once per process. */
+typedef struct weights_state {
+  _Atomic uint32_t phase; /* one of the WEIGHTS_* below */
+  char *path;             /* onnxc_model_set_weights_path's copy, or NULL */
+} weights_state;
+
+enum { WEIGHTS_UNLOADED = 0, WEIGHTS_BUSY = 1, WEIGHTS_LOADED = 2 };
+
+_Static_assert(sizeof(weights_state) <= ONNXC_WEIGHTS_STATE_BYTES &&
+                   _Alignof(weights_state) <= 16,
+               "weights_state must fit the bytes the compiler reserves");
+
+static weights_state *weights_of(const onnxc_model *model) {
+  return (weights_state *)model->weights_state;
+}
+
+/* Takes the state from UNLOADED to BUSY for the caller: 1 when it did,
+ * 0 when the weights are loaded already. Waits while another thread holds
+ * it; loading is rare and short, so yielding beats a lock (and needs
+ * nothing beyond libc). */
+static int weights_acquire(weights_state *st) {
+  for (;;) {
+    uint32_t expected = WEIGHTS_UNLOADED;
+    if (atomic_compare_exchange_weak_explicit(&st->phase, &expected,
+                                              WEIGHTS_BUSY,
+                                              memory_order_acquire,
+                                              memory_order_acquire))
+      return 1;
+    if (expected == WEIGHTS_LOADED)
+      return 0;
+    if (expected == WEIGHTS_BUSY)
+      sched_yield();
+  }
+}
+
+static uint64_t read_le64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i)
+    v = v << 8 | p[i];
+  return v;
+}
+
+static const char *model_name(const onnxc_model *model) {
+  return model->name ? model->name : "";
+}
+
+/* `<file of the object that holds the model>.weights`, malloc'd into
+ * *path. */
+static onnxc_status default_weights_path(const onnxc_model *model,
+                                         char **path) {
+  Dl_info info;
+  if (!dladdr((const void *)model, &info) || !info.dli_fname ||
+      !info.dli_fname[0])
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
+                       "model '%s': cannot tell which file holds the library, "
+                       "so cannot find its weights file; call "
+                       "onnxc_model_set_weights_path",
+                       model_name(model));
+  const char *library = info.dli_fname;
+  char exe[PATH_MAX];
+  /* glibc names the main program by its argv[0], which has no slash when
+   * it was found on PATH. */
+  if (!strchr(library, '/')) {
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+      exe[n] = '\0';
+      library = exe;
+    }
+  }
+  size_t length = strlen(library);
+  *path = malloc(length + sizeof ".weights");
+  if (!*path)
+    return fail_thread(ONNXC_ERROR_OUT_OF_MEMORY, "out of memory");
+  memcpy(*path, library, length);
+  memcpy(*path + length, ".weights", sizeof ".weights");
+  return ONNXC_OK;
+}
+
+/* Checks the weights file at `path` against the model and maps it
+ * read-only; on success *payload is the payload's address. Every size comes
+ * from fstat and the header is read with pread, so a short or hostile file
+ * is refused before anything is mapped. */
+static onnxc_status map_weights(const onnxc_model *model, const char *path,
+                                void **payload) {
+  const char *name = model_name(model);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
+                       "model '%s': cannot open its weights file '%s': %s",
+                       name, path, strerror(errno));
+  onnxc_status status = ONNXC_ERROR_INVALID_ARGUMENT;
+  struct stat sb;
+  unsigned char header[ONNXC_WEIGHTS_HEADER_BYTES];
+  size_t got = 0;
+  if (fstat(fd, &sb) != 0) {
+    fail_thread(status, "model '%s': cannot stat its weights file '%s': %s",
+                name, path, strerror(errno));
+    goto done;
+  }
+  if (!S_ISREG(sb.st_mode)) {
+    fail_thread(status, "model '%s': its weights file '%s' is not a regular "
+                "file", name, path);
+    goto done;
+  }
+  while (got < sizeof header) {
+    ssize_t n = pread(fd, header + got, sizeof header - got, (off_t)got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      fail_thread(status, "model '%s': cannot read its weights file '%s': %s",
+                  name, path, strerror(errno));
+      goto done;
+    }
+    if (n == 0)
+      break;
+    got += (size_t)n;
+  }
+  if (got < 8 || memcmp(header, ONNXC_WEIGHTS_MAGIC, 8) != 0) {
+    fail_thread(status, "model '%s': '%s' is not an onnx-compile weights file "
+                "(%s)", name, path,
+                got < 8 ? "it is shorter than the magic" : "wrong magic");
+    goto done;
+  }
+  if (got < sizeof header) {
+    fail_thread(status, "model '%s': the weights file '%s' is truncated: %zu "
+                "bytes, shorter than its %d-byte header",
+                name, path, got, ONNXC_WEIGHTS_HEADER_BYTES);
+    goto done;
+  }
+  uint32_t version = (uint32_t)(read_le64(header + 8) & 0xffffffffu);
+  uint64_t offset = read_le64(header + 16);
+  uint64_t size = read_le64(header + 24);
+  uint64_t id = read_le64(header + 32);
+  if (version != ONNXC_WEIGHTS_FORMAT_VERSION) {
+    fail_thread(status, "model '%s': the weights file '%s' has format version "
+                "%u; this runtime reads version %d",
+                name, path, version, ONNXC_WEIGHTS_FORMAT_VERSION);
+    goto done;
+  }
+  if (id != model->weights_id || size != model->weights_size) {
+    fail_thread(status, "model '%s': the weights file '%s' belongs to another "
+                "compilation (id %016llx, %llu bytes of weights; the library "
+                "expects id %016llx, %llu bytes)",
+                name, path, (unsigned long long)id, (unsigned long long)size,
+                (unsigned long long)model->weights_id,
+                (unsigned long long)model->weights_size);
+    goto done;
+  }
+  if (offset < ONNXC_WEIGHTS_HEADER_BYTES ||
+      offset % ONNXC_WEIGHTS_ALIGNMENT != 0 || size > UINT64_MAX - offset ||
+      offset + size > SIZE_MAX || offset + size > (uint64_t)INT64_MAX) {
+    fail_thread(status, "model '%s': the weights file '%s' is corrupt "
+                "(payload at offset %llu)",
+                name, path, (unsigned long long)offset);
+    goto done;
+  }
+  if ((uint64_t)sb.st_size != offset + size) {
+    fail_thread(status, "model '%s': the weights file '%s' is %s: %lld "
+                "bytes, its header says %llu",
+                name, path,
+                (uint64_t)sb.st_size < offset + size ? "truncated" : "too long",
+                (long long)sb.st_size, (unsigned long long)(offset + size));
+    goto done;
+  }
+  void *map = mmap(NULL, (size_t)(offset + size), PROT_READ, MAP_PRIVATE, fd,
+                   0);
+  if (map == MAP_FAILED) {
+    fail_thread(errno == ENOMEM ? ONNXC_ERROR_OUT_OF_MEMORY : status,
+                "model '%s': cannot map its weights file '%s': %s", name,
+                path, strerror(errno));
+    goto done;
+  }
+  /* The mapping lives as long as the process: every session of the model
+   * shares it, and the model has no destructor to unmap it. */
+  *payload = (char *)map + offset;
+  status = ONNXC_OK;
+done:
+  close(fd);
+  return status;
+}
+
+/* Makes sure the model's weights are mapped: a no-op for embedded weights
+ * and after the first success. */
+static onnxc_status ensure_weights(const onnxc_model *model) {
+  if (!model->weights_size)
+    return ONNXC_OK;
+  weights_state *st = weights_of(model);
+  if (!st || !model->weights_base)
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
+                       "model '%s': its descriptor names external weights but "
+                       "no place to put them",
+                       model_name(model));
+  if (atomic_load_explicit(&st->phase, memory_order_acquire) ==
+          WEIGHTS_LOADED ||
+      !weights_acquire(st))
+    return ONNXC_OK;
+  char *path = st->path;
+  onnxc_status status = path ? ONNXC_OK : default_weights_path(model, &path);
+  if (status == ONNXC_OK) {
+    void *payload = NULL;
+    status = map_weights(model, path, &payload);
+    if (status == ONNXC_OK)
+      *model->weights_base = payload;
+    if (path != st->path)
+      free(path);
+  }
+  /* Failure leaves the state unloaded: a later call may set another path
+   * and try again. */
+  atomic_store_explicit(&st->phase,
+                        status == ONNXC_OK ? WEIGHTS_LOADED : WEIGHTS_UNLOADED,
+                        memory_order_release);
+  return status;
+}
+
+ONNXC_API onnxc_status onnxc_model_set_weights_path(const onnxc_model *model,
+                                                    const char *path) {
+  thread_error[0] = '\0';
+  if (!model)
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT, "the model is NULL");
+  if (model->abi_version != ONNXC_ABI_VERSION)
+    return fail_thread(ONNXC_ERROR_ABI_MISMATCH,
+                       "the model was built for runtime ABI version %u, this "
+                       "runtime is version %d",
+                       model->abi_version, ONNXC_ABI_VERSION);
+  if (!path || !path[0])
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
+                       "the weights path is NULL or empty");
+  weights_state *st = weights_of(model);
+  if (!model->weights_size || !st)
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
+                       "model '%s' has its weights embedded; it reads no "
+                       "weights file",
+                       model_name(model));
+  if (!weights_acquire(st))
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
+                       "model '%s': its weights are loaded already; set the "
+                       "path before its first session is created",
+                       model_name(model));
+  size_t length = strlen(path);
+  char *copy = malloc(length + 1);
+  onnxc_status status = ONNXC_OK;
+  if (copy) {
+    memcpy(copy, path, length + 1);
+    free(st->path);
+    st->path = copy;
+  } else {
+    status = fail_thread(ONNXC_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  atomic_store_explicit(&st->phase, WEIGHTS_UNLOADED, memory_order_release);
+  return status;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Sessions.                                                                */
 
 static const char *dim_name(const onnxc_tensor_info *info, int32_t d) {
@@ -281,15 +562,25 @@ static int tensor_infos_ok(const onnxc_tensor_info *infos, uint32_t count) {
 
 ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
                                             onnxc_session **session) {
+  thread_error[0] = '\0';
   if (!session)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT, "session is NULL");
   *session = NULL;
+  if (!model)
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT, "the model is NULL");
   onnxc_status st = check_model(model);
   if (st != ONNXC_OK)
-    return st;
+    return fail_thread(st,
+                       "the model was built for runtime ABI version %u, this "
+                       "runtime is version %d",
+                       model->abi_version, ONNXC_ABI_VERSION);
   if (!model->run_packed || !tensor_infos_ok(model->inputs, model->num_inputs) ||
       !tensor_infos_ok(model->outputs, model->num_outputs))
-    return ONNXC_ERROR_INVALID_ARGUMENT;
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
+                       "the model's descriptor is malformed");
+  st = ensure_weights(model);
+  if (st != ONNXC_OK)
+    return st;
 
   size_t input_words = 0, input_dims = 0, result_words = 0;
   for (uint32_t i = 0; i < model->num_inputs; ++i) {
@@ -307,7 +598,7 @@ ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
                 sizeof(sym_ref) * input_dims;
   char *block = calloc(1, size);
   if (!block)
-    return ONNXC_ERROR_OUT_OF_MEMORY;
+    return fail_thread(ONNXC_ERROR_OUT_OF_MEMORY, "out of memory");
   onnxc_session *s = (onnxc_session *)block;
   char *p = block + head;
   s->model = model;
@@ -329,7 +620,9 @@ ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
     if ((uint64_t)bytes < model->scratch_bytes ||
         !(s->arena = aligned_alloc(64, bytes))) {
       free(block);
-      return ONNXC_ERROR_OUT_OF_MEMORY;
+      return fail_thread(ONNXC_ERROR_OUT_OF_MEMORY,
+                         "out of memory for a %llu-byte scratch arena",
+                         (unsigned long long)model->scratch_bytes);
     }
   }
   s->arena_desc[0] = (int64_t)(intptr_t)s->arena; /* allocated */

@@ -14,6 +14,9 @@
  *    concurrently from different threads; one session must not be used by
  *    two threads at once.
  *  - Memory the library hands out, the library frees.
+ *  - A library compiled with `onnx-compile --weights=external` reads its
+ *    weights from a separate file, `<library>.weights`, when the first
+ *    session of its model is created (see onnxc_model_set_weights_path).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -28,7 +31,7 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change of this header. */
-#define ONNXC_ABI_VERSION 1
+#define ONNXC_ABI_VERSION 2
 
 typedef enum onnxc_status {
   ONNXC_OK = 0,
@@ -108,7 +111,20 @@ onnxc_status onnxc_model_num_metadata(const onnxc_model *model,
 onnxc_status onnxc_model_metadata_at(const onnxc_model *model, size_t index,
                                      const char **key, const char **value);
 
-/* Sessions. */
+/* External weights (onnx-compile --weights=external). The first
+ * onnxc_session_create of such a model maps its weights file read-only,
+ * once per process: by default `<path of the library>.weights`, the path
+ * dladdr() gives for the library that holds the model (for a static
+ * library linked into a program, the program's path). This sets another
+ * path; call it before the model's first session is created. Fails with
+ * ONNXC_ERROR_INVALID_ARGUMENT once the weights are loaded, or when the
+ * model's weights are embedded (nothing to load). The path is copied. */
+onnxc_status onnxc_model_set_weights_path(const onnxc_model *model,
+                                          const char *path);
+
+/* Sessions. A model with external weights fails to create its first
+ * session when the weights file is missing, unreadable, truncated or from
+ * another compilation; the reason is then in onnxc_last_error(). */
 onnxc_status onnxc_session_create(const onnxc_model *model,
                                   onnxc_session **session);
 void onnxc_session_destroy(onnxc_session *session);
@@ -126,6 +142,12 @@ onnxc_status onnxc_session_run(onnxc_session *session,
 /* A message for the last failure of this session ("" if none); valid until
  * the next call on the session. */
 const char *onnxc_session_last_error(const onnxc_session *session);
+
+/* A message for the last failure, on the calling thread, of a call that
+ * has no session to keep it (onnxc_session_create,
+ * onnxc_model_set_weights_path); "" if that call succeeded. Valid until the
+ * thread's next such call. */
+const char *onnxc_last_error(void);
 
 /* Exported by shared model libraries: their model, for tools that dlopen
  * them (onnx-run). Static libraries export only <name>_model(). */

@@ -1,7 +1,7 @@
 //===- onnx-compile.cpp - The compiler driver -----------------------------===//
 //
 // onnx-compile MODEL.onnx [-o OUT] [--emit=STAGE] [--shape IN=1x3x224x224]
-//                         [--dim SYMBOL=N]
+//                         [--dim SYMBOL=N] [--weights=embedded|external]
 //
 // Errors are one line on stderr, `MODEL.onnx: node 'NAME' (Op): message`,
 // and a non-zero exit.
@@ -82,6 +82,17 @@ cl::opt<std::string> symbolName(
     "name", cl::desc("Prefix of the exported symbols and the header name "
                      "(default: from the output file name)"),
     cl::init(""), cl::cat(category));
+
+enum class WeightsMode { Embedded, External };
+cl::opt<WeightsMode> weightsMode(
+    "weights", cl::desc("Where the weights go"),
+    cl::init(WeightsMode::Embedded),
+    cl::values(clEnumValN(WeightsMode::Embedded, "embedded",
+                          "into the library (default)"),
+               clEnumValN(WeightsMode::External, "external",
+                          "into OUT.weights beside the output, which the "
+                          "library maps at run time")),
+    cl::cat(category));
 
 cl::opt<bool> importTiming("import-timing",
                            cl::desc("Print the time of each import phase"),
@@ -250,6 +261,15 @@ int main(int argc, char **argv) {
               "implemented yet\n";
     return 1;
   }
+  // External weights go to <OUT>.weights, so they need a named output. The
+  // MLIR stages keep the weights in the IR and write no weights file.
+  bool externalWeights = weightsMode == WeightsMode::External &&
+                         stage != EmitStage::Onnx && stage != EmitStage::Linalg;
+  if (externalWeights && outputPath == "-") {
+    errs() << "onnx-compile: --weights=external needs -o FILE (the weights "
+              "go to FILE.weights)\n";
+    return 1;
+  }
 
   mlir::DialectRegistry registry;
   onnxc::registerImportedDialects(registry);
@@ -323,15 +343,29 @@ int main(int argc, char **argv) {
                          : stage == EmitStage::Asm ? onnxc::EmitKind::Assembly
                                                    : onnxc::EmitKind::Object;
   std::string bytes;
+  onnxc::ExternalWeights external;
   PhaseTimer emitTimer("LLVM optimization and object emission");
   if (!onnxc::emitModelObject(*module, interface, objectOptions, kind, bytes,
-                              error)) {
+                              error, externalWeights ? &external : nullptr)) {
     errs() << inputPath << ": " << error << "\n";
     return 1;
   }
+  // The weights file goes beside the output: lib.so -> lib.so.weights.
+  auto writeWeights = [&]() {
+    if (!externalWeights)
+      return 0;
+    if (!onnxc::writeWeightsFile(outputPath + ".weights", external, error)) {
+      errs() << "onnx-compile: " << error << "\n";
+      return 1;
+    }
+    return 0;
+  };
   if (stage == EmitStage::Llvm || stage == EmitStage::Asm ||
-      stage == EmitStage::Obj)
-    return writeText(outputPath, [&](raw_ostream &os) { os << bytes; });
+      stage == EmitStage::Obj) {
+    if (int rc = writeText(outputPath, [&](raw_ostream &os) { os << bytes; }))
+      return rc;
+    return writeWeights();
+  }
 
   if (outputPath == "-") {
     errs() << "onnx-compile: a library needs -o FILE\n";
@@ -351,6 +385,8 @@ int main(int argc, char **argv) {
     errs() << "onnx-compile: " << error << "\n";
     return 1;
   }
+  if (int rc = writeWeights())
+    return rc;
   // The header goes beside the library: <dir>/<name>.h.
   SmallString<256> headerPath(sys::path::parent_path(outputPath));
   sys::path::append(headerPath, name + ".h");

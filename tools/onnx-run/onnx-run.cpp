@@ -4,6 +4,8 @@
 //   onnx-run LIB.so [--input NAME=FILE]... [--output-dir DIR]
 //   onnx-run LIB.so --benchmark N [--warmup W] [--threads T]
 //   onnx-run --info LIB.so
+//   --weights PATH: the weights file of a library compiled with
+//   --weights=external (default: LIB.so.weights)
 //
 // The library is opened with dlopen and driven only through the C ABI of
 // onnxc_runtime.h, whose functions are looked up in the library itself: each
@@ -59,6 +61,7 @@ const char *kUsageText =
     "usage: onnx-run LIB.so [--test-data DIR] [--rtol R] [--atol A]\n"
     "                [--input NAME=FILE(.pb|.npy)]... [--output-dir DIR]\n"
     "                [--benchmark N] [--warmup W] [--threads T]\n"
+    "                [--weights PATH]\n"
     "       onnx-run --info LIB.so\n";
 
 //===----------------------------------------------------------------------===//
@@ -428,6 +431,8 @@ struct Library {
   decltype(&onnxc_session_set_num_threads) setNumThreads;
   decltype(&onnxc_session_run) run;
   decltype(&onnxc_session_last_error) lastError;
+  decltype(&onnxc_model_set_weights_path) setWeightsPath;
+  decltype(&onnxc_last_error) threadLastError;
   std::vector<onnxc_tensor_info> inputs, outputs;
 
   explicit Library(const std::string &path) {
@@ -458,6 +463,8 @@ struct Library {
     sym(setNumThreads, "onnxc_session_set_num_threads");
     sym(run, "onnxc_session_run");
     sym(lastError, "onnxc_session_last_error");
+    sym(setWeightsPath, "onnxc_model_set_weights_path");
+    sym(threadLastError, "onnxc_last_error");
     if (abiVersion() != ONNXC_ABI_VERSION)
       fail(kUsage, path + ": built for runtime ABI version " +
                        std::to_string(abiVersion()) + ", onnx-run uses " +
@@ -630,7 +637,7 @@ bool compareOutput(size_t index, const onnxc_tensor_info &info,
 //===----------------------------------------------------------------------===//
 
 struct Options {
-  std::string library, testData, outputDir;
+  std::string library, testData, outputDir, weights;
   std::vector<std::pair<std::string, std::string>> inputs; // NAME, FILE
   double rtol = 1e-3, atol = 1e-5;
   long benchmark = 0, warmup = 1, threads = 0;
@@ -682,6 +689,10 @@ Options parseArgs(int argc, char **argv) {
       o.info = true;
     } else if (arg == "--test-data") {
       o.testData = next();
+    } else if (arg == "--weights") {
+      o.weights = next();
+      if (o.weights.empty())
+        fail(kUsage, "--weights needs a path");
     } else if (arg == "--output-dir") {
       o.outputDir = next();
     } else if (arg == "--rtol") {
@@ -773,6 +784,10 @@ int runMain(int argc, char **argv) {
     return kOk;
   }
 
+  if (!o.weights.empty() &&
+      lib.setWeightsPath(lib.model, o.weights.c_str()) != ONNXC_OK)
+    fail(kUsage, std::string("--weights: ") + lib.threadLastError());
+
   std::vector<HostTensor> hostInputs = gatherInputs(o, lib);
   std::vector<onnxc_tensor> inputs(hostInputs.size());
   for (size_t i = 0; i < hostInputs.size(); ++i) {
@@ -790,7 +805,7 @@ int runMain(int argc, char **argv) {
   onnxc_session *raw = nullptr;
   if (onnxc_status st = lib.sessionCreate(lib.model, &raw))
     fail(kMismatch, "cannot create a session (status " + std::to_string(st) +
-                        ")");
+                        "): " + lib.threadLastError());
   std::unique_ptr<onnxc_session, decltype(lib.sessionDestroy)> session(
       raw, lib.sessionDestroy);
   if (lib.setNumThreads(raw, int32_t(o.threads)) != ONNXC_OK)

@@ -39,6 +39,7 @@ void registerCpuPipelineDialects(DialectRegistry &registry) {
 
 void buildOnnxToLinalgPipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
+  pm.addPass(createResolveSequences());
   pm.addPass(createConvertOnnxToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -57,4 +57,18 @@ def PlanScratchArena : Pass<"onnxc-plan-scratch-arena", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def ResolveSequences : Pass<"onnxc-resolve-sequences", "mlir::ModuleOp"> {
+  let summary = "Replace sequences known at compile time by their tensors";
+  let description = [{
+    Runs on the onnx dialect before convert-onnx-to-linalg. Follows each
+    sequence value built by SequenceEmpty, SequenceConstruct or
+    SplitToSequence and edited by SequenceInsert / SequenceErase at constant
+    positions as a list of tensors, and rewrites SequenceAt, SequenceLength
+    and ConcatFromSequence into those tensors or into onnx.Constant,
+    onnx.Concat, onnx.Unsqueeze, onnx.Split and onnx.Squeeze; sequence ops
+    left without users are erased. Sequences whose structure depends on
+    run-time values, control flow or graph inputs are left alone.
+  }];
+}
+
 #endif // ONNXC_PASSES_TD

@@ -145,10 +145,14 @@ std::optional<SmallVector<int64_t>> constantIntValues(Value v) {
     if (cast->getNumOperands() == 1)
       v = cast->getOperand(0);
   Attribute attr;
-  if (auto c = v.getDefiningOp<ConstantOp>())
-    attr = c.getValueAttr();
-  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
+  if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
     attr = c.getValue();
+  } else if (Operation *def = v.getDefiningOp()) {
+    // onnx.Constant in every version (Constant_v1, Constant_v11, ...).
+    StringRef name = def->getName().getStringRef();
+    if (name == "onnx.Constant" || name.starts_with("onnx.Constant_v"))
+      attr = def->getAttr("value");
+  }
   if (!attr)
     return std::nullopt;
   SmallVector<int64_t> out;

@@ -10,6 +10,7 @@
 #include "passes/lowering/LoweringUtils.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 
 using namespace mlir;
@@ -138,11 +139,23 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
       SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
       result = tensor::InsertSliceOp::create(rewriter, loc, v, result, offsets,
                                              sizes, strides);
-      offset = affine::makeComposedFoldedAffineApply(
-          rewriter, loc,
-          getAffineSymbolExpr(0, getContext()) +
-              getAffineSymbolExpr(1, getContext()),
-          {offset, sizes[*axis]});
+      // The next offset: folded while both are constants, arith.addi
+      // otherwise (affine is not a legal target of this conversion).
+      std::optional<int64_t> a = getConstantIntValue(offset),
+                             b = getConstantIntValue(sizes[*axis]);
+      if (a && b) {
+        offset = rewriter.getIndexAttr(*a + *b);
+      } else {
+        auto asValue = [&](OpFoldResult r) -> Value {
+          if (auto v = dyn_cast<Value>(r))
+            return v;
+          return arith::ConstantIndexOp::create(
+              rewriter, loc, *getConstantIntValue(r));
+        };
+        offset = arith::AddIOp::create(rewriter, loc, asValue(offset),
+                                       asValue(sizes[*axis]))
+                     .getResult();
+      }
     }
     rewriter.replaceOp(op, result);
     return success();

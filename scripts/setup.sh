@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # Toolchain: LLVM/MLIR 22 (see docs/developers.md for why exactly these).
-  cmake ninja-build ccache g++
+  cmake ninja-build ccache g++ pkgconf
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libomp-22-dev
   # ONNX's C++ schemas, protobuf, and the backend test data.

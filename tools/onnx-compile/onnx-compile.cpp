@@ -1,10 +1,12 @@
 //===- onnx-compile.cpp - The compiler driver -----------------------------===//
 //
 // onnx-compile MODEL.onnx [-o OUT] [--emit=STAGE] [--shape IN=1x3x224x224]
-//                         [--dim SYMBOL=N] [--weights=embedded|external]
+//                         [--dim SYMBOL=N] [--target=ARCH] [-O0..-O3]
+//                         [--weights=embedded|external] ...
 //
+// `onnx-compile --help` lists every flag; docs/user-guide.md describes them.
 // Errors are one line on stderr, `MODEL.onnx: node 'NAME' (Op): message`,
-// and a non-zero exit.
+// and a non-zero exit. On a terminal each stage prints a progress line.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,8 +25,12 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -40,11 +46,18 @@ cl::OptionCategory category("onnx-compile options");
 
 cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx>"),
                                cl::Required, cl::cat(category));
-cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' = stdout)"),
+cl::opt<std::string> outputPath(
+    "o",
+    cl::desc("Output file ('-' = stdout). Its extension picks the artifact "
+             "when --emit is not given: .so shared library, .a static "
+             "library, .o object, .ll LLVM IR, .s assembly, else the "
+             "imported MLIR. A library gets its header <name>.h beside it"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::cat(category));
 cl::opt<EmitStage> emitStage(
-    "emit", cl::desc("Stop at this stage"), cl::init(EmitStage::Onnx),
+    "emit",
+    cl::desc("Stop at this stage (default: from -o's extension)"),
+    cl::init(EmitStage::Onnx),
     cl::values(
         clEnumValN(EmitStage::Onnx, "onnx", "the imported onnx-dialect MLIR"),
         clEnumValN(EmitStage::Linalg, "linalg", "MLIR lowered to linalg"),
@@ -53,7 +66,7 @@ cl::opt<EmitStage> emitStage(
         clEnumValN(EmitStage::Obj, "obj", "an object file"),
         clEnumValN(EmitStage::Lib, "lib", "a static library"),
         clEnumValN(EmitStage::So, "so", "a shared library"),
-        clEnumValN(EmitStage::Ptx, "ptx", "CUDA PTX")),
+        clEnumValN(EmitStage::Ptx, "ptx", "CUDA PTX (not implemented yet)")),
     cl::cat(category));
 cl::list<std::string> shapeOverrides(
     "shape", cl::desc("Fix an input's shape: NAME=1x3x224x224"),
@@ -66,11 +79,15 @@ cl::opt<bool> noShapeInference(
     cl::desc("Do not run ONNX shape inference on import"), cl::init(false),
     cl::cat(category));
 
-cl::opt<std::string> target("target",
-                           cl::desc("Target: x86_64, aarch64 (default: the host)"),
-                           cl::init(""), cl::cat(category));
-cl::opt<std::string> cpu("cpu", cl::desc("Target CPU (default: the host's)"),
-                         cl::init(""), cl::cat(category));
+cl::opt<std::string> target(
+    "target", cl::desc("Target architecture: x86_64 or aarch64 (default: "
+                       "the host)"),
+    cl::value_desc("arch"), cl::init(""), cl::cat(category));
+cl::opt<std::string> cpu(
+    "cpu",
+    cl::desc("Target CPU, as LLVM names it (e.g. znver4, neoverse-v1; "
+             "default: the host's CPU, or a generic one for another arch)"),
+    cl::value_desc("name"), cl::init(""), cl::cat(category));
 enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
 cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O3),
                            cl::values(clEnumVal(O0, "no optimization"),
@@ -80,8 +97,9 @@ cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O3),
                            cl::cat(category));
 cl::opt<std::string> symbolName(
     "name", cl::desc("Prefix of the exported symbols and the header name "
-                     "(default: from the output file name)"),
-    cl::init(""), cl::cat(category));
+                     "(default: from the output file name, libmodel.so -> "
+                     "model)"),
+    cl::value_desc("prefix"), cl::init(""), cl::cat(category));
 
 enum class WeightsMode { Embedded, External };
 cl::opt<WeightsMode> weightsMode(
@@ -102,6 +120,64 @@ cl::opt<bool> compileTiming(
     cl::desc("Print the time of each pass and of code generation and "
              "linking (to stderr)"),
     cl::init(false), cl::cat(category));
+cl::alias verboseAlias("v", cl::desc("Alias for --timing"),
+                       cl::aliasopt(compileTiming), cl::NotHidden,
+                       cl::cat(category));
+
+cl::extrahelp examples(
+    "\nExamples:\n"
+    "  onnx-compile model.onnx -o libmodel.so   shared library + model.h\n"
+    "  onnx-compile model.onnx -o libmodel.a    static library + model.h\n"
+    "  onnx-compile model.onnx --emit=linalg    lowered MLIR to stdout\n"
+    "  onnx-compile model.onnx -o libmodel.so --dim batch=1 "
+    "--shape x=1x3x224x224\n"
+    "\nThe CLI and the library API: docs/user-guide.md, docs/runtime-api.md\n");
+
+enum class ProgressMode { Auto, Always, Never };
+cl::opt<ProgressMode> progressMode(
+    "progress",
+    cl::desc("Print a line as each stage starts, with the time elapsed "
+             "(to stderr)"),
+    cl::init(ProgressMode::Auto),
+    cl::values(clEnumValN(ProgressMode::Auto, "auto",
+                          "when stderr is a terminal (default)"),
+               clEnumValN(ProgressMode::Always, "always", "always"),
+               clEnumValN(ProgressMode::Never, "never", "never")),
+    cl::cat(category));
+
+/// One line per stage, `onnx-compile: [2/4] lowering (0.4 s)`, so a long
+/// compile shows where it is; quiet when stderr is not a terminal (builds,
+/// tests, pipes) unless --progress=always.
+class Progress {
+public:
+  explicit Progress(int total)
+      : total(total), start(std::chrono::steady_clock::now()),
+        enabled(progressMode == ProgressMode::Always ||
+                (progressMode == ProgressMode::Auto &&
+                 sys::Process::StandardErrIsDisplayed())) {}
+
+  void stage(const char *what) {
+    ++index;
+    if (enabled)
+      errs() << format("onnx-compile: [%d/%d] %s (%.1f s)\n", index, total,
+                       what, seconds());
+  }
+  void done() {
+    if (enabled)
+      errs() << format("onnx-compile: done in %.1f s\n", seconds());
+  }
+
+private:
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start)
+        .count();
+  }
+  int total;
+  int index = 0;
+  std::chrono::steady_clock::time_point start;
+  bool enabled;
+};
 
 /// Prints "onnx-compile: <what> took N ms" when --timing is on.
 class PhaseTimer {
@@ -121,6 +197,27 @@ private:
   const char *what;
   std::chrono::steady_clock::time_point start;
 };
+
+void printVersion(raw_ostream &os) {
+  os << "onnx-compile version " ONNXC_VERSION "\n"
+     << "  LLVM/MLIR version " LLVM_VERSION_STRING "\n"
+     << "  default target: " << sys::getDefaultTargetTriple() << "\n"
+     << "  host CPU: " << sys::getHostCPUName() << "\n";
+}
+
+/// The MLIR printing flags that matter to users of --emit=onnx/linalg are
+/// listed by --help with onnx-compile's own; the rest stay behind
+/// --help-hidden.
+void showMlirPrintingOptions() {
+  auto &options = cl::getRegisteredOptions();
+  for (const char *name : {"mlir-elide-elementsattrs-if-larger",
+                           "mlir-elide-resource-strings-if-larger",
+                           "mlir-print-debuginfo"}) {
+    auto it = options.find(name);
+    if (it != options.end())
+      it->second->addCategory(category);
+  }
+}
 
 bool parseDimValue(StringRef text, int64_t &value) {
   return !text.getAsInteger(10, value) && value >= 0;
@@ -238,13 +335,27 @@ private:
   mlir::ScopedDiagnosticHandler handler;
 };
 
+/// How many progress stages a compile to `stage` goes through.
+int stageCount(EmitStage stage) {
+  switch (stage) {
+  case EmitStage::Onnx: return 1;
+  case EmitStage::Linalg: return 2;
+  case EmitStage::Llvm:
+  case EmitStage::Asm:
+  case EmitStage::Obj: return 3;
+  default: return 4;
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
+  showMlirPrintingOptions();
   cl::HideUnrelatedOptions(category);
+  cl::SetVersionPrinter(printVersion);
   cl::ParseCommandLineOptions(argc, argv,
                               "onnx-compile: ONNX models to native code\n");
 
@@ -271,6 +382,33 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  onnxc::ObjectOptions objectOptions;
+  if (!target.empty()) {
+    if (target == "x86_64")
+      objectOptions.triple = "x86_64-unknown-linux-gnu";
+    else if (target == "aarch64")
+      objectOptions.triple = "aarch64-unknown-linux-gnu";
+    else {
+      errs() << "onnx-compile: unknown --target '" << target
+             << "' (x86_64 or aarch64)\n";
+      return 1;
+    }
+  }
+  // A library carries the runtime archive beside the compiler, which is
+  // built for the host: refuse to mix it with another architecture's code
+  // rather than write a library that cannot link.
+  if ((stage == EmitStage::Lib || stage == EmitStage::So) &&
+      !objectOptions.triple.empty() &&
+      Triple(objectOptions.triple).getArch() !=
+          Triple(sys::getDefaultTargetTriple()).getArch()) {
+    errs() << "onnx-compile: a --target=" << target
+           << " library needs the runtime built for " << target
+           << ", which this installation does not have yet; --emit=obj "
+              "writes the model's object\n";
+    return 1;
+  }
+
+  Progress progress(stageCount(stage));
   mlir::DialectRegistry registry;
   onnxc::registerImportedDialects(registry);
   onnxc::registerCpuPipelineDialects(registry);
@@ -278,6 +416,7 @@ int main(int argc, char **argv) {
   // The importer reports its own errors; keep MLIR's from printing too.
   context.printOpOnDiagnostic(false);
 
+  progress.stage("import");
   std::string error;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       onnxc::importOnnxModelFile(inputPath, context, options, error);
@@ -286,11 +425,14 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  if (stage == EmitStage::Onnx)
-    return writeText(outputPath, [&](raw_ostream &os) {
+  if (stage == EmitStage::Onnx) {
+    int rc = writeText(outputPath, [&](raw_ostream &os) {
       module->print(os, mlir::OpPrintingFlags());
       os << "\n";
     });
+    progress.done();
+    return rc;
+  }
 
   // Read the library's interface before lowering erases names and types.
   std::string name = symbolName.empty() ? defaultPrefix() : symbolName;
@@ -300,6 +442,8 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  progress.stage(stage == EmitStage::Linalg ? "lowering to linalg"
+                                            : "lowering to the LLVM dialect");
   onnxc::CpuPipelineOptions pipeline;
   pipeline.optLevel = optLevel;
   mlir::PassManager pm(&context);
@@ -316,39 +460,34 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
-  if (stage == EmitStage::Linalg)
-    return writeText(outputPath, [&](raw_ostream &os) {
+  if (stage == EmitStage::Linalg) {
+    int rc = writeText(outputPath, [&](raw_ostream &os) {
       module->print(os, mlir::OpPrintingFlags());
       os << "\n";
     });
+    progress.done();
+    return rc;
+  }
 
-  onnxc::ObjectOptions objectOptions;
+  progress.stage("LLVM optimization and code generation");
   objectOptions.optLevel = optLevel;
   objectOptions.cpu = cpu;
   objectOptions.symbolPrefix = name;
   objectOptions.exportModelGet = stage != EmitStage::Lib;
   objectOptions.printTiming = compileTiming;
-  if (!target.empty()) {
-    if (target == "x86_64")
-      objectOptions.triple = "x86_64-unknown-linux-gnu";
-    else if (target == "aarch64")
-      objectOptions.triple = "aarch64-unknown-linux-gnu";
-    else {
-      errs() << "onnx-compile: unknown --target '" << target
-             << "' (x86_64 or aarch64)\n";
-      return 1;
-    }
-  }
   onnxc::EmitKind kind = stage == EmitStage::Llvm  ? onnxc::EmitKind::LlvmIr
                          : stage == EmitStage::Asm ? onnxc::EmitKind::Assembly
                                                    : onnxc::EmitKind::Object;
   std::string bytes;
   onnxc::ExternalWeights external;
-  PhaseTimer emitTimer("LLVM optimization and object emission");
-  if (!onnxc::emitModelObject(*module, interface, objectOptions, kind, bytes,
-                              error, externalWeights ? &external : nullptr)) {
-    errs() << inputPath << ": " << error << "\n";
-    return 1;
+  {
+    PhaseTimer emitTimer("LLVM optimization and object emission");
+    if (!onnxc::emitModelObject(*module, interface, objectOptions, kind,
+                                bytes, error,
+                                externalWeights ? &external : nullptr)) {
+      errs() << inputPath << ": " << error << "\n";
+      return 1;
+    }
   }
   // The weights file goes beside the output: lib.so -> lib.so.weights.
   auto writeWeights = [&]() {
@@ -364,7 +503,9 @@ int main(int argc, char **argv) {
       stage == EmitStage::Obj) {
     if (int rc = writeText(outputPath, [&](raw_ostream &os) { os << bytes; }))
       return rc;
-    return writeWeights();
+    int rc = writeWeights();
+    progress.done();
+    return rc;
   }
 
   if (outputPath == "-") {
@@ -377,20 +518,27 @@ int main(int argc, char **argv) {
               "compiler (expected in <bindir>/../lib)\n";
     return 1;
   }
-  PhaseTimer linkTimer("linking");
-  bool ok = stage == EmitStage::So
-                ? onnxc::linkSharedLibrary(bytes, runtime, outputPath, error)
-                : onnxc::writeStaticLibrary(bytes, runtime, outputPath, error);
-  if (!ok) {
-    errs() << "onnx-compile: " << error << "\n";
-    return 1;
+  progress.stage(stage == EmitStage::So ? "linking the shared library"
+                                        : "writing the static library");
+  {
+    PhaseTimer linkTimer("linking");
+    bool ok =
+        stage == EmitStage::So
+            ? onnxc::linkSharedLibrary(bytes, runtime, outputPath, error)
+            : onnxc::writeStaticLibrary(bytes, runtime, outputPath, error);
+    if (!ok) {
+      errs() << "onnx-compile: " << error << "\n";
+      return 1;
+    }
   }
   if (int rc = writeWeights())
     return rc;
   // The header goes beside the library: <dir>/<name>.h.
   SmallString<256> headerPath(sys::path::parent_path(outputPath));
   sys::path::append(headerPath, name + ".h");
-  return writeText(std::string(headerPath), [&](raw_ostream &os) {
+  int rc = writeText(std::string(headerPath), [&](raw_ostream &os) {
     os << onnxc::generateModelHeader(interface, name);
   });
+  progress.done();
+  return rc;
 }

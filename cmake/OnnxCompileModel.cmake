@@ -16,7 +16,12 @@
 #
 # TARGET_ARCH defaults to the host, or to CMAKE_SYSTEM_PROCESSOR when
 # cross-compiling. OPTIONS go to onnx-compile as they are (--shape, --dim,
-# -O2, --cpu=...); -o, --emit, --name and --target are set here.
+# -O2, --cpu=..., --weights=external); -o, --emit, --name and --target are
+# set here. With --weights=external the weights file is a second output,
+# lib<name>.so.weights (or .a.weights), whose path the target's
+# ONNXC_WEIGHTS_FILE property holds: install it beside the library (or, for
+# a static library, beside the program as <program>.weights), or pass it to
+# onnxc_model_set_weights_path() at run time.
 
 function(onnx_compile_model)
   cmake_parse_arguments(PARSE_ARGV 0 ARG "STATIC;SHARED"
@@ -84,11 +89,15 @@ function(onnx_compile_model)
     set(library "${dir}/lib${ARG_TARGET}.a")
   endif()
   set(header "${dir}/${id}.h")
+  set(weights)
+  if("--weights=external" IN_LIST ARG_OPTIONS)
+    set(weights "${library}.weights")
+  endif()
   # An imported target's include directory must exist when CMake generates.
   file(MAKE_DIRECTORY "${dir}")
 
   add_custom_command(
-    OUTPUT "${library}" "${header}"
+    OUTPUT "${library}" "${header}" ${weights}
     COMMAND OnnxCompile::onnx-compile "${model}" -o "${library}"
             --name=${id} ${arch_flag} ${ARG_OPTIONS}
     DEPENDS "${model}" "$<TARGET_FILE:OnnxCompile::onnx-compile>"
@@ -100,7 +109,8 @@ function(onnx_compile_model)
   set_target_properties(${ARG_TARGET} PROPERTIES
     IMPORTED_LOCATION "${library}"
     INTERFACE_INCLUDE_DIRECTORIES "${dir}"
-    INTERFACE_LINK_LIBRARIES m)
+    INTERFACE_LINK_LIBRARIES m
+    ONNXC_WEIGHTS_FILE "${weights}")
   if(ARG_SHARED)
     # onnx-compile links without a SONAME: link with -l<name> so that
     # executables record "lib<name>.so", not this build path.

@@ -727,6 +727,15 @@ Options parseArgs(int argc, char **argv) {
   return o;
 }
 
+/// ONNX's backend test data writes bfloat16 tensors as uint16 holding the
+/// raw bits (its numpy has no bfloat16). Where the model says bfloat16 and
+/// the file says uint16, the bytes are taken as bfloat16: same size, same
+/// bits.
+void adoptBfloat16Bits(HostTensor &t, int modelDtype) {
+  if (t.dtype == ONNXC_DTYPE_UINT16 && modelDtype == ONNXC_DTYPE_BFLOAT16)
+    t.dtype = ONNXC_DTYPE_BFLOAT16;
+}
+
 /// Every model input, in order: from --test-data, then --input, then random.
 std::vector<HostTensor> gatherInputs(const Options &o, const Library &lib) {
   std::vector<std::optional<HostTensor>> given(lib.inputs.size());
@@ -739,6 +748,7 @@ std::vector<HostTensor> gatherInputs(const Options &o, const Library &lib) {
         fail(kUsage, path + ": missing (the model has " +
                          std::to_string(given.size()) + " inputs)");
       HostTensor t = readTensorProto(path);
+      adoptBfloat16Bits(t, lib.inputs[i].dtype);
       if (!t.name.empty() && t.name != lib.inputs[i].name)
         fail(kUsage, path + ": holds tensor '" + t.name + "', but input " +
                          std::to_string(i) + " of the model is '" +
@@ -868,6 +878,7 @@ int runMain(int argc, char **argv) {
   for (size_t i = 0; i < outputs.size() && i < expectedCount; ++i) {
     HostTensor expected = readTensorProto(o.testData + "/output_" +
                                           std::to_string(i) + ".pb");
+    adoptBfloat16Bits(expected, lib.outputs[i].dtype);
     matched += compareOutput(i, lib.outputs[i], outputs[i], expected,
                              o.rtol, o.atol);
   }

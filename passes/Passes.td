@@ -44,8 +44,11 @@ def PlanScratchArena : Pass<"onnxc-plan-scratch-arena", "mlir::ModuleOp"> {
     The allocations become `memref.view`s of a new last function argument,
     `memref<?xi8>`, which the runtime allocates once per session; the
     deallocations disappear. The arena's size is recorded on the module as
-    `onnxc.scratch_bytes`. Buffers allocated in loops, sized at run time or
-    returned to the caller keep their own allocations.
+    `onnxc.scratch_bytes`. Buffers sized at run time whose sizes can be
+    computed on entry to the function go into a second part of the arena
+    that the runtime grows as needed (`onnxc_scratch_reserve`, called once
+    per run with their total size). Buffers allocated in loops, sized by
+    data, or returned to the caller keep their own allocations.
   }];
   let options = [
     Option<"entryName", "entry", "std::string", /*default=*/"\"main_graph\"",
@@ -54,7 +57,8 @@ def PlanScratchArena : Pass<"onnxc-plan-scratch-arena", "mlir::ModuleOp"> {
            "Byte alignment of every buffer in the arena">
   ];
   let dependentDialects = ["mlir::memref::MemRefDialect",
-                           "mlir::arith::ArithDialect"];
+                           "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect"];
 }
 
 def ResolveSequences : Pass<"onnxc-resolve-sequences", "mlir::ModuleOp"> {

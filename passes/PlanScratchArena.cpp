@@ -17,6 +17,9 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 
@@ -120,6 +123,140 @@ int64_t assignOffsets(MutableArrayRef<PlannedBuffer> buffers,
   return alignTo(arenaBytes, alignment);
 }
 
+/// A buffer sized at run time that can still live in the session's arena:
+/// its sizes are computable on entry to the function.
+struct DynamicBuffer {
+  memref::AllocOp alloc;
+  memref::DeallocOp dealloc;
+};
+
+/// True if `v` can be recomputed at the top of `block`: a block argument,
+/// or a side-effect-free op of the block (memref.dim, arith) whose operands
+/// can be too. Collects the ops to clone in `needed`.
+bool computableOnEntry(Value v, Block &block,
+                       llvm::SetVector<Operation *> &needed, int depth = 0) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return arg.getOwner() == &block;
+  Operation *def = v.getDefiningOp();
+  if (!def || def->getBlock() != &block || depth > 32 ||
+      def->getNumRegions() != 0)
+    return false;
+  bool pure = isa<memref::DimOp>(def) ||
+              (isa<arith::ArithDialect>(def->getDialect()) &&
+               isMemoryEffectFree(def));
+  if (!pure)
+    return false;
+  for (Value operand : def->getOperands())
+    if (!computableOnEntry(operand, block, needed, depth + 1))
+      return false;
+  needed.insert(def);
+  return true;
+}
+
+/// The run-time-sized buffers of `block` that are allocated and freed in
+/// it, and the ops computing their sizes.
+SmallVector<DynamicBuffer>
+collectDynamicBuffers(Block &block, llvm::SetVector<Operation *> &needed) {
+  SmallVector<DynamicBuffer> buffers;
+  for (Operation &op : block) {
+    auto alloc = dyn_cast<memref::AllocOp>(&op);
+    if (!alloc || alloc.getDynamicSizes().empty() ||
+        !alloc.getSymbolOperands().empty())
+      continue;
+    MemRefType type = alloc.getType();
+    if (!type.getLayout().isIdentity() || type.getMemorySpace() ||
+        !type.getElementType().isIntOrFloat())
+      continue;
+    memref::DeallocOp dealloc;
+    bool escapes = false;
+    for (Operation *user : alloc->getUsers())
+      if (auto d = dyn_cast<memref::DeallocOp>(user)) {
+        escapes |= dealloc || d->getBlock() != &block;
+        dealloc = d;
+      }
+    if (!dealloc || escapes)
+      continue;
+    llvm::SetVector<Operation *> chain;
+    if (!llvm::all_of(alloc.getDynamicSizes(), [&](Value v) {
+          return computableOnEntry(v, block, chain);
+        }))
+      continue;
+    needed.insert(chain.begin(), chain.end());
+    buffers.push_back({alloc, dealloc});
+  }
+  return buffers;
+}
+
+/// The run-time-sized buffers go into a second, growable part of the
+/// session's arena: on entry the function computes every such buffer's
+/// size, asks the runtime for the total (`onnxc_scratch_reserve`, which
+/// grows the session's block when a run needs more than any before), and
+/// gives each buffer its own slice. Their sizes are unknown here, so they
+/// do not share bytes.
+void placeDynamicBuffers(ModuleOp module, func::FuncOp entry, Value arena,
+                         int64_t alignment) {
+  Block &block = entry.getBody().front();
+  llvm::SetVector<Operation *> needed;
+  SmallVector<DynamicBuffer> buffers = collectDynamicBuffers(block, needed);
+  if (buffers.empty())
+    return;
+  OpBuilder b(&block, block.begin());
+  Location loc = entry.getLoc();
+  // Recompute the sizes at the top, in block order.
+  IRMapping map;
+  for (Operation &op : block)
+    if (needed.contains(&op))
+      b.clone(op, map);
+  auto cst = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Value total = cst(0);
+  SmallVector<Value> offsets;
+  for (DynamicBuffer &buf : buffers) {
+    MemRefType type = buf.alloc.getType();
+    int64_t elementBytes = (type.getElementTypeBitWidth() + 7) / 8;
+    int64_t staticPart = elementBytes;
+    for (int64_t d : type.getShape())
+      if (!ShapedType::isDynamic(d))
+        staticPart *= d;
+    Value bytes = cst(staticPart);
+    for (Value size : buf.alloc.getDynamicSizes())
+      bytes = arith::MulIOp::create(b, loc, bytes, map.lookupOrDefault(size));
+    // Round up to the alignment (a power of two).
+    bytes = arith::AndIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, bytes, cst(alignment - 1)),
+        cst(~(alignment - 1)));
+    offsets.push_back(total);
+    total = arith::AddIOp::create(b, loc, total, bytes);
+  }
+  MLIRContext *ctx = module.getContext();
+  auto bytesType = MemRefType::get({ShapedType::kDynamic},
+                                   IntegerType::get(ctx, 8));
+  auto reserveType = FunctionType::get(
+      ctx, {bytesType, IndexType::get(ctx)}, {bytesType});
+  auto reserve = module.lookupSymbol<func::FuncOp>("onnxc_scratch_reserve");
+  if (!reserve) {
+    OpBuilder mb(module.getBodyRegion());
+    reserve = func::FuncOp::create(mb, loc, "onnxc_scratch_reserve",
+                                   reserveType);
+    reserve.setPrivate();
+    // The runtime implements _mlir_ciface_onnxc_scratch_reserve.
+    reserve->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  }
+  Value dynamic =
+      func::CallOp::create(b, loc, reserve, ValueRange{arena, total})
+          .getResult(0);
+  for (auto [buf, offset] : llvm::zip(buffers, offsets)) {
+    OpBuilder vb(buf.alloc);
+    Value view =
+        memref::ViewOp::create(vb, buf.alloc.getLoc(), buf.alloc.getType(),
+                               dynamic, offset, buf.alloc.getDynamicSizes());
+    buf.alloc.replaceAllUsesWith(view);
+    buf.dealloc.erase();
+    buf.alloc.erase();
+  }
+}
+
 struct PlanScratchArenaPass
     : impl::PlanScratchArenaBase<PlanScratchArenaPass> {
   using Base::Base;
@@ -159,6 +296,7 @@ struct PlanScratchArenaPass
       b.dealloc.erase();
       b.alloc.erase();
     }
+    placeDynamicBuffers(module, entry, arena, alignment);
     module->setAttr("onnxc.scratch_bytes",
                     IntegerAttr::get(IntegerType::get(ctx, 64), arenaBytes));
   }

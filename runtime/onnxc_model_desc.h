@@ -13,7 +13,10 @@
  *                      bytes) of the session's scratch arena: at least
  *                      `scratch_bytes` bytes, 64-byte aligned, which the
  *                      model uses for its temporaries and the runtime
- *                      never touches.
+ *                      never touches. Its `allocated` field is the
+ *                      session: the model passes the descriptor back to
+ *                      _mlir_ciface_onnxc_scratch_reserve (runtime) for
+ *                      its temporaries sized at run time.
  * A memref descriptor of rank r is (all 8-byte fields):
  *   { void *allocated; void *aligned; int64_t offset;
  *     int64_t sizes[r]; int64_t strides[r]; }

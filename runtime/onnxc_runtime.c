@@ -58,6 +58,8 @@ struct onnxc_session {
   void **args;         /* run_packed's args: results, inputs, arena */
   int64_t arena_desc[ONNXC_DESCRIPTOR_WORDS(1)]; /* the scratch arena */
   void *arena;         /* model->scratch_bytes, 64-byte aligned */
+  void *dynamic_arena; /* run-time-sized temporaries, grown on demand */
+  size_t dynamic_capacity;
   int64_t *results;    /* every output's descriptor, back to back */
   size_t result_words;
   void **owned;        /* `allocated` of the last run's outputs, to free */
@@ -625,7 +627,10 @@ ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
                          (unsigned long long)model->scratch_bytes);
     }
   }
-  s->arena_desc[0] = (int64_t)(intptr_t)s->arena; /* allocated */
+  /* `allocated` is never used by the model for an argument (it frees
+   * nothing it was given): it carries the session to
+   * onnxc_scratch_reserve. */
+  s->arena_desc[0] = (int64_t)(intptr_t)s;        /* allocated */
   s->arena_desc[1] = (int64_t)(intptr_t)s->arena; /* aligned */
   s->arena_desc[2] = 0;                           /* offset */
   s->arena_desc[3] = (int64_t)model->scratch_bytes;
@@ -669,11 +674,46 @@ static void release_outputs(onnxc_session *s) {
   }
 }
 
+/* Called by the model (passes/PlanScratchArena.cpp) once per run with the
+ * total size of its temporaries sized at run time; returns, as a rank-1
+ * byte memref descriptor in `result`, a 64-byte-aligned block of at least
+ * `bytes` bytes that the session keeps for later runs. `arena` is the
+ * session's arena descriptor, whose `allocated` field is the session. */
+ONNXC_API void _mlir_ciface_onnxc_scratch_reserve(int64_t *result,
+                                                  const int64_t *arena,
+                                                  int64_t bytes) {
+  onnxc_session *s = (onnxc_session *)(intptr_t)arena[0];
+  size_t need = bytes > 0 ? (size_t)bytes : 1;
+  if (need > s->dynamic_capacity) {
+    /* Grow by half again, so a slowly growing batch does not reallocate
+     * on every run. Nothing lives in the old block between runs. */
+    size_t grown = s->dynamic_capacity + s->dynamic_capacity / 2;
+    size_t size = need > grown ? need : grown;
+    size = (size + 63) & ~(size_t)63;
+    free(s->dynamic_arena);
+    s->dynamic_arena = aligned_alloc(64, size);
+    s->dynamic_capacity = s->dynamic_arena ? size : 0;
+    if (!s->dynamic_arena) {
+      /* The compiled code cannot take an error here: stop cleanly rather
+       * than let it write through a null pointer. */
+      fprintf(stderr, "onnxc: out of memory for %zu bytes of temporaries\n",
+              need);
+      abort();
+    }
+  }
+  result[0] = (int64_t)(intptr_t)s->dynamic_arena; /* allocated */
+  result[1] = (int64_t)(intptr_t)s->dynamic_arena; /* aligned */
+  result[2] = 0;                                   /* offset */
+  result[3] = bytes;                               /* size */
+  result[4] = 1;                                   /* stride */
+}
+
 ONNXC_API void onnxc_session_destroy(onnxc_session *session) {
   if (!session)
     return;
   release_outputs(session);
   free(session->arena);
+  free(session->dynamic_arena);
   free(session);
 }
 

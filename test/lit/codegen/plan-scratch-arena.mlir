@@ -31,21 +31,31 @@ module {
 
 // -----
 
-// A buffer sized at run time, or allocated inside a loop, keeps its own
-// allocation; the arena argument is added all the same, with size 0.
+// A buffer sized at run time from the inputs goes into the growable part
+// of the arena: its size is computed on entry and reserved from the
+// runtime. One allocated in a loop, or sized by data, keeps its own
+// allocation. Nothing static: scratch_bytes is 0.
 // CHECK-LABEL: module attributes {onnxc.scratch_bytes = 0 : i64}
-// CHECK: func.func @main_graph(%{{.*}}: index, %{{.*}}: memref<?xi8>)
+// CHECK: func.func private @onnxc_scratch_reserve(memref<?xi8>, index) -> memref<?xi8> attributes {llvm.emit_c_interface}
+// CHECK: func.func @main_graph(%[[X:.*]]: memref<?xf32>, %[[N:.*]]: memref<1xindex>, %[[ARENA:.*]]: memref<?xi8>)
+// CHECK: %[[D:.*]] = memref.dim %[[X]]
+// CHECK: %[[DYN:.*]] = call @onnxc_scratch_reserve(%[[ARENA]], %{{.*}})
+// CHECK: memref.view %[[DYN]][%{{.*}}][%{{.*}}] : memref<?xi8> to memref<?xf32>
 // CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
 // CHECK: scf.for
 // CHECK: memref.alloc() : memref<8xf32>
-// CHECK-NOT: memref.view
 module {
-  func.func @main_graph(%n: index) {
-    %d = memref.alloc(%n) : memref<?xf32>
-    memref.dealloc %d : memref<?xf32>
+  func.func @main_graph(%x: memref<?xf32>, %n: memref<1xindex>) {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
-    scf.for %i = %c0 to %n step %c1 {
+    %d = memref.dim %x, %c0 : memref<?xf32>
+    %t = memref.alloc(%d) : memref<?xf32>
+    memref.copy %x, %t : memref<?xf32> to memref<?xf32>
+    memref.dealloc %t : memref<?xf32>
+    %m = memref.load %n[%c0] : memref<1xindex>
+    %u = memref.alloc(%m) : memref<?xf32>
+    memref.dealloc %u : memref<?xf32>
+    scf.for %i = %c0 to %d step %c1 {
       %l = memref.alloc() : memref<8xf32>
       memref.dealloc %l : memref<8xf32>
     }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/lowering/ConvWindow.h"
 #include "passes/lowering/LoweringUtils.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -22,82 +23,14 @@ using namespace mlir;
 namespace onnxc {
 namespace {
 
-struct Window {
-  SmallVector<int64_t> kernel, strides, dilations, padBegin, padEnd;
-};
-
-SmallVector<int64_t> intsAttr(Operation *op, StringRef name, size_t n,
-                              int64_t deflt) {
-  SmallVector<int64_t> out;
-  if (auto a = op->getAttrOfType<ArrayAttr>(name))
-    for (Attribute v : a)
-      out.push_back(cast<IntegerAttr>(v).getInt());
-  if (out.empty())
-    out.assign(n, deflt);
-  return out;
-}
-
-/// Reads kernel/strides/dilations/pads/auto_pad. With `outSpatial`, pads
-/// the end further where the result (from shape inference, ceil_mode
-/// included) needs more input than the explicit padding gives.
-FailureOr<Window> readWindow(Operation *op, ArrayRef<int64_t> inSpatial,
-                             ArrayRef<int64_t> kernel,
-                             std::optional<ArrayRef<int64_t>> outSpatial) {
-  size_t n = inSpatial.size();
-  Window w;
-  w.kernel.assign(kernel.begin(), kernel.end());
-  w.strides = intsAttr(op, "strides", n, 1);
-  w.dilations = intsAttr(op, "dilations", n, 1);
-  SmallVector<int64_t> pads = intsAttr(op, "pads", 2 * n, 0);
-  if (w.strides.size() != n || w.dilations.size() != n || pads.size() != 2 * n)
-    return failure();
-  StringRef autoPad = "NOTSET";
-  if (auto a = op->getAttrOfType<StringAttr>("auto_pad"))
-    autoPad = a.getValue();
-  for (size_t i = 0; i < n; ++i) {
-    int64_t span = (kernel[i] - 1) * w.dilations[i] + 1;
-    int64_t begin = pads[i], end = pads[n + i];
-    if (autoPad == "VALID") {
-      begin = end = 0;
-    } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-      int64_t out = (inSpatial[i] + w.strides[i] - 1) / w.strides[i];
-      int64_t total =
-          std::max<int64_t>(0, (out - 1) * w.strides[i] + span - inSpatial[i]);
-      begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
-      end = total - begin;
-    }
-    if (outSpatial) {
-      int64_t needed = ((*outSpatial)[i] - 1) * w.strides[i] + span;
-      int64_t have = inSpatial[i] + begin + end;
-      if (needed > have)
-        end += needed - have; // ceil_mode: windows running past the end
-    }
-    w.padBegin.push_back(begin);
-    w.padEnd.push_back(end);
-  }
-  return w;
-}
-
-/// Pads the spatial dims (from dim 2) of `x` with `value`.
-Value padSpatial(OpBuilder &b, Location loc, Value x, const Window &w,
-                 double value) {
-  auto type = cast<RankedTensorType>(x.getType());
-  bool any = false;
-  SmallVector<int64_t> low(2, 0), high(2, 0), shape(type.getShape());
-  for (size_t i = 0; i < w.padBegin.size(); ++i) {
-    low.push_back(w.padBegin[i]);
-    high.push_back(w.padEnd[i]);
-    shape[2 + i] += w.padBegin[i] + w.padEnd[i];
-    any |= w.padBegin[i] || w.padEnd[i];
-  }
-  if (!any)
-    return x;
-  auto padded = RankedTensorType::get(shape, type.getElementType());
-  Value pad = scalarConstant(b, loc, type.getElementType(), value);
-  return tensor::PadOp::create(b, loc, padded, x,
-                               getAsIndexOpFoldResult(b.getContext(), low),
-                               getAsIndexOpFoldResult(b.getContext(), high),
-                               pad);
+/// Static float NC[D]HW X and W and a static result, as Conv and
+/// ConvTranspose need.
+bool isStaticFloatConv(Value x, Value w, RankedTensorType y) {
+  auto xType = dyn_cast<RankedTensorType>(x.getType());
+  auto wType = dyn_cast<RankedTensorType>(w.getType());
+  return xType && wType && y && xType.hasStaticShape() &&
+         wType.hasStaticShape() && y.hasStaticShape() &&
+         isa<FloatType>(xType.getElementType()) && xType.getRank() >= 3;
 }
 
 /// Y[n, g, m, o...] += X[n, g, c, o*s + k*d] * W[g, m, c, k...]
@@ -106,13 +39,11 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
   LogicalResult
   matchAndRewrite(ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
-    auto wType = dyn_cast<RankedTensorType>(adaptor.getW().getType());
     RankedTensorType yType = convertedResultType(*getTypeConverter(), op);
-    if (!xType || !wType || !yType || !xType.hasStaticShape() ||
-        !wType.hasStaticShape() || !yType.hasStaticShape() ||
-        !isa<FloatType>(xType.getElementType()) || xType.getRank() < 3)
+    if (!isStaticFloatConv(adaptor.getX(), adaptor.getW(), yType))
       return rewriter.notifyMatchFailure(op, "needs static float NC... input");
+    auto xType = cast<RankedTensorType>(adaptor.getX().getType());
+    auto wType = cast<RankedTensorType>(adaptor.getW().getType());
     MLIRContext *ctx = getContext();
     Location loc = op.getLoc();
     int64_t rank = xType.getRank(), ns = rank - 2;
@@ -124,62 +55,28 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
       return rewriter.notifyMatchFailure(op, "inconsistent groups");
     int64_t cg = c / groups, mg = m / groups;
     auto kernel = wType.getShape().drop_front(2);
-    auto w = readWindow(op, xType.getShape().drop_front(2), kernel,
+    auto w = readConvWindow(op, xType.getShape().drop_front(2), kernel,
                         yType.getShape().drop_front(2));
     if (failed(w))
       return failure();
     Type elem = xType.getElementType();
 
     Value x = padSpatial(rewriter, loc, adaptor.getX(), *w, 0.0);
-    auto xpType = cast<RankedTensorType>(x.getType());
     // Views with the group dim made explicit.
-    auto expand = [&](Value v, RankedTensorType t, int64_t at, int64_t g,
-                      int64_t per) {
-      SmallVector<int64_t> shape(t.getShape());
-      shape[at] = per;
-      shape.insert(shape.begin() + at, g);
-      auto type = RankedTensorType::get(shape, elem);
-      SmallVector<ReassociationIndices> reassoc;
-      for (int64_t i = 0, j = 0; i < t.getRank(); ++i) {
-        if (i == at) {
-          reassoc.push_back({j, j + 1});
-          j += 2;
-        } else {
-          reassoc.push_back({j++});
-        }
-      }
-      return tensor::ExpandShapeOp::create(rewriter, loc, type, v, reassoc)
-          .getResult();
-    };
-    Value xg = expand(x, xpType, 1, groups, cg);   // N G Cg H...
-    Value wg = expand(adaptor.getW(), wType, 0, groups, mg); // G Mg Cg K...
+    Value xg = expandGroupDim(rewriter, loc, x, 1, groups, cg); // N G Cg H...
+    Value wg = expandGroupDim(rewriter, loc, adaptor.getW(), 0, groups,
+                              mg); // G Mg Cg K...
     SmallVector<int64_t> ygShape{n, groups, mg};
     ygShape.append(yType.getShape().begin() + 2, yType.getShape().end());
     auto ygType = RankedTensorType::get(ygShape, elem);
 
-    // Loops: n g m o_1..o_ns | c k_1..k_ns
-    int64_t numLoops = 3 + ns + 1 + ns;
-    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    SmallVector<AffineExpr> xExprs{d(0), d(1), d(3 + ns)};
-    SmallVector<AffineExpr> wExprs{d(1), d(2), d(3 + ns)};
-    SmallVector<AffineExpr> yExprs{d(0), d(1), d(2)};
-    for (int64_t i = 0; i < ns; ++i) {
-      xExprs.push_back(d(3 + i) * w->strides[i] +
-                       d(4 + ns + i) * w->dilations[i]);
-      wExprs.push_back(d(4 + ns + i));
-      yExprs.push_back(d(3 + i));
-    }
-    SmallVector<utils::IteratorType> iterators(3 + ns,
-                                               utils::IteratorType::parallel);
-    iterators.append(1 + ns, utils::IteratorType::reduction);
-
     // Start from the bias (broadcast over everything but the channel).
     Value init;
     if (!isNoValue(adaptor.getB())) {
-      Value bg = expand(adaptor.getB(),
-                        cast<RankedTensorType>(adaptor.getB().getType()), 0,
-                        groups, mg); // G Mg
+      Value bg =
+          expandGroupDim(rewriter, loc, adaptor.getB(), 0, groups, mg); // G Mg
       Value empty = tensor::EmptyOp::create(rewriter, loc, ygShape, elem);
+      auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
       init = linalg::GenericOp::create(
                  rewriter, loc, ygType, bg, empty,
                  ArrayRef<AffineMap>{
@@ -194,23 +91,8 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     } else {
       init = createFilled(rewriter, loc, ygType, 0.0);
     }
-    Value yg = linalg::GenericOp::create(
-                   rewriter, loc, ygType, ValueRange{xg, wg}, init,
-                   ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, xExprs, ctx),
-                                       AffineMap::get(numLoops, 0, wExprs, ctx),
-                                       AffineMap::get(numLoops, 0, yExprs, ctx)},
-                   iterators,
-                   [](OpBuilder &b, Location l, ValueRange a) {
-                     Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
-                     Value sum = arith::AddFOp::create(b, l, a[2], prod);
-                     linalg::YieldOp::create(b, l, sum);
-                   })
-                   .getResult(0);
-    SmallVector<ReassociationIndices> collapse{{0}, {1, 2}};
-    for (int64_t i = 0; i < ns; ++i)
-      collapse.push_back({3 + i});
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, yType, yg,
-                                                         collapse);
+    Value yg = buildGroupedConv(rewriter, loc, xg, wg, init, *w);
+    rewriter.replaceOp(op, collapseGroupDim(rewriter, loc, yg, yType));
     return success();
   }
 };
@@ -223,13 +105,11 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
   LogicalResult
   matchAndRewrite(ConvTransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
-    auto wType = dyn_cast<RankedTensorType>(adaptor.getW().getType());
     RankedTensorType yType = convertedResultType(*getTypeConverter(), op);
-    if (!xType || !wType || !yType || !xType.hasStaticShape() ||
-        !wType.hasStaticShape() || !yType.hasStaticShape() ||
-        !isa<FloatType>(xType.getElementType()) || xType.getRank() < 3)
+    if (!isStaticFloatConv(adaptor.getX(), adaptor.getW(), yType))
       return rewriter.notifyMatchFailure(op, "needs static float input");
+    auto xType = cast<RankedTensorType>(adaptor.getX().getType());
+    auto wType = cast<RankedTensorType>(adaptor.getW().getType());
     MLIRContext *ctx = getContext();
     Location loc = op.getLoc();
     int64_t rank = xType.getRank(), ns = rank - 2;
@@ -266,14 +146,7 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
     }
     Type elem = xType.getElementType();
     // W viewed as [G, Cg, Mg, K...]; Y computed as [N, G, Mg, O...].
-    SmallVector<int64_t> wgShape{groups, cg, mg};
-    wgShape.append(wType.getShape().begin() + 2, wType.getShape().end());
-    SmallVector<ReassociationIndices> wReassoc{{0, 1}, {2}};
-    for (int64_t i = 0; i < ns; ++i)
-      wReassoc.push_back({3 + i});
-    Value wg = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get(wgShape, elem), adaptor.getW(),
-        wReassoc);
+    Value wg = expandGroupDim(rewriter, loc, adaptor.getW(), 0, groups, cg);
     SmallVector<int64_t> ygShape{yType.getDimSize(0), groups, mg};
     ygShape.append(yType.getShape().begin() + 2, yType.getShape().end());
     auto ygType = RankedTensorType::get(ygShape, elem);
@@ -340,10 +213,7 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
               linalg::YieldOp::create(b, l, sum);
             })
             .getResult(0);
-    SmallVector<ReassociationIndices> collapse{{0}, {1, 2}};
-    for (int64_t i = 0; i < ns; ++i)
-      collapse.push_back({3 + i});
-    Value y = tensor::CollapseShapeOp::create(rewriter, loc, yType, yg, collapse);
+    Value y = collapseGroupDim(rewriter, loc, yg, yType);
     if (!isNoValue(adaptor.getB())) {
       // The bias is per output channel (dim 1), not right-aligned.
       Value empty = tensor::EmptyOp::create(rewriter, loc, yType.getShape(), elem);
@@ -409,7 +279,7 @@ struct PoolLowering : ConversionPattern {
     SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", 0, 0);
     if (int64_t(kernel.size()) != ns)
       return failure();
-    auto w = readWindow(op, xType.getShape().drop_front(2), kernel,
+    auto w = readConvWindow(op, xType.getShape().drop_front(2), kernel,
                         yType.getShape().drop_front(2));
     if (failed(w))
       return failure();
@@ -483,12 +353,12 @@ struct PoolLowering : ConversionPattern {
     Value x = padSpatial(rewriter, loc, operands[0], *w, 0.0);
     Value sum = pool(x, 0.0, false);
     Value ones = createFilled(rewriter, loc, xType, 1.0);
-    Window countWindow = *w;
+    ConvWindow countWindow = *w;
     if (includePad) {
       // Explicit padding counts (pad the ones with ones); the end padding
       // ceil_mode adds does not (pad that with zeros).
       auto explicitPads =
-          readWindow(op, xType.getShape().drop_front(2), kernel, std::nullopt);
+          readConvWindow(op, xType.getShape().drop_front(2), kernel, std::nullopt);
       if (failed(explicitPads))
         return failure();
       ones = padSpatial(rewriter, loc, ones, *explicitPads, 1.0);
@@ -520,7 +390,7 @@ struct PoolLowering : ConversionPattern {
   static std::pair<Value, Value>
   maxWithIndices(OpBuilder &rewriter, Location loc, Value paddedX, Value window,
                  RankedTensorType xType, RankedTensorType yType,
-                 RankedTensorType iType, const Window &w, double lowest,
+                 RankedTensorType iType, const ConvWindow &w, double lowest,
                  bool isUnsigned, bool columnMajor, ArrayRef<AffineMap> maps,
                  ArrayRef<utils::IteratorType> iterators) {
     int64_t ns = xType.getRank() - 2;

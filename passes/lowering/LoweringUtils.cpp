@@ -130,6 +130,12 @@ double floatAttrOr(Operation *op, StringRef name, double deflt) {
   return deflt;
 }
 
+StringRef stringAttrOr(Operation *op, StringRef name, StringRef deflt) {
+  if (auto a = op->getAttrOfType<StringAttr>(name))
+    return a.getValue();
+  return deflt;
+}
+
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
   if (auto f = dyn_cast<FloatType>(type))
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(f, value));
@@ -231,6 +237,27 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+Value extractScalar(OpBuilder &b, Location loc, Value t) {
+  auto type = cast<RankedTensorType>(t.getType());
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  return tensor::ExtractOp::create(b, loc, t,
+                                   SmallVector<Value>(type.getRank(), zero));
+}
+
+Value toIndex(OpBuilder &b, Location loc, Value v) {
+  if (isa<IndexType>(v.getType()))
+    return v;
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+
+Value wrapNegative(OpBuilder &b, Location loc, Value i, Value n) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
+  return arith::SelectOp::create(b, loc, negative,
+                                 arith::AddIOp::create(b, loc, i, n), i);
+}
+
 Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
                    double value, ValueRange dynamicSizes) {
   Value empty = tensor::EmptyOp::create(b, loc, type.getShape(),
@@ -243,19 +270,9 @@ Value buildSwitchOnAxis(
     OpBuilder &b, Location loc, Value axisTensor, int64_t rank,
     Type resultType,
     llvm::function_ref<Value(OpBuilder &, Location, int64_t)> build) {
-  auto axisType = cast<RankedTensorType>(axisTensor.getType());
-  SmallVector<Value> zeros(
-      axisType.getRank(), arith::ConstantIndexOp::create(b, loc, 0));
-  Value raw = tensor::ExtractOp::create(b, loc, axisTensor, zeros);
-  Value axis = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value negative =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, axis, zero);
-  axis = arith::SelectOp::create(
-      b, loc, negative,
-      arith::AddIOp::create(b, loc, axis,
-                            arith::ConstantIndexOp::create(b, loc, rank)),
-      axis);
+  Value raw = extractScalar(b, loc, axisTensor);
+  Value axis = wrapNegative(b, loc, toIndex(b, loc, raw),
+                            arith::ConstantIndexOp::create(b, loc, rank));
   SmallVector<int64_t> cases;
   for (int64_t a = 0; a + 1 < rank; ++a)
     cases.push_back(a);

@@ -114,6 +114,9 @@ mlir::Value buildSoftmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 /// An integer or float attribute of `op`, or `deflt` where it is absent.
 int64_t intAttrOr(mlir::Operation *op, llvm::StringRef name, int64_t deflt);
 double floatAttrOr(mlir::Operation *op, llvm::StringRef name, double deflt);
+/// A string attribute of `op`, or `deflt` where it is absent.
+llvm::StringRef stringAttrOr(mlir::Operation *op, llvm::StringRef name,
+                             llvm::StringRef deflt);
 
 /// A scalar constant of `type` (float or integer).
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,
@@ -129,6 +132,19 @@ std::optional<double> firstElementValue(mlir::ElementsAttr attr);
 /// Normalizes a possibly negative axis against `rank`; nullopt if out of
 /// range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+/// The element of a one-element tensor (rank 0, or every dim 1), read at
+/// index 0 of every dim.
+mlir::Value extractScalar(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value t);
+
+/// An integer (or index) scalar as an index.
+mlir::Value toIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+
+/// `i < 0 ? i + n : i` on index values: a negative index (or axis) counted
+/// from the end of a dim (or rank) `n`.
+mlir::Value wrapNegative(mlir::OpBuilder &b, mlir::Location loc, mlir::Value i,
+                         mlir::Value n);
 
 /// A zero-filled (or `value`-filled) tensor of `type` with dynamic dims
 /// from `dynamicSizes`.
@@ -146,6 +162,22 @@ mlir::Value buildSwitchOnAxis(
     int64_t rank, mlir::Type resultType,
     llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, int64_t)>
         build);
+
+/// The loop structure of a numpy-style matmul of `a` and `b` into
+/// `resultType` (MatMul, MatMulInteger, QLinearMatMul): the loops are the
+/// result dims then k; batch dims broadcast; 1-D operands have no m (or n)
+/// dim. `dynamicSizes` are the result's dynamic dims (batch dims from
+/// whichever operand has them, M from A, N from B). Fails on inconsistent
+/// ranks.
+struct MatMulLayout {
+  int64_t numLoops = 0, resultRank = 0;
+  llvm::SmallVector<mlir::AffineExpr> aExprs, bExprs, outExprs;
+  llvm::SmallVector<mlir::Value> dynamicSizes;
+};
+mlir::FailureOr<MatMulLayout> matMulLayout(mlir::OpBuilder &b,
+                                           mlir::Location loc, mlir::Value a,
+                                           mlir::Value bv,
+                                           mlir::RankedTensorType resultType);
 
 } // namespace onnxc
 

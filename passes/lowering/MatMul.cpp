@@ -45,76 +45,13 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
       return failure();
     MLIRContext *ctx = getContext();
     Location loc = op.getLoc();
-    int64_t ra = aType.getRank(), rb = bType.getRank();
-    int64_t rr = resultType.getRank();
-    bool hasM = ra >= 2, hasN = rb >= 2;
-    int64_t nb = rr - int64_t(hasM) - int64_t(hasN);
-    if (nb < 0 || ra < 1 || rb < 1)
+    auto layout =
+        matMulLayout(rewriter, loc, adaptor.getA(), adaptor.getB(), resultType);
+    if (failed(layout))
       return rewriter.notifyMatchFailure(op, "inconsistent ranks");
-    int64_t numLoops = rr + 1;
-    AffineExpr m = getAffineDimExpr(nb, ctx);
-    AffineExpr n = getAffineDimExpr(nb + (hasM ? 1 : 0), ctx);
-    AffineExpr k = getAffineDimExpr(rr, ctx);
-
-    // Batch dims of an operand, right-aligned against the result's.
-    auto batchExprs = [&](RankedTensorType t, int64_t batchRank) {
-      SmallVector<AffineExpr> exprs;
-      for (int64_t i = 0; i < batchRank; ++i) {
-        int64_t out = nb - batchRank + i;
-        if (t.getDimSize(i) == 1 && resultType.getDimSize(out) != 1)
-          exprs.push_back(getAffineConstantExpr(0, ctx));
-        else
-          exprs.push_back(getAffineDimExpr(out, ctx));
-      }
-      return exprs;
-    };
-    SmallVector<AffineExpr> aExprs, bExprs, outExprs;
-    if (hasM) {
-      aExprs = batchExprs(aType, ra - 2);
-      aExprs.append({m, k});
-    } else {
-      aExprs = {k};
-    }
-    if (hasN) {
-      bExprs = batchExprs(bType, rb - 2);
-      bExprs.append({k, n});
-    } else {
-      bExprs = {k};
-    }
-    for (int64_t i = 0; i < nb; ++i)
-      outExprs.push_back(getAffineDimExpr(i, ctx));
-    if (hasM)
-      outExprs.push_back(m);
-    if (hasN)
-      outExprs.push_back(n);
-
-    // Dynamic result sizes: batch dims from whichever operand has them,
-    // M from A, N from B.
-    SmallVector<Value> dynamicSizes;
-    for (int64_t d = 0; d < rr; ++d) {
-      if (!resultType.isDynamicDim(d))
-        continue;
-      Value size;
-      if (d < nb) {
-        for (auto [v, t, batchRank] :
-             {std::tuple{adaptor.getA(), aType, hasM ? ra - 2 : 0},
-              std::tuple{adaptor.getB(), bType, hasN ? rb - 2 : 0}}) {
-          int64_t src = d - (nb - batchRank);
-          if (src >= 0 && t.getDimSize(src) != 1) {
-            size = tensor::DimOp::create(rewriter, loc, v, src);
-            break;
-          }
-        }
-        if (!size)
-          size = arith::ConstantIndexOp::create(rewriter, loc, 1);
-      } else if (hasM && d == nb) {
-        size = tensor::DimOp::create(rewriter, loc, adaptor.getA(), ra - 2);
-      } else {
-        size = tensor::DimOp::create(rewriter, loc, adaptor.getB(), rb - 1);
-      }
-      dynamicSizes.push_back(size);
-    }
-    Value init = createFilled(rewriter, loc, resultType, 0.0, dynamicSizes);
+    int64_t numLoops = layout->numLoops;
+    Value init =
+        createFilled(rewriter, loc, resultType, 0.0, layout->dynamicSizes);
 
     SmallVector<utils::IteratorType> iterators(numLoops,
                                                utils::IteratorType::parallel);
@@ -122,9 +59,9 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
     auto generic = linalg::GenericOp::create(
         rewriter, loc, resultType, ValueRange{adaptor.getA(), adaptor.getB()},
         init,
-        ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, aExprs, ctx),
-                            AffineMap::get(numLoops, 0, bExprs, ctx),
-                            AffineMap::get(numLoops, 0, outExprs, ctx)},
+        ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, layout->aExprs, ctx),
+                            AffineMap::get(numLoops, 0, layout->bExprs, ctx),
+                            AffineMap::get(numLoops, 0, layout->outExprs, ctx)},
         iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           linalg::YieldOp::create(
               b, l, multiplyAccumulate(b, l, args[0], args[1], args[2], 1.0));
@@ -392,6 +329,82 @@ struct DetLowering : OpConversionPattern<DetOp> {
 };
 
 } // namespace
+
+FailureOr<MatMulLayout> matMulLayout(OpBuilder &b, Location loc, Value a,
+                                     Value bv, RankedTensorType resultType) {
+  auto aType = cast<RankedTensorType>(a.getType());
+  auto bType = cast<RankedTensorType>(bv.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t ra = aType.getRank(), rb = bType.getRank();
+  int64_t rr = resultType.getRank();
+  bool hasM = ra >= 2, hasN = rb >= 2;
+  int64_t nb = rr - int64_t(hasM) - int64_t(hasN);
+  if (nb < 0 || ra < 1 || rb < 1 || nb < ra - 2 || nb < rb - 2)
+    return failure();
+  MatMulLayout layout;
+  layout.numLoops = rr + 1;
+  layout.resultRank = rr;
+  AffineExpr m = getAffineDimExpr(nb, ctx);
+  AffineExpr n = getAffineDimExpr(nb + (hasM ? 1 : 0), ctx);
+  AffineExpr k = getAffineDimExpr(rr, ctx);
+  // Batch dims of an operand, right-aligned against the result's.
+  auto batchExprs = [&](RankedTensorType t, int64_t batchRank) {
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < batchRank; ++i) {
+      int64_t out = nb - batchRank + i;
+      if (t.getDimSize(i) == 1 && resultType.getDimSize(out) != 1)
+        exprs.push_back(getAffineConstantExpr(0, ctx));
+      else
+        exprs.push_back(getAffineDimExpr(out, ctx));
+    }
+    return exprs;
+  };
+  if (hasM) {
+    layout.aExprs = batchExprs(aType, ra - 2);
+    layout.aExprs.append({m, k});
+  } else {
+    layout.aExprs = {k};
+  }
+  if (hasN) {
+    layout.bExprs = batchExprs(bType, rb - 2);
+    layout.bExprs.append({k, n});
+  } else {
+    layout.bExprs = {k};
+  }
+  for (int64_t i = 0; i < nb; ++i)
+    layout.outExprs.push_back(getAffineDimExpr(i, ctx));
+  if (hasM)
+    layout.outExprs.push_back(m);
+  if (hasN)
+    layout.outExprs.push_back(n);
+
+  // Dynamic result sizes: batch dims from whichever operand has them,
+  // M from A, N from B.
+  for (int64_t d = 0; d < rr; ++d) {
+    if (!resultType.isDynamicDim(d))
+      continue;
+    Value size;
+    if (d < nb) {
+      for (auto [v, t, batchRank] :
+           {std::tuple{a, aType, hasM ? ra - 2 : 0},
+            std::tuple{bv, bType, hasN ? rb - 2 : 0}}) {
+        int64_t src = d - (nb - batchRank);
+        if (src >= 0 && t.getDimSize(src) != 1) {
+          size = tensor::DimOp::create(b, loc, v, src);
+          break;
+        }
+      }
+      if (!size)
+        size = arith::ConstantIndexOp::create(b, loc, 1);
+    } else if (hasM && d == nb) {
+      size = tensor::DimOp::create(b, loc, a, ra - 2);
+    } else {
+      size = tensor::DimOp::create(b, loc, bv, rb - 1);
+    }
+    layout.dynamicSizes.push_back(size);
+  }
+  return layout;
+}
 
 void populateMatMulLoweringPatterns(OnnxTypeConverter &converter,
                                     RewritePatternSet &patterns) {

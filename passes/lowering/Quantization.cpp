@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/lowering/ConvWindow.h"
 #include "passes/lowering/LoweringUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -132,6 +133,57 @@ AffineMap quantParamMap(Type type, RankedTensorType xType, int64_t axis,
 // QuantizeLinear / DequantizeLinear / DynamicQuantizeLinear
 //===----------------------------------------------------------------------===//
 
+/// The elementwise linalg.generic of (De)QuantizeLinear over x (operand 0),
+/// its scale and, when present, its zero point, each per tensor or (from
+/// opset 13) 1-D along `axis`. `body` gets (x, scale[, zero point]). The
+/// zero point must have element type `zpElem`, the type of the tensor
+/// named `zpMatches`.
+FailureOr<Value> buildQuantizeGeneric(ConversionPatternRewriter &rewriter,
+                                      Operation *op, ArrayRef<Value> operands,
+                                      RankedTensorType resultType, Type zpElem,
+                                      StringRef zpMatches, ElementBody body) {
+  auto xType = cast<RankedTensorType>(operands[0].getType());
+  Value scale = operands[1], zp = operands.size() > 2 ? operands[2] : Value();
+  bool hasZp = !isNoValue(zp);
+  if (hasZp && originalOperandElement(op, 2) != zpElem)
+    return rewriter.notifyMatchFailure(
+        op, "zero point type differs from " + zpMatches);
+  auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
+  if (!scaleType || !isa<FloatType>(scaleType.getElementType()) ||
+      scaleType.getElementType().getIntOrFloatBitWidth() > 32)
+    return rewriter.notifyMatchFailure(op, "scale must be a float tensor");
+  // Opset 10 is per tensor only; later opsets take a 1-D per-axis form.
+  bool perAxis = !op->getName().getStringRef().ends_with("_v10");
+  int64_t axis = intAttrOr(op, "axis", 1);
+  MLIRContext *ctx = rewriter.getContext();
+  AffineMap scaleMap = quantParamMap(scaleType, xType, axis, perAxis, ctx);
+  AffineMap zpMap =
+      hasZp ? quantParamMap(zp.getType(), xType, axis, perAxis, ctx)
+            : AffineMap();
+  if (!scaleMap || (hasZp && !zpMap))
+    return rewriter.notifyMatchFailure(
+        op, "scale/zero point neither per tensor nor 1-D along axis");
+
+  Location loc = op->getLoc();
+  int64_t rank = xType.getRank();
+  SmallVector<Value> inputs{operands[0], scale};
+  SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank), scaleMap};
+  if (hasZp) {
+    inputs.push_back(zp);
+    maps.push_back(zpMap);
+  }
+  maps.push_back(rewriter.getMultiDimIdentityMap(rank));
+  Value init = createBroadcastEmpty(rewriter, loc, resultType, operands[0]);
+  return linalg::GenericOp::create(
+             rewriter, loc, resultType, inputs, init, maps,
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &b, Location l, ValueRange a) {
+               linalg::YieldOp::create(b, l, body(b, l, a.drop_back()));
+             })
+      .getResult(0);
+}
+
 /// y = saturate(round(x / y_scale) + y_zero_point), per tensor or per axis.
 struct QuantizeLinearLowering : NamedOpConversion {
   using NamedOpConversion::NamedOpConversion;
@@ -154,51 +206,20 @@ struct QuantizeLinearLowering : NamedOpConversion {
     if (!(isa<FloatType>(xElem) && xElem.getIntOrFloatBitWidth() <= 32) &&
         !xElem.isSignlessInteger(32))
       return rewriter.notifyMatchFailure(op, "input must be float or int32");
-    Value scale = operands[1], zp = operands.size() > 2 ? operands[2] : Value();
-    bool hasZp = !isNoValue(zp);
-    if (hasZp && originalOperandElement(op, 2) != outElem)
-      return rewriter.notifyMatchFailure(op, "zero point type differs from y");
-    auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
-    if (!scaleType || !isa<FloatType>(scaleType.getElementType()) ||
-        scaleType.getElementType().getIntOrFloatBitWidth() > 32)
-      return rewriter.notifyMatchFailure(op, "scale must be a float tensor");
-    // Opset 10 is per tensor only; later opsets take a 1-D per-axis form.
-    bool perAxis = !op->getName().getStringRef().ends_with("_v10");
-    int64_t axis = intAttrOr(op, "axis", 1);
-    MLIRContext *ctx = getContext();
-    AffineMap scaleMap = quantParamMap(scaleType, xType, axis, perAxis, ctx);
-    AffineMap zpMap = hasZp ? quantParamMap(zp.getType(), xType, axis,
-                                            perAxis, ctx)
-                            : AffineMap();
-    if (!scaleMap || (hasZp && !zpMap))
-      return rewriter.notifyMatchFailure(
-          op, "scale/zero point neither per tensor nor 1-D along axis");
-
-    Location loc = op->getLoc();
-    int64_t rank = xType.getRank();
-    SmallVector<Value> inputs{operands[0], scale};
-    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
-                                scaleMap};
-    if (hasZp) {
-      inputs.push_back(zp);
-      maps.push_back(zpMap);
-    }
-    maps.push_back(rewriter.getMultiDimIdentityMap(rank));
     bool outUnsigned = isUnsignedInt(outElem);
     auto outType = cast<IntegerType>(resultType.getElementType());
-    Value init = createBroadcastEmpty(rewriter, loc, resultType, operands[0]);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, resultType, inputs, init, maps,
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange a) {
+    auto y = buildQuantizeGeneric(
+        rewriter, op, operands, resultType, outElem, "y",
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           // Divide (not multiply by the reciprocal), as ONNX Runtime does.
           Value q = arith::DivFOp::create(b, l, toF32(b, l, a[0]),
                                           toF32(b, l, a[1]));
-          Value z = hasZp ? toI32(b, l, a[2], outUnsigned) : Value();
-          linalg::YieldOp::create(
-              b, l, roundAndSaturate(b, l, q, z, outType, outUnsigned));
+          Value z = a.size() > 2 ? toI32(b, l, a[2], outUnsigned) : Value();
+          return roundAndSaturate(b, l, q, z, outType, outUnsigned);
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    if (failed(y))
+      return failure();
+    rewriter.replaceOp(op, *y);
     return success();
   }
 };
@@ -227,52 +248,23 @@ struct DequantizeLinearLowering : NamedOpConversion {
     auto outElem = dyn_cast<FloatType>(resultType.getElementType());
     if (!outElem || outElem.getWidth() > 32)
       return rewriter.notifyMatchFailure(op, "result must be float");
-    Value scale = operands[1], zp = operands.size() > 2 ? operands[2] : Value();
-    bool hasZp = !isNoValue(zp);
-    if (hasZp && originalOperandElement(op, 2) != xElem)
-      return rewriter.notifyMatchFailure(op, "zero point type differs from x");
-    auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
-    if (!scaleType || !isa<FloatType>(scaleType.getElementType()) ||
-        scaleType.getElementType().getIntOrFloatBitWidth() > 32)
-      return rewriter.notifyMatchFailure(op, "scale must be a float tensor");
-    bool perAxis = !op->getName().getStringRef().ends_with("_v10");
-    int64_t axis = intAttrOr(op, "axis", 1);
-    MLIRContext *ctx = getContext();
-    AffineMap scaleMap = quantParamMap(scaleType, xType, axis, perAxis, ctx);
-    AffineMap zpMap = hasZp ? quantParamMap(zp.getType(), xType, axis,
-                                            perAxis, ctx)
-                            : AffineMap();
-    if (!scaleMap || (hasZp && !zpMap))
-      return rewriter.notifyMatchFailure(
-          op, "scale/zero point neither per tensor nor 1-D along axis");
-
-    Location loc = op->getLoc();
-    int64_t rank = xType.getRank();
-    SmallVector<Value> inputs{operands[0], scale};
-    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
-                                scaleMap};
-    if (hasZp) {
-      inputs.push_back(zp);
-      maps.push_back(zpMap);
-    }
-    maps.push_back(rewriter.getMultiDimIdentityMap(rank));
     bool xUnsigned = isUnsignedInt(xElem);
-    Value init = createBroadcastEmpty(rewriter, loc, resultType, operands[0]);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, resultType, inputs, init, maps,
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange a) {
+    auto y = buildQuantizeGeneric(
+        rewriter, op, operands, resultType, xElem, "x",
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           Value v = toI32(b, l, a[0], xUnsigned);
-          if (hasZp)
+          if (a.size() > 2)
             v = arith::SubIOp::create(b, l, v, toI32(b, l, a[2], xUnsigned));
           Value f = arith::MulFOp::create(
               b, l, arith::SIToFPOp::create(b, l, b.getF32Type(), v),
               toF32(b, l, a[1]));
           if (outElem.getWidth() < 32)
             f = arith::TruncFOp::create(b, l, outElem, f);
-          linalg::YieldOp::create(b, l, f);
+          return f;
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    if (failed(y))
+      return failure();
+    rewriter.replaceOp(op, *y);
     return success();
   }
 };
@@ -359,87 +351,6 @@ struct DynamicQuantizeLinearLowering
 //===----------------------------------------------------------------------===//
 // Integer matrix products
 //===----------------------------------------------------------------------===//
-
-/// The loop structure of a numpy-style matmul: loops are the result dims
-/// then k. Batch dims broadcast; 1-D operands have no m (or n) dim.
-struct MatMulLayout {
-  int64_t numLoops = 0, resultRank = 0;
-  SmallVector<AffineExpr> aExprs, bExprs, outExprs;
-  SmallVector<Value> dynamicSizes; // of the result
-};
-
-FailureOr<MatMulLayout> matMulLayout(OpBuilder &b, Location loc, Value a,
-                                     Value bv, RankedTensorType resultType) {
-  auto aType = cast<RankedTensorType>(a.getType());
-  auto bType = cast<RankedTensorType>(bv.getType());
-  MLIRContext *ctx = b.getContext();
-  int64_t ra = aType.getRank(), rb = bType.getRank();
-  int64_t rr = resultType.getRank();
-  bool hasM = ra >= 2, hasN = rb >= 2;
-  int64_t nb = rr - int64_t(hasM) - int64_t(hasN);
-  if (nb < 0 || ra < 1 || rb < 1 || nb < ra - 2 || nb < rb - 2)
-    return failure();
-  MatMulLayout layout;
-  layout.numLoops = rr + 1;
-  layout.resultRank = rr;
-  AffineExpr m = getAffineDimExpr(nb, ctx);
-  AffineExpr n = getAffineDimExpr(nb + (hasM ? 1 : 0), ctx);
-  AffineExpr k = getAffineDimExpr(rr, ctx);
-  auto batchExprs = [&](RankedTensorType t, int64_t batchRank) {
-    SmallVector<AffineExpr> exprs;
-    for (int64_t i = 0; i < batchRank; ++i) {
-      int64_t out = nb - batchRank + i;
-      if (t.getDimSize(i) == 1 && resultType.getDimSize(out) != 1)
-        exprs.push_back(getAffineConstantExpr(0, ctx));
-      else
-        exprs.push_back(getAffineDimExpr(out, ctx));
-    }
-    return exprs;
-  };
-  if (hasM) {
-    layout.aExprs = batchExprs(aType, ra - 2);
-    layout.aExprs.append({m, k});
-  } else {
-    layout.aExprs = {k};
-  }
-  if (hasN) {
-    layout.bExprs = batchExprs(bType, rb - 2);
-    layout.bExprs.append({k, n});
-  } else {
-    layout.bExprs = {k};
-  }
-  for (int64_t i = 0; i < nb; ++i)
-    layout.outExprs.push_back(getAffineDimExpr(i, ctx));
-  if (hasM)
-    layout.outExprs.push_back(m);
-  if (hasN)
-    layout.outExprs.push_back(n);
-
-  for (int64_t d = 0; d < rr; ++d) {
-    if (!resultType.isDynamicDim(d))
-      continue;
-    Value size;
-    if (d < nb) {
-      for (auto [v, t, batchRank] :
-           {std::tuple{a, aType, hasM ? ra - 2 : 0},
-            std::tuple{bv, bType, hasN ? rb - 2 : 0}}) {
-        int64_t src = d - (nb - batchRank);
-        if (src >= 0 && t.getDimSize(src) != 1) {
-          size = tensor::DimOp::create(b, loc, v, src);
-          break;
-        }
-      }
-      if (!size)
-        size = arith::ConstantIndexOp::create(b, loc, 1);
-    } else if (hasM && d == nb) {
-      size = tensor::DimOp::create(b, loc, a, ra - 2);
-    } else {
-      size = tensor::DimOp::create(b, loc, bv, rb - 1);
-    }
-    layout.dynamicSizes.push_back(size);
-  }
-  return layout;
-}
 
 /// The map reading a zero point or scale of a matmul operand (type
 /// `operand`, read through `operandExprs`) from the loop space: a single
@@ -658,63 +569,6 @@ struct QLinearMatMulLowering : OpConversionPattern<QLinearMatMulOp> {
 // Integer convolutions
 //===----------------------------------------------------------------------===//
 
-SmallVector<int64_t> intsAttr(Operation *op, StringRef name, size_t n,
-                              int64_t deflt) {
-  SmallVector<int64_t> out;
-  if (auto a = op->getAttrOfType<ArrayAttr>(name))
-    for (Attribute v : a)
-      out.push_back(cast<IntegerAttr>(v).getInt());
-  if (out.empty())
-    out.assign(n, deflt);
-  return out;
-}
-
-struct ConvWindow {
-  SmallVector<int64_t> strides, dilations, padBegin, padEnd;
-};
-
-/// strides/dilations/pads/auto_pad of a convolution over `inSpatial` with
-/// `kernel`. The end is padded further where the inferred output needs it.
-FailureOr<ConvWindow> readConvWindow(Operation *op, ArrayRef<int64_t> inSpatial,
-                                     ArrayRef<int64_t> kernel,
-                                     ArrayRef<int64_t> outSpatial) {
-  size_t n = inSpatial.size();
-  ConvWindow w;
-  w.strides = intsAttr(op, "strides", n, 1);
-  w.dilations = intsAttr(op, "dilations", n, 1);
-  SmallVector<int64_t> pads = intsAttr(op, "pads", 2 * n, 0);
-  if (w.strides.size() != n || w.dilations.size() != n ||
-      pads.size() != 2 * n)
-    return failure();
-  StringRef autoPad = "NOTSET";
-  if (auto a = op->getAttrOfType<StringAttr>("auto_pad"))
-    autoPad = a.getValue();
-  for (size_t i = 0; i < n; ++i) {
-    if (w.strides[i] <= 0 || w.dilations[i] <= 0)
-      return failure();
-    int64_t span = (kernel[i] - 1) * w.dilations[i] + 1;
-    int64_t begin = pads[i], end = pads[n + i];
-    if (autoPad == "VALID") {
-      begin = end = 0;
-    } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-      int64_t out = (inSpatial[i] + w.strides[i] - 1) / w.strides[i];
-      int64_t total =
-          std::max<int64_t>(0, (out - 1) * w.strides[i] + span - inSpatial[i]);
-      begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
-      end = total - begin;
-    } else if (autoPad != "NOTSET") {
-      return failure();
-    }
-    int64_t needed = (outSpatial[i] - 1) * w.strides[i] + span;
-    int64_t have = inSpatial[i] + begin + end;
-    if (needed > have)
-      end += needed - have;
-    w.padBegin.push_back(begin);
-    w.padEnd.push_back(end);
-  }
-  return w;
-}
-
 /// `v` (any integer type) minus its zero point, as i32. `zpMap` reads the
 /// zero point from v's index space (null: no zero point).
 Value shiftToI32(OpBuilder &b, Location loc, Value v, bool isUnsigned,
@@ -755,7 +609,7 @@ FailureOr<Value> integerConv(ConversionPatternRewriter &rewriter,
   Location loc = op->getLoc();
   auto xType = cast<RankedTensorType>(x.getType());
   auto wType = cast<RankedTensorType>(w.getType());
-  int64_t rank = xType.getRank(), ns = rank - 2;
+  int64_t rank = xType.getRank();
   int64_t groups = intAttrOr(op, "group", 1);
   int64_t n = xType.getDimSize(0), c = xType.getDimSize(1);
   int64_t m = wType.getDimSize(0);
@@ -793,82 +647,19 @@ FailureOr<Value> integerConv(ConversionPatternRewriter &rewriter,
   Value ws = shiftToI32(rewriter, loc, w, wUnsigned, wZp, wZpMap);
   Type i32 = rewriter.getI32Type();
 
-  // Zero padding of the shifted input.
-  SmallVector<int64_t> low(2, 0), high(2, 0), paddedShape(xType.getShape());
-  bool anyPad = false;
-  for (int64_t i = 0; i < ns; ++i) {
-    low.push_back(win->padBegin[i]);
-    high.push_back(win->padEnd[i]);
-    paddedShape[2 + i] += win->padBegin[i] + win->padEnd[i];
-    anyPad |= win->padBegin[i] || win->padEnd[i];
-  }
-  if (anyPad)
-    xs = tensor::PadOp::create(rewriter, loc,
-                               RankedTensorType::get(paddedShape, i32), xs,
-                               getAsIndexOpFoldResult(ctx, low),
-                               getAsIndexOpFoldResult(ctx, high),
-                               scalarConstant(rewriter, loc, i32, 0));
-
-  // Views with the group dim explicit: X as [N, G, Cg, H...], W as
-  // [G, Mg, Cg, K...], Y as [N, G, Mg, O...].
-  auto expand = [&](Value v, int64_t at, int64_t g, int64_t per) {
-    auto t = cast<RankedTensorType>(v.getType());
-    SmallVector<int64_t> shape(t.getShape());
-    shape[at] = per;
-    shape.insert(shape.begin() + at, g);
-    SmallVector<ReassociationIndices> reassoc;
-    for (int64_t i = 0, j = 0; i < t.getRank(); ++i) {
-      if (i == at) {
-        reassoc.push_back({j, j + 1});
-        j += 2;
-      } else {
-        reassoc.push_back({j++});
-      }
-    }
-    return tensor::ExpandShapeOp::create(
-               rewriter, loc, RankedTensorType::get(shape, i32), v, reassoc)
-        .getResult();
-  };
-  Value xg = expand(xs, 1, groups, cg);
-  Value wg = expand(ws, 0, groups, mg);
+  // Zero padding of the shifted input, then views with the group dim
+  // explicit: X as [N, G, Cg, H...], W as [G, Mg, Cg, K...], Y as
+  // [N, G, Mg, O...].
+  xs = padSpatial(rewriter, loc, xs, *win, 0.0);
+  Value xg = expandGroupDim(rewriter, loc, xs, 1, groups, cg);
+  Value wg = expandGroupDim(rewriter, loc, ws, 0, groups, mg);
   SmallVector<int64_t> ygShape{n, groups, mg};
   ygShape.append(yShape.begin() + 2, yShape.end());
-  auto ygType = RankedTensorType::get(ygShape, i32);
-
-  // Loops: n g m o_1..o_ns | c k_1..k_ns
-  int64_t numLoops = 3 + ns + 1 + ns;
-  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> xExprs{d(0), d(1), d(3 + ns)};
-  SmallVector<AffineExpr> wExprs{d(1), d(2), d(3 + ns)};
-  SmallVector<AffineExpr> yExprs{d(0), d(1), d(2)};
-  for (int64_t i = 0; i < ns; ++i) {
-    xExprs.push_back(d(3 + i) * win->strides[i] +
-                     d(4 + ns + i) * win->dilations[i]);
-    wExprs.push_back(d(4 + ns + i));
-    yExprs.push_back(d(3 + i));
-  }
-  SmallVector<utils::IteratorType> iterators(3 + ns,
-                                             utils::IteratorType::parallel);
-  iterators.append(1 + ns, utils::IteratorType::reduction);
-  Value init = createFilled(rewriter, loc, ygType, 0.0);
-  Value yg = linalg::GenericOp::create(
-                 rewriter, loc, ygType, ValueRange{xg, wg}, init,
-                 ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, xExprs, ctx),
-                                     AffineMap::get(numLoops, 0, wExprs, ctx),
-                                     AffineMap::get(numLoops, 0, yExprs, ctx)},
-                 iterators,
-                 [](OpBuilder &b, Location l, ValueRange a) {
-                   Value prod = arith::MulIOp::create(b, l, a[0], a[1]);
-                   Value sum = arith::AddIOp::create(b, l, a[2], prod);
-                   linalg::YieldOp::create(b, l, sum);
-                 })
-                 .getResult(0);
-  SmallVector<ReassociationIndices> collapse{{0}, {1, 2}};
-  for (int64_t i = 0; i < ns; ++i)
-    collapse.push_back({3 + i});
-  return tensor::CollapseShapeOp::create(
-             rewriter, loc, RankedTensorType::get(yShape, i32), yg, collapse)
-      .getResult();
+  Value init =
+      createFilled(rewriter, loc, RankedTensorType::get(ygShape, i32), 0.0);
+  Value yg = buildGroupedConv(rewriter, loc, xg, wg, init, *win);
+  return collapseGroupDim(rewriter, loc, yg,
+                          RankedTensorType::get(yShape, i32));
 }
 
 /// Static 8-bit NC[D]HW operands, as the convolutions below need.

@@ -324,14 +324,6 @@ MovedBody moveBody(ConversionPatternRewriter &rewriter, Block &body,
 // Building blocks
 //===----------------------------------------------------------------------===//
 
-/// The element of a one-element tensor.
-Value extractScalar(OpBuilder &b, Location loc, Value t) {
-  auto type = cast<RankedTensorType>(t.getType());
-  SmallVector<Value> zeros(type.getRank(),
-                           arith::ConstantIndexOp::create(b, loc, 0));
-  return tensor::ExtractOp::create(b, loc, t, zeros);
-}
-
 /// True for a ranked tensor that holds one element (or may, at run time).
 bool isSingleElement(Type type) {
   auto t = dyn_cast<RankedTensorType>(type);
@@ -360,16 +352,19 @@ OpFoldResult dimOf(OpBuilder &b, Location loc, Value v, int64_t d) {
   return tensor::DimOp::create(b, loc, v, d).getResult();
 }
 
-/// The slice of `src` at `index` along `axis` (and at `batch` along dim 0
-/// where given), without those dims.
-Value sliceAt(OpBuilder &b, Location loc, Value src, RankedTensorType type,
-              int64_t axis, Value index, Value batch) {
-  auto srcType = cast<RankedTensorType>(src.getType());
-  int64_t rank = srcType.getRank();
+/// The offsets, sizes and strides of the slice of `v` at `index` along
+/// `axis` and at `batch` along dim 0 (each where given): the whole of every
+/// other dim.
+struct SliceBounds {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+};
+SliceBounds sliceBounds(OpBuilder &b, Location loc, Value v, int64_t axis,
+                        Value index, Value batch) {
+  int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
   SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
       strides(rank, b.getIndexAttr(1)), sizes;
   for (int64_t d = 0; d < rank; ++d)
-    sizes.push_back(dimOf(b, loc, src, d));
+    sizes.push_back(dimOf(b, loc, v, d));
   if (index) {
     offsets[axis] = index;
     sizes[axis] = b.getIndexAttr(1);
@@ -378,6 +373,16 @@ Value sliceAt(OpBuilder &b, Location loc, Value src, RankedTensorType type,
     offsets[0] = batch;
     sizes[0] = b.getIndexAttr(1);
   }
+  return {offsets, sizes, strides};
+}
+
+/// The slice of `src` at `index` along `axis` (and at `batch` along dim 0
+/// where given), without those dims.
+Value sliceAt(OpBuilder &b, Location loc, Value src, RankedTensorType type,
+              int64_t axis, Value index, Value batch) {
+  auto srcType = cast<RankedTensorType>(src.getType());
+  int64_t rank = srcType.getRank();
+  auto [offsets, sizes, strides] = sliceBounds(b, loc, src, axis, index, batch);
   // The slice's own type (run-time sizes stay unknown), cast to `type`.
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < rank; ++d) {
@@ -398,20 +403,8 @@ Value sliceAt(OpBuilder &b, Location loc, Value src, RankedTensorType type,
 /// dim 0 where given); `row` has `dest`'s shape without those dims.
 Value insertAt(OpBuilder &b, Location loc, Value row, Value dest,
                int64_t axis, Value index, Value batch) {
-  auto destType = cast<RankedTensorType>(dest.getType());
-  int64_t rank = destType.getRank();
-  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
-      strides(rank, b.getIndexAttr(1)), sizes;
-  for (int64_t d = 0; d < rank; ++d)
-    sizes.push_back(dimOf(b, loc, dest, d));
-  if (index) {
-    offsets[axis] = index;
-    sizes[axis] = b.getIndexAttr(1);
-  }
-  if (batch) {
-    offsets[0] = batch;
-    sizes[0] = b.getIndexAttr(1);
-  }
+  auto [offsets, sizes, strides] =
+      sliceBounds(b, loc, dest, axis, index, batch);
   return tensor::InsertSliceOp::create(b, loc, row, dest, offsets, sizes,
                                        strides);
 }

@@ -188,19 +188,15 @@ struct GridSampleLowering : NamedOpConversion {
     if (gridType.getDimSize(3) != 2)
       return rewriter.notifyMatchFailure(op, "grid's last dim must be 2");
 
-    auto strAttr = [&](StringRef name, StringRef deflt) {
-      auto a = op->getAttrOfType<StringAttr>(name);
-      return a ? a.getValue() : deflt;
-    };
     // Opset 20 names the modes linear and cubic.
-    StringRef mode = strAttr("mode", "bilinear");
+    StringRef mode = stringAttrOr(op, "mode", "bilinear");
     if (mode == "linear")
       mode = "bilinear";
     else if (mode == "cubic")
       mode = "bicubic";
     if (mode != "bilinear" && mode != "nearest" && mode != "bicubic")
       return rewriter.notifyMatchFailure(op, "unknown mode");
-    StringRef paddingName = strAttr("padding_mode", "zeros");
+    StringRef paddingName = stringAttrOr(op, "padding_mode", "zeros");
     Padding padding;
     if (paddingName == "zeros")
       padding = Padding::Zeros;
@@ -355,17 +351,13 @@ struct RoiAlignLowering : NamedOpConversion {
         !isa<IntegerType>(indicesType.getElementType()))
       return rewriter.notifyMatchFailure(op, "unexpected element types");
 
-    auto strAttr = [&](StringRef name, StringRef deflt) {
-      auto a = op->getAttrOfType<StringAttr>(name);
-      return a ? a.getValue() : deflt;
-    };
-    StringRef mode = strAttr("mode", "avg");
+    StringRef mode = stringAttrOr(op, "mode", "avg");
     if (mode != "avg" && mode != "max")
       return rewriter.notifyMatchFailure(op, "unknown mode");
     // RoiAlign-10 had no attribute and behaved as output_half_pixel;
     // RoiAlign-16 defaults to half_pixel.
     bool isV10 = op->getName().getStringRef() == "onnx.RoiAlign_v10";
-    StringRef transform = strAttr("coordinate_transformation_mode",
+    StringRef transform = stringAttrOr(op, "coordinate_transformation_mode",
                                   isV10 ? "output_half_pixel" : "half_pixel");
     if (transform != "half_pixel" && transform != "output_half_pixel")
       return rewriter.notifyMatchFailure(

@@ -42,18 +42,6 @@ Value buildIndexed(OpBuilder &b, Location loc, RankedTensorType resultType,
       .getResult(0);
 }
 
-Value toIndex(OpBuilder &b, Location l, Value v) {
-  return arith::IndexCastOp::create(b, l, b.getIndexType(), v);
-}
-
-/// i < 0 ? i + n : i
-Value wrapNegative(OpBuilder &b, Location l, Value i, Value n) {
-  Value zero = arith::ConstantIndexOp::create(b, l, 0);
-  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
-  return arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, n),
-                                 i);
-}
-
 struct GatherElementsLowering : OpConversionPattern<GatherElementsOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -279,9 +267,7 @@ struct PadLowering : NamedOpConversion {
           padsType.getDimSize(0) != 2 * rank)
         return rewriter.notifyMatchFailure(op, "pads do not match the rank");
     }
-    StringRef mode = "constant";
-    if (auto m = op->getAttrOfType<StringAttr>("mode"))
-      mode = m.getValue();
+    StringRef mode = stringAttrOr(op, "mode", "constant");
     Location loc = op->getLoc();
     Type elem = srcType.getElementType();
     Value src = operands[0];

@@ -96,9 +96,7 @@ std::optional<int64_t> ignoreIndexOf(Operation *op) {
 }
 
 StringRef reductionOf(Operation *op) {
-  if (auto a = op->getAttrOfType<StringAttr>("reduction"))
-    return a.getValue();
-  return "mean";
+  return stringAttrOr(op, "reduction", "mean");
 }
 
 struct NllLossLowering : OpConversionPattern<NegativeLogLikelihoodLossOp> {

@@ -248,15 +248,8 @@ struct ReduceLowering : ConversionPattern {
         Value raw = tensor::ExtractOp::create(
             b, loc, axesValue,
             ValueRange{arith::ConstantIndexOp::create(b, loc, k)});
-        Value axis = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
-        Value neg = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::slt, axis,
-            arith::ConstantIndexOp::create(b, loc, 0));
-        axis = arith::SelectOp::create(
-            b, loc, neg,
-            arith::AddIOp::create(b, loc, axis,
-                                  arith::ConstantIndexOp::create(b, loc, rank)),
-            axis);
+        Value axis = wrapNegative(b, loc, toIndex(b, loc, raw),
+                                  arith::ConstantIndexOp::create(b, loc, rank));
         Value any = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
         for (int64_t d = 0; d < rank; ++d)
           if (reduced[d])

@@ -489,9 +489,7 @@ struct RecurrentLowering : NamedOpConversion {
     int64_t layout = intAttrOr(op, "layout", 0);
     if (layout != 0 && layout != 1)
       return rewriter.notifyMatchFailure(op, "layout must be 0 or 1");
-    StringRef direction = "forward";
-    if (auto a = op->getAttrOfType<StringAttr>("direction"))
-      direction = a.getValue();
+    StringRef direction = stringAttrOr(op, "direction", "forward");
     int64_t numDirections;
     // "foward" is GRU-1's schema default, a misspelling of forward.
     if (direction == "forward" || direction == "foward" ||

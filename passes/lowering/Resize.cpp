@@ -388,12 +388,8 @@ struct ResizeLowering : NamedOpConversion {
     if (failed(staticTypes(op, operands, *getTypeConverter(), rewriter,
                            inType, outType)))
       return failure();
-    auto strAttr = [&](StringRef name, StringRef deflt) {
-      auto a = op->getAttrOfType<StringAttr>(name);
-      return a ? a.getValue() : deflt;
-    };
     ResizeSpec spec;
-    spec.mode = strAttr("mode", "nearest");
+    spec.mode = stringAttrOr(op, "mode", "nearest");
     if (operands.size() == 2) {
       // Resize-10: asymmetric coordinates, nearest or linear only.
       if (spec.mode == "cubic")
@@ -405,8 +401,8 @@ struct ResizeLowering : NamedOpConversion {
     }
     if (operands.size() != 4)
       return rewriter.notifyMatchFailure(op, "unexpected operands");
-    spec.transform = strAttr("coordinate_transformation_mode", "half_pixel");
-    spec.nearestMode = strAttr("nearest_mode", "round_prefer_floor");
+    spec.transform = stringAttrOr(op, "coordinate_transformation_mode", "half_pixel");
+    spec.nearestMode = stringAttrOr(op, "nearest_mode", "round_prefer_floor");
     if (spec.nearestMode == "simple")
       return rewriter.notifyMatchFailure(op, "unknown nearest_mode");
     spec.cubicA = floatAttrOr(op, "cubic_coeff_a", -0.75);
@@ -444,8 +440,7 @@ struct UpsampleLowering : NamedOpConversion {
                            inType, outType)))
       return failure();
     ResizeSpec spec;
-    auto modeAttr = op->getAttrOfType<StringAttr>("mode");
-    spec.mode = modeAttr ? modeAttr.getValue() : "nearest";
+    spec.mode = stringAttrOr(op, "mode", "nearest");
     if (spec.mode != "nearest" && spec.mode != "linear")
       return rewriter.notifyMatchFailure(op, "Upsample mode not nearest/linear");
     spec.transform = "asymmetric";

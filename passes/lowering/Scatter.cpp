@@ -29,10 +29,8 @@ enum class Reduction { None, Add, Mul, Max, Min };
 /// The `reduction` attribute ("none" where absent, as in Scatter and the
 /// opset-11 forms), or nullopt for an unknown value.
 std::optional<Reduction> readReduction(Operation *op) {
-  auto attr = op->getAttrOfType<StringAttr>("reduction");
-  if (!attr)
-    return Reduction::None;
-  return llvm::StringSwitch<std::optional<Reduction>>(attr.getValue())
+  return llvm::StringSwitch<std::optional<Reduction>>(
+             stringAttrOr(op, "reduction", "none"))
       .Case("none", Reduction::None)
       .Case("add", Reduction::Add)
       .Case("mul", Reduction::Mul)
@@ -44,6 +42,34 @@ std::optional<Reduction> readReduction(Operation *op) {
 /// Whether `combine` knows the element type: reductions need arithmetic.
 bool canReduce(Type elem) {
   return isa<FloatType>(elem) || isa<IntegerType>(elem);
+}
+
+/// The reduction of `op` over elements of `elem`, or a match failure.
+FailureOr<Reduction> checkedReduction(Operation *op, Type elem,
+                                      ConversionPatternRewriter &rewriter) {
+  std::optional<Reduction> reduction = readReduction(op);
+  if (!reduction)
+    return rewriter.notifyMatchFailure(op, "unknown reduction");
+  if (*reduction != Reduction::None && !canReduce(elem))
+    return rewriter.notifyMatchFailure(op, "reduction over this type");
+  return *reduction;
+}
+
+/// Static data, indices and updates of a scatter whose result has data's
+/// type; nullopt otherwise.
+struct ScatterTypes {
+  RankedTensorType data, indices, updates;
+};
+std::optional<ScatterTypes> staticScatterTypes(ArrayRef<Value> operands,
+                                               RankedTensorType resultType) {
+  auto dataType = dyn_cast<RankedTensorType>(operands[0].getType());
+  auto indicesType = dyn_cast<RankedTensorType>(operands[1].getType());
+  auto updatesType = dyn_cast<RankedTensorType>(operands[2].getType());
+  if (!dataType || !indicesType || !updatesType || !resultType ||
+      !dataType.hasStaticShape() || !indicesType.hasStaticShape() ||
+      !updatesType.hasStaticShape() || resultType != dataType)
+    return std::nullopt;
+  return ScatterTypes{dataType, indicesType, updatesType};
 }
 
 /// The element `old` after the update `upd` is folded in. Booleans follow
@@ -97,12 +123,8 @@ Value combine(OpBuilder &b, Location l, Reduction reduction, Value old,
 /// The index value `raw` (an integer of any width) as an index, with a
 /// negative value counted from the end of a dim of `size`.
 Value normalizedIndex(OpBuilder &b, Location l, Value raw, int64_t size) {
-  Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), raw);
-  Value zero = arith::ConstantIndexOp::create(b, l, 0);
-  Value n = arith::ConstantIndexOp::create(b, l, size);
-  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
-  return arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, n),
-                                 i);
+  return wrapNegative(b, l, toIndex(b, l, raw),
+                      arith::ConstantIndexOp::create(b, l, size));
 }
 
 /// Whether a normalized index lies in [0, size): one unsigned compare.
@@ -151,14 +173,12 @@ struct ScatterElementsLowering : NamedOpConversion {
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {
     Value data = operands[0], indices = operands[1], updates = operands[2];
-    auto dataType = dyn_cast<RankedTensorType>(data.getType());
-    auto indicesType = dyn_cast<RankedTensorType>(indices.getType());
-    auto updatesType = dyn_cast<RankedTensorType>(updates.getType());
-    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
-    if (!dataType || !indicesType || !updatesType || !resultType ||
-        !dataType.hasStaticShape() || !indicesType.hasStaticShape() ||
-        !updatesType.hasStaticShape() || resultType != dataType)
+    auto types =
+        staticScatterTypes(operands, convertedResultType(*getTypeConverter(), op));
+    if (!types)
       return rewriter.notifyMatchFailure(op, "needs static shapes");
+    RankedTensorType dataType = types->data, indicesType = types->indices,
+                     updatesType = types->updates;
     int64_t rank = dataType.getRank();
     if (rank < 1 || indicesType.getRank() != rank ||
         updatesType.getShape() != indicesType.getShape())
@@ -171,12 +191,10 @@ struct ScatterElementsLowering : NamedOpConversion {
       if (d != *axis && indicesType.getDimSize(d) > dataType.getDimSize(d))
         return rewriter.notifyMatchFailure(
             op, "indices larger than data off the axis");
-    std::optional<Reduction> reduction = readReduction(op);
-    if (!reduction)
-      return rewriter.notifyMatchFailure(op, "unknown reduction");
     Type elem = dataType.getElementType();
-    if (*reduction != Reduction::None && !canReduce(elem))
-      return rewriter.notifyMatchFailure(op, "reduction over this type");
+    FailureOr<Reduction> reduction = checkedReduction(op, elem, rewriter);
+    if (failed(reduction))
+      return failure();
     bool isUnsigned = isUnsignedInt(originalElementType(op->getOperand(0)));
     int64_t a = *axis;
     int64_t axisSize = dataType.getDimSize(a);
@@ -214,14 +232,12 @@ struct ScatterNDLowering : NamedOpConversion {
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {
     Value data = operands[0], indices = operands[1], updates = operands[2];
-    auto dataType = dyn_cast<RankedTensorType>(data.getType());
-    auto indicesType = dyn_cast<RankedTensorType>(indices.getType());
-    auto updatesType = dyn_cast<RankedTensorType>(updates.getType());
-    RankedTensorType resultType = convertedResultType(*getTypeConverter(), op);
-    if (!dataType || !indicesType || !updatesType || !resultType ||
-        !dataType.hasStaticShape() || !indicesType.hasStaticShape() ||
-        !updatesType.hasStaticShape() || resultType != dataType)
+    auto types =
+        staticScatterTypes(operands, convertedResultType(*getTypeConverter(), op));
+    if (!types)
       return rewriter.notifyMatchFailure(op, "needs static shapes");
+    RankedTensorType dataType = types->data, indicesType = types->indices,
+                     updatesType = types->updates;
     int64_t r = dataType.getRank(), q = indicesType.getRank();
     if (r < 1 || q < 1)
       return rewriter.notifyMatchFailure(op, "data and indices need rank >= 1");
@@ -235,12 +251,10 @@ struct ScatterNDLowering : NamedOpConversion {
     llvm::append_range(expected, sliceShape);
     if (updatesType.getShape() != ArrayRef<int64_t>(expected))
       return rewriter.notifyMatchFailure(op, "updates of an unexpected shape");
-    std::optional<Reduction> reduction = readReduction(op);
-    if (!reduction)
-      return rewriter.notifyMatchFailure(op, "unknown reduction");
     Type elem = dataType.getElementType();
-    if (*reduction != Reduction::None && !canReduce(elem))
-      return rewriter.notifyMatchFailure(op, "reduction over this type");
+    FailureOr<Reduction> reduction = checkedReduction(op, elem, rewriter);
+    if (failed(reduction))
+      return failure();
     bool isUnsigned = isUnsignedInt(originalElementType(op->getOperand(0)));
     auto sliceType = RankedTensorType::get(sliceShape, elem);
     int64_t batchRank = q - 1;

@@ -151,13 +151,6 @@ Value flatten(OpBuilder &b, Location l, Value v) {
                                          ArrayRef<ReassociationIndices>{all});
 }
 
-/// The single element of a scalar or one-element tensor.
-Value extractScalar(OpBuilder &b, Location l, Value t) {
-  auto type = cast<RankedTensorType>(t.getType());
-  Values zeros(type.getRank(), cIdx(b, l, 0));
-  return tensor::ExtractOp::create(b, l, t, zeros);
-}
-
 /// A tensor.empty of the given sizes; constant ones become static dims.
 Value emptyTensor(OpBuilder &b, Location l, ArrayRef<OpFoldResult> sizes,
                   Type elem) {
@@ -201,6 +194,45 @@ Value insertAt(OpBuilder &b, Location l, Value slice, Value dest, int64_t axis,
   offsets[axis] = at;
   return tensor::InsertSliceOp::create(b, l, slice, dest, offsets, sizes,
                                        strides);
+}
+
+using IndexPredicate =
+    llvm::function_ref<Value(OpBuilder &, Location, Value)>;
+
+/// The number of i in [0, n) where `pred(i)` holds.
+Value countWhere(OpBuilder &b, Location l, Value n, IndexPredicate pred) {
+  Value zero = cIdx(b, l, 0), one = cIdx(b, l, 1);
+  return forLoop(b, l, zero, n, {zero},
+                 [&](OpBuilder &b, Location l, Value i,
+                     ValueRange acc) -> Values {
+                   return {arith::AddIOp::create(
+                       b, l, acc[0],
+                       arith::SelectOp::create(b, l, pred(b, l, i), one,
+                                               zero))};
+                 })[0];
+}
+
+/// Visits, in order, each i in [0, n) where `pred(i)` holds and lets
+/// `write(i, acc, pos)` put it at the next output position `pos` of `acc`
+/// (starting from `init` and 0); returns the final `acc`.
+Value appendWhere(
+    OpBuilder &b, Location l, Value n, Value init, IndexPredicate pred,
+    llvm::function_ref<Value(OpBuilder &, Location, Value, Value, Value)>
+        write) {
+  Value zero = cIdx(b, l, 0);
+  return forLoop(
+      b, l, zero, n, {init, zero},
+      [&](OpBuilder &b, Location l, Value i, ValueRange st) -> Values {
+        return ifElse(
+            b, l, pred(b, l, i),
+            [&](OpBuilder &b, Location l) -> Values {
+              return {write(b, l, i, st[0], st[1]),
+                      arith::AddIOp::create(b, l, st[1], cIdx(b, l, 1))};
+            },
+            [&](OpBuilder &, Location) -> Values {
+              return {st[0], st[1]};
+            });
+      })[0];
 }
 
 /// `v` as the converted type of `op`'s result `index` (a static or
@@ -371,16 +403,12 @@ struct NonZeroLowering : NamedOpConversion {
     int64_t rank = xType.getRank();
     Value flat = flatten(rewriter, loc, x);
     Value total = dimOf(rewriter, loc, flat, 0);
-    Value zero = cIdx(rewriter, loc, 0), one = cIdx(rewriter, loc, 1);
 
+    auto nonZeroAt = [&](OpBuilder &b, Location l, Value i) -> Value {
+      return isNonZero(b, l, tensor::ExtractOp::create(b, l, flat, i));
+    };
     // Pass 1: how many.
-    Value count = forLoop(
-        rewriter, loc, zero, total, {zero},
-        [&](OpBuilder &b, Location l, Value i, ValueRange acc) -> Values {
-          Value nz = isNonZero(b, l, tensor::ExtractOp::create(b, l, flat, i));
-          return {arith::AddIOp::create(
-              b, l, acc[0], arith::SelectOp::create(b, l, nz, one, zero))};
-        })[0];
+    Value count = countWhere(rewriter, loc, total, nonZeroAt);
 
     // Pass 2: write the coordinates of each, in order.
     Values dims;
@@ -389,27 +417,18 @@ struct NonZeroLowering : NamedOpConversion {
     Value init =
         tensor::EmptyOp::create(rewriter, loc, {rank, ShapedType::kDynamic},
                                 rewriter.getI64Type(), ValueRange{count});
-    Value result = forLoop(
-        rewriter, loc, zero, total, {init, zero},
-        [&](OpBuilder &b, Location l, Value i, ValueRange st) -> Values {
-          Value nz = isNonZero(b, l, tensor::ExtractOp::create(b, l, flat, i));
-          return ifElse(
-              b, l, nz,
-              [&](OpBuilder &b, Location l) -> Values {
-                Value t = st[0], rest = i;
-                for (int64_t d = rank - 1; d >= 0; --d) {
-                  Value c = arith::RemUIOp::create(b, l, rest, dims[d]);
-                  rest = arith::DivUIOp::create(b, l, rest, dims[d]);
-                  t = tensor::InsertOp::create(
-                      b, l, toI64(b, l, c), t,
-                      ValueRange{cIdx(b, l, d), st[1]});
-                }
-                return {t, arith::AddIOp::create(b, l, st[1], cIdx(b, l, 1))};
-              },
-              [&](OpBuilder &, Location) -> Values {
-                return {st[0], st[1]};
-              });
-        })[0];
+    Value result = appendWhere(
+        rewriter, loc, total, init, nonZeroAt,
+        [&](OpBuilder &b, Location l, Value i, Value t, Value pos) {
+          Value rest = i;
+          for (int64_t d = rank - 1; d >= 0; --d) {
+            Value c = arith::RemUIOp::create(b, l, rest, dims[d]);
+            rest = arith::DivUIOp::create(b, l, rest, dims[d]);
+            t = tensor::InsertOp::create(b, l, toI64(b, l, c), t,
+                                         ValueRange{cIdx(b, l, d), pos});
+          }
+          return t;
+        });
     Value v = castToResult(rewriter, loc, result, *getTypeConverter(), op);
     if (!v)
       return rewriter.notifyMatchFailure(op, "result type");
@@ -446,34 +465,20 @@ struct CompressLowering : NamedOpConversion {
     } else {
       data = flatten(rewriter, loc, input);
     }
-    Value zero = cIdx(rewriter, loc, 0), one = cIdx(rewriter, loc, 1);
     Value limit =
         arith::MinUIOp::create(rewriter, loc, dimOf(rewriter, loc, data, a),
                                dimOf(rewriter, loc, cond, 0));
-    Value count = forLoop(
-        rewriter, loc, zero, limit, {zero},
-        [&](OpBuilder &b, Location l, Value j, ValueRange acc) -> Values {
-          Value c = tensor::ExtractOp::create(b, l, cond, j);
-          return {arith::AddIOp::create(
-              b, l, acc[0], arith::SelectOp::create(b, l, c, one, zero))};
-        })[0];
+    auto condAt = [&](OpBuilder &b, Location l, Value j) -> Value {
+      return tensor::ExtractOp::create(b, l, cond, j);
+    };
+    Value count = countWhere(rewriter, loc, limit, condAt);
     Value init =
         emptyWithAxis(rewriter, loc, data, a, count, inType.getElementType());
-    Value result = forLoop(
-        rewriter, loc, zero, limit, {init, zero},
-        [&](OpBuilder &b, Location l, Value j, ValueRange st) -> Values {
-          Value c = tensor::ExtractOp::create(b, l, cond, j);
-          return ifElse(
-              b, l, c,
-              [&](OpBuilder &b, Location l) -> Values {
-                Value slice = sliceAt(b, l, data, a, j);
-                return {insertAt(b, l, slice, st[0], a, st[1]),
-                        arith::AddIOp::create(b, l, st[1], cIdx(b, l, 1))};
-              },
-              [&](OpBuilder &, Location) -> Values {
-                return {st[0], st[1]};
-              });
-        })[0];
+    Value result = appendWhere(
+        rewriter, loc, limit, init, condAt,
+        [&](OpBuilder &b, Location l, Value j, Value acc, Value pos) {
+          return insertAt(b, l, sliceAt(b, l, data, a, j), acc, a, pos);
+        });
     Value v = castToResult(rewriter, loc, result, *getTypeConverter(), op);
     if (!v)
       return rewriter.notifyMatchFailure(op, "result type");

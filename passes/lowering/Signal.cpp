@@ -25,14 +25,6 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-/// The single element of a one-element tensor (rank 0 or [1]).
-Value extractScalar(OpBuilder &b, Location loc, Value t) {
-  auto type = cast<RankedTensorType>(t.getType());
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  return tensor::ExtractOp::create(b, loc, t,
-                                   SmallVector<Value>(type.getRank(), zero));
-}
-
 bool isOneElement(Value t) {
   auto type = dyn_cast<RankedTensorType>(t.getType());
   return type && type.hasStaticShape() && type.getNumElements() == 1;
@@ -61,12 +53,6 @@ Value fromF64(OpBuilder &b, Location loc, Value v, Type elem) {
     return v;
   }
   return arith::FPToSIOp::create(b, loc, elem, v);
-}
-
-Value toIndex(OpBuilder &b, Location loc, Value v) {
-  if (isa<IndexType>(v.getType()))
-    return v;
-  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
 }
 
 Value f64Const(OpBuilder &b, Location loc, double v) {

@@ -230,14 +230,8 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
                                          utils::IteratorType::parallel),
         [&](OpBuilder &b, Location l, ValueRange args) {
           // Negative indices count from the end.
-          Value idx = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
-          Value dim = tensor::DimOp::create(b, l, data, *axis);
-          Value neg = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::slt, idx,
-              arith::ConstantIndexOp::create(b, l, 0));
-          idx = arith::SelectOp::create(b, l, neg,
-                                        arith::AddIOp::create(b, l, idx, dim),
-                                        idx);
+          Value idx = wrapNegative(b, l, toIndex(b, l, args[0]),
+                                   tensor::DimOp::create(b, l, data, *axis));
           SmallVector<Value> coords;
           for (int64_t d = 0; d < r; ++d) {
             if (d < *axis)

@@ -237,9 +237,6 @@ struct TfIdfVectorizerLowering : NamedOpConversion {
               {utils::IteratorType::parallel, utils::IteratorType::parallel,
                utils::IteratorType::reduction, utils::IteratorType::reduction},
               [&](OpBuilder &b, Location l, ValueRange a) {
-                auto toIndex = [&](Value v) {
-                  return arith::IndexCastOp::create(b, l, indexType, v);
-                };
                 auto cmpI = [&](arith::CmpIPredicate p, Value lhs, Value rhs) {
                   return arith::CmpIOp::create(b, l, p, lhs, rhs).getResult();
                 };
@@ -259,11 +256,11 @@ struct TfIdfVectorizerLowering : NamedOpConversion {
                 Value start = linalg::IndexOp::create(b, l, 3);
                 Value one =
                     arith::ConstantOp::create(b, l, b.getI64IntegerAttr(1));
-                Value distIdx = toIndex(dist);
+                Value distIdx = toIndex(b, l, dist);
                 // The last token s + d*(n-1) must lie inside the row, and
                 // unigrams are only taken at the first skip distance.
                 Value lenMinus1 =
-                    toIndex(arith::SubIOp::create(b, l, len, one));
+                    toIndex(b, l, arith::SubIOp::create(b, l, len, one));
                 Value last = arith::AddIOp::create(
                     b, l, start,
                     arith::MulIOp::create(b, l, distIdx, lenMinus1));

@@ -43,13 +43,11 @@ Value castFloat(OpBuilder &b, Location loc, Value v, Type type) {
 
 /// The single element of a tensor with one element (R and T are scalars),
 /// or null when the operand does not have exactly one element.
-Value extractScalar(OpBuilder &b, Location loc, Value t) {
+Value extractSingleElement(OpBuilder &b, Location loc, Value t) {
   auto type = dyn_cast<RankedTensorType>(t.getType());
   if (!type || !type.hasStaticShape() || type.getNumElements() != 1)
     return {};
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  SmallVector<Value> indices(type.getRank(), zero);
-  return tensor::ExtractOp::create(b, loc, t, indices);
+  return extractScalar(b, loc, t);
 }
 
 using MultiBody =
@@ -148,8 +146,8 @@ struct OptimizerLowering : NamedOpConversion {
     }
 
     Location loc = op->getLoc();
-    Value r = extractScalar(rewriter, loc, operands[0]);
-    Value t = extractScalar(rewriter, loc, operands[1]);
+    Value r = extractSingleElement(rewriter, loc, operands[0]);
+    Value t = extractSingleElement(rewriter, loc, operands[1]);
     if (!r || !t || !isa<FloatType>(r.getType()) ||
         !isa<IntegerType>(t.getType()))
       return rewriter.notifyMatchFailure(op, "R and T must be scalars");

@@ -12,6 +12,9 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   # Test generators: python3-onnx, numpy, and torch for real architectures.
   python3-onnx python3-numpy python3-torch python3-torchvision
+  # aarch64: the cross compiler builds the runtime shim and onnx-run-lite,
+  # the cross libc links model libraries, qemu runs them in the tests.
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 
 missing=()

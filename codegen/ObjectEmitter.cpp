@@ -16,6 +16,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
@@ -221,6 +222,18 @@ llvm::TargetMachine *createTargetMachine(const ObjectOptions &options,
     } else {
       cpu = "generic";
     }
+  } else {
+    // LLVM only warns about a CPU it does not know and then targets a
+    // generic one; a typo must not silently give slower (or, for features
+    // the user counted on, different) code.
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (!info || !info->isCPUStringValid(cpu)) {
+      error = "unknown --cpu '" + cpu + "' for " + triple.str() +
+              " (llc-22 -mtriple=" + triple.str() +
+              " -mcpu=help lists the names)";
+      return nullptr;
+    }
   }
   llvm::TargetOptions targetOptions;
   auto level = options.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
@@ -228,6 +241,26 @@ llvm::TargetMachine *createTargetMachine(const ObjectOptions &options,
                                        : llvm::CodeGenOptLevel::Default;
   return target->createTargetMachine(triple, cpu, features, targetOptions,
                                      llvm::Reloc::PIC_, std::nullopt, level);
+}
+
+/// Records the CPU and every feature it has (implied ones included, e.g.
+/// neon, dotprod, sve for an aarch64 CPU) on each function, as clang does:
+/// the IR then says what it was optimized for (`--emit=llvm`), and passes
+/// that ask a function's subtarget see the same CPU as the TargetMachine.
+void setTargetAttributes(llvm::Module &m, const llvm::TargetMachine &tm) {
+  const llvm::MCSubtargetInfo *info = tm.getMCSubtargetInfo();
+  // Keys keep their case: SubtargetFeatures::AddFeature would lower it, and
+  // some keys (CONTEXTIDREL2) are upper case.
+  std::string featureString;
+  for (const llvm::SubtargetFeatureKV &kv : info->getEnabledProcessorFeatures())
+    featureString += (featureString.empty() ? "+" : ",+") + std::string(kv.Key);
+  for (llvm::Function &f : m) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr("target-cpu", tm.getTargetCPU());
+    if (!featureString.empty())
+      f.addFnAttr("target-features", featureString);
+  }
 }
 
 void optimize(llvm::Module &m, llvm::TargetMachine *tm, int optLevel) {
@@ -322,6 +355,7 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
     error = "internal error: the generated LLVM IR does not verify";
     return false;
   }
+  setTargetAttributes(*m, *tm);
   clock.lap("entry point and descriptor");
   optimize(*m, tm.get(), options.optLevel);
   clock.lap("LLVM optimization");

@@ -394,18 +394,17 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  // A library carries the runtime archive beside the compiler, which is
-  // built for the host: refuse to mix it with another architecture's code
-  // rather than write a library that cannot link.
-  if ((stage == EmitStage::Lib || stage == EmitStage::So) &&
-      !objectOptions.triple.empty() &&
-      Triple(objectOptions.triple).getArch() !=
-          Triple(sys::getDefaultTargetTriple()).getArch()) {
-    errs() << "onnx-compile: a --target=" << target
-           << " library needs the runtime built for " << target
-           << ", which this installation does not have yet; --emit=obj "
-              "writes the model's object\n";
-    return 1;
+  // A library needs the runtime built for its target (lib/aarch64/ for
+  // aarch64 on this host, cross-built when the build found the cross
+  // compiler): refuse before the work of compiling when it is missing.
+  std::string runtime, error;
+  if (stage == EmitStage::So || stage == EmitStage::Lib) {
+    runtime =
+        onnxc::findRuntimeArchive(argv[0], objectOptions.triple, error);
+    if (runtime.empty()) {
+      errs() << "onnx-compile: " << error << "\n";
+      return 1;
+    }
   }
 
   Progress progress(stageCount(stage));
@@ -417,7 +416,6 @@ int main(int argc, char **argv) {
   context.printOpOnDiagnostic(false);
 
   progress.stage("import");
-  std::string error;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       onnxc::importOnnxModelFile(inputPath, context, options, error);
   if (!module) {
@@ -512,20 +510,16 @@ int main(int argc, char **argv) {
     errs() << "onnx-compile: a library needs -o FILE\n";
     return 1;
   }
-  std::string runtime = onnxc::findRuntimeArchive(argv[0]);
-  if (runtime.empty()) {
-    errs() << "onnx-compile: cannot find libonnxc_runtime.a next to the "
-              "compiler (expected in <bindir>/../lib)\n";
-    return 1;
-  }
   progress.stage(stage == EmitStage::So ? "linking the shared library"
                                         : "writing the static library");
   {
     PhaseTimer linkTimer("linking");
-    bool ok =
-        stage == EmitStage::So
-            ? onnxc::linkSharedLibrary(bytes, runtime, outputPath, error)
-            : onnxc::writeStaticLibrary(bytes, runtime, outputPath, error);
+    bool ok = stage == EmitStage::So
+                  ? onnxc::linkSharedLibrary(bytes, runtime,
+                                             objectOptions.triple, outputPath,
+                                             error)
+                  : onnxc::writeStaticLibrary(bytes, runtime, outputPath,
+                                              error);
     if (!ok) {
       errs() << "onnx-compile: " << error << "\n";
       return 1;

@@ -4,6 +4,7 @@
 # test data).
 
 import os
+import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -32,5 +33,17 @@ config.substitutions.append(("%onnxc_build", config.onnxc_obj_root))
 config.substitutions.append(
     ("%onnx_testdata", "/usr/share/libonnx-testdata/data"))
 
-llvm_config.add_tool_substitutions(["onnx-compile", "onnxc-opt", "onnx-run"],
-                                   [config.onnxc_tools_dir])
+llvm_config.add_tool_substitutions(
+    ["onnx-compile", "onnxc-opt", "onnx-run", "onnx-run-lite"],
+    [config.onnxc_tools_dir])
+
+# aarch64 tests: the build cross-compiled the runtime and onnx-run-lite
+# (runtime/CrossRuntime.cmake) and qemu-aarch64 can run what they link.
+if getattr(config, "onnxc_aarch64_cross", False) and \
+        shutil.which("qemu-aarch64"):
+    config.available_features.add("aarch64-cross")
+    config.substitutions.append(
+        ("%qemu_aarch64", "qemu-aarch64 -L /usr/aarch64-linux-gnu"))
+    config.substitutions.append(
+        ("%onnx_run_lite_aarch64",
+         os.path.join(config.onnxc_tools_dir, "aarch64", "onnx-run-lite")))

@@ -172,6 +172,16 @@ def softmax_opset13(out):
 
 
 @builder
+def matmul_f32(out):
+    """A float MatMul big enough for a real hot loop (64x128 by 128x96): the
+    codegen tests look for vector FMAs in its machine code."""
+    nodes = [helper.make_node("MatMul", ["a", "b"], ["y"], name="matmul")]
+    return model_of(nodes, [tensor_info("a", TensorProto.FLOAT, [64, 128]),
+                            tensor_info("b", TensorProto.FLOAT, [128, 96])],
+                    [tensor_info("y", TensorProto.FLOAT, [64, 96])], opset=13)
+
+
+@builder
 def strings(out):
     nodes = [helper.make_node(
         "Constant", [], ["s"], name="words",

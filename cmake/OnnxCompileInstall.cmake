@@ -4,6 +4,9 @@
 #   P/lib/libonnxc_runtime.a          the runtime shim; onnx-compile finds it
 #                                     at <bindir>/../lib (codegen/Linker.cpp),
 #                                     so bin and lib stay siblings
+#   P/lib/aarch64/libonnxc_runtime.a  the shim cross-built for aarch64, and
+#   P/bin/aarch64/onnx-run-lite       its runner (when the build found
+#                                     aarch64-linux-gnu-gcc)
 #   P/include/onnx-compile/onnxc_runtime.h
 #   P/lib/cmake/OnnxCompile/          find_package(OnnxCompile) and
 #                                     onnx_compile_model()
@@ -21,6 +24,12 @@ install(TARGETS onnx-compile onnx-run RUNTIME DESTINATION bin)
 install(TARGETS onnxc_runtime ARCHIVE DESTINATION lib)
 install(FILES ${PROJECT_SOURCE_DIR}/include/onnx-compile/onnxc_runtime.h
         DESTINATION include/onnx-compile)
+if(ONNXC_AARCH64_CROSS)
+  install(FILES ${PROJECT_BINARY_DIR}/lib/aarch64/libonnxc_runtime.a
+          DESTINATION lib/aarch64)
+  install(PROGRAMS ${PROJECT_BINARY_DIR}/bin/aarch64/onnx-run-lite
+          DESTINATION bin/aarch64)
+endif()
 
 # The tools load libMLIR.so and libLLVM.so from /usr/lib/llvm-22/lib (not on
 # the loader's default path): keep that directory in the installed RUNPATH.

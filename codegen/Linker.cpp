@@ -148,9 +148,13 @@ bool linkSharedLibrary(const std::string &objectBytes,
             "-lm", "-Wl,-z,noexecstack"};
   } else {
     // What `gcc -shared` passes its linker, less the crt objects: the
-    // library has no C++ static constructors or destructors to run.
+    // library has no C++ static constructors or destructors to run. `-z
+    // defs`: a symbol nothing defines (a compiler builtin the cross libgcc
+    // lacks) fails here, on the build machine, not when the library is
+    // loaded on the device.
     args = {linker, "-shared", "-o", outPath, "--eh-frame-hdr",
             "--hash-style=gnu", "-z", "relro", "-z", "noexecstack",
+            "-z", "defs",
             objectPath, "--whole-archive", runtimeArchive,
             "--no-whole-archive", libDirFlag, "-lm", "-lc"};
     if (!libgcc.empty())

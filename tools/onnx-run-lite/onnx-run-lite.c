@@ -363,8 +363,16 @@ int main(int argc, char **argv) {
   onnxc_tensor *outputs = calloc(numOutputs + 1, sizeof *outputs);
   if (!inputs || !outputs)
     die(kUsage, "out of memory");
-  for (size_t i = 0; i < numInputs; ++i)
+  for (size_t i = 0; i < numInputs; ++i) {
     readNpy(inputPaths[i], &inputs[i]);
+    /* numpy has no bfloat16: a uint16 file holds its bits (as in ONNX's
+     * test data, and as onnx-run takes them) where the model says so. */
+    onnxc_tensor_info inInfo;
+    lib.inputInfo(lib.model, i, &inInfo);
+    if (inputs[i].dtype == ONNXC_DTYPE_UINT16 &&
+        inInfo.dtype == ONNXC_DTYPE_BFLOAT16)
+      inputs[i].dtype = ONNXC_DTYPE_BFLOAT16;
+  }
 
   onnxc_session *session = NULL;
   onnxc_status status = lib.sessionCreate(lib.model, &session);

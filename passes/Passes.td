@@ -75,4 +75,30 @@ def ResolveSequences : Pass<"onnxc-resolve-sequences", "mlir::ModuleOp"> {
   }];
 }
 
+def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::FuncOp"> {
+  let summary = "Register-blocked vector kernels for matmul-shaped linalg ops";
+  let description = [{
+    Runs on tensors, before bufferization. Convolution generics (as the Conv
+    lowering emits them) become an im2col copy and a batched matrix
+    product. Every static f32/f64 contraction `acc + a * b` with one
+    reduction dim is then tiled into `rows` x (`column-vectors` vectors)
+    blocks of its output, each computed by a loop over the reduction dim
+    that keeps the block in vector registers (vector.fma of a broadcast
+    element of A and a vector of B's row). Other ops are left alone.
+  }];
+  let options = [
+    Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"32",
+           "Bytes in one vector register of the target">,
+    Option<"rows", "rows", "int64_t", /*default=*/"6",
+           "Rows of the output in one register block">,
+    Option<"columnVectors", "column-vectors", "int64_t", /*default=*/"2",
+           "Vector registers per row of a register block">
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::affine::AffineDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 #endif // ONNXC_PASSES_TD

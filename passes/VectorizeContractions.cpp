@@ -1,0 +1,533 @@
+//===- VectorizeContractions.cpp - Register-blocked contraction kernels ---===//
+//
+// The lowerings emit every MatMul, Gemm and Conv as a linalg contraction
+// (a generic whose body is `acc + a * b`). Lowered to scalar loops these
+// run at a fraction of a GFLOP/s; this pass turns them into register-blocked
+// vector code before bufferization:
+//
+//  1. A convolution generic (the form passes/lowering/Conv.cpp emits) is
+//     rewritten as an explicit im2col copy followed by a batched matrix
+//     product: col[n, g, (c, k...), (o...)] = X[n, g, c, o*s + k*d], then
+//     Y[n, g, m, p] += W[g, m, r] * col[n, g, r, p]. A 1x1 convolution with
+//     unit strides needs no copy (col is X itself).
+//  2. A contraction with static shapes, one reduction dim and an f32/f64
+//     `acc + a * b` body is tiled (scf::tileUsingSCF) so that each tile is a
+//     block of MR rows by NR columns of the output (NR a multiple of the
+//     vector width; the other parallel dims tiled by 1). Each tile becomes a
+//     loop over the reduction dim that keeps the MR x NR accumulators in
+//     vector registers: per step, one vector of B's row, MR broadcast
+//     elements of A's column and MR vector FMAs. Partial tiles at the edges
+//     use out-of-bounds transfers (masked loads and stores), so any size
+//     works.
+//
+// Anything else is left for the scalar-loop lowering. The vector ops are
+// lowered by the CPU pipeline (convert-vector-to-scf, convert-vector-to-llvm).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+
+using namespace mlir;
+
+namespace onnxc {
+#define GEN_PASS_DEF_VECTORIZECONTRACTIONS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// Whether `body` is exactly `yield(arg2 + arg0 * arg1)` (float ops, any
+/// operand order of the commutative ops).
+bool isMulAddBody(Block &body) {
+  if (body.getNumArguments() != 3 ||
+      !llvm::hasNItems(body.without_terminator(), 2))
+    return false;
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!yield || yield.getNumOperands() != 1)
+    return false;
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value acc = body.getArgument(2);
+  Value prodValue = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  if ((add.getLhs() != acc && add.getRhs() != acc) || prodValue == acc)
+    return false;
+  auto mul = prodValue.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return false;
+  Value a = body.getArgument(0), b = body.getArgument(1);
+  return (mul.getLhs() == a && mul.getRhs() == b) ||
+         (mul.getLhs() == b && mul.getRhs() == a);
+}
+
+/// Decomposes an affine expression that is a linear combination of dims
+/// (plus a constant) into `coeffs`/`constant`; false if it is not linear.
+bool linearCoefficients(AffineExpr e, int64_t mult,
+                        SmallVectorImpl<int64_t> &coeffs, int64_t &constant) {
+  if (auto d = dyn_cast<AffineDimExpr>(e)) {
+    coeffs[d.getPosition()] += mult;
+    return true;
+  }
+  if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+    constant += mult * c.getValue();
+    return true;
+  }
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return false;
+  if (e.getKind() == AffineExprKind::Add)
+    return linearCoefficients(bin.getLHS(), mult, coeffs, constant) &&
+           linearCoefficients(bin.getRHS(), mult, coeffs, constant);
+  if (e.getKind() == AffineExprKind::Mul) {
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS()))
+      return linearCoefficients(bin.getLHS(), mult * c.getValue(), coeffs,
+                                constant);
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getLHS()))
+      return linearCoefficients(bin.getRHS(), mult * c.getValue(), coeffs,
+                                constant);
+  }
+  return false;
+}
+
+bool isVectorizableElement(Type t) { return t.isF32() || t.isF64(); }
+
+//===----------------------------------------------------------------------===//
+// Convolution -> im2col + matrix product
+//===----------------------------------------------------------------------===//
+
+/// The convolution generic of Conv.cpp: loops n g m o_1..o_ns | c k_1..k_ns,
+/// X[n, g, c, o*s + k*d], W[g, m, c, k...], Y[n, g, m, o...].
+struct ConvForm {
+  int64_t ns;
+  SmallVector<int64_t> strides, dilations;
+};
+
+std::optional<ConvForm> matchConv(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op->getNumResults() != 1 || !op.hasPureTensorSemantics() ||
+      op.hasDynamicShape() || !isMulAddBody(*op.getBlock()))
+    return std::nullopt;
+  int64_t numLoops = op.getNumLoops();
+  if (numLoops < 6 || numLoops % 2)
+    return std::nullopt;
+  int64_t ns = (numLoops - 4) / 2;
+  auto iterators = op.getIteratorTypesArray();
+  for (int64_t i = 0; i < numLoops; ++i)
+    if ((i < 3 + ns) != (iterators[i] == utils::IteratorType::parallel))
+      return std::nullopt;
+  for (Value v : op->getOperands())
+    if (!isVectorizableElement(getElementTypeOrSelf(v.getType())))
+      return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  auto maps = op.getIndexingMapsArray();
+  SmallVector<AffineExpr> wExprs{d(1), d(2), d(3 + ns)}, yExprs{d(0), d(1), d(2)};
+  for (int64_t i = 0; i < ns; ++i) {
+    wExprs.push_back(d(4 + ns + i));
+    yExprs.push_back(d(3 + i));
+  }
+  if (maps[1] != AffineMap::get(numLoops, 0, wExprs, ctx) ||
+      maps[2] != AffineMap::get(numLoops, 0, yExprs, ctx))
+    return std::nullopt;
+  AffineMap xMap = maps[0];
+  if (xMap.getNumResults() != 3 + ns || xMap.getResult(0) != d(0) ||
+      xMap.getResult(1) != d(1) || xMap.getResult(2) != d(3 + ns))
+    return std::nullopt;
+  ConvForm form{ns, {}, {}};
+  for (int64_t i = 0; i < ns; ++i) {
+    SmallVector<int64_t> coeffs(numLoops, 0);
+    int64_t constant = 0;
+    if (!linearCoefficients(xMap.getResult(3 + i), 1, coeffs, constant) ||
+        constant != 0)
+      return std::nullopt;
+    int64_t s = coeffs[3 + i], dl = coeffs[4 + ns + i];
+    coeffs[3 + i] = coeffs[4 + ns + i] = 0;
+    if (s < 1 || dl < 1 || llvm::any_of(coeffs, [](int64_t c) { return c; }))
+      return std::nullopt;
+    form.strides.push_back(s);
+    form.dilations.push_back(dl);
+  }
+  return form;
+}
+
+LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::GenericOp op,
+                                  const ConvForm &form) {
+  MLIRContext *ctx = op.getContext();
+  Location loc = op.getLoc();
+  int64_t ns = form.ns;
+  Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
+  Value init = op.getDpsInits()[0];
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto wType = cast<RankedTensorType>(w.getType());
+  auto yType = cast<RankedTensorType>(init.getType());
+  Type elem = yType.getElementType();
+  int64_t n = xType.getDimSize(0), g = xType.getDimSize(1),
+          cg = xType.getDimSize(2), mg = wType.getDimSize(1);
+  ArrayRef<int64_t> kernel = wType.getShape().drop_front(3);
+  ArrayRef<int64_t> outSpatial = yType.getShape().drop_front(3);
+  int64_t kernelSize = 1, outSize = 1;
+  for (int64_t i = 0; i < ns; ++i) {
+    kernelSize *= kernel[i];
+    outSize *= outSpatial[i];
+  }
+  rewriter.setInsertionPoint(op);
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  auto range = [](int64_t from, int64_t count) {
+    ReassociationIndices r;
+    for (int64_t i = 0; i < count; ++i)
+      r.push_back(from + i);
+    return r;
+  };
+
+  // col[n, g, c, k..., o...] (copy) or X itself for 1x1, unit strides.
+  bool identity = true;
+  for (int64_t i = 0; i < ns; ++i)
+    identity &= kernel[i] == 1 && form.strides[i] == 1 &&
+                xType.getDimSize(3 + i) == outSpatial[i];
+  Value col2d;
+  if (identity) {
+    col2d = tensor::CollapseShapeOp::create(
+        rewriter, loc, x,
+        SmallVector<ReassociationIndices>{{0}, {1}, {2}, range(3, ns)});
+  } else {
+    SmallVector<int64_t> colShape{n, g, cg};
+    colShape.append(kernel.begin(), kernel.end());
+    colShape.append(outSpatial.begin(), outSpatial.end());
+    int64_t colRank = colShape.size();
+    SmallVector<AffineExpr> xExprs{d(0), d(1), d(2)};
+    for (int64_t i = 0; i < ns; ++i)
+      xExprs.push_back(d(3 + ns + i) * form.strides[i] +
+                       d(3 + i) * form.dilations[i]);
+    Value empty = tensor::EmptyOp::create(rewriter, loc, colShape, elem);
+    Value col =
+        linalg::GenericOp::create(
+            rewriter, loc, empty.getType(), x, empty,
+            ArrayRef<AffineMap>{AffineMap::get(colRank, 0, xExprs, ctx),
+                                rewriter.getMultiDimIdentityMap(colRank)},
+            SmallVector<utils::IteratorType>(colRank,
+                                             utils::IteratorType::parallel),
+            [](OpBuilder &b, Location l, ValueRange a) {
+              linalg::YieldOp::create(b, l, a[0]);
+            })
+            .getResult(0);
+    col2d = tensor::CollapseShapeOp::create(
+        rewriter, loc, col,
+        SmallVector<ReassociationIndices>{
+            {0}, {1}, range(2, 1 + ns), range(3 + ns, ns)});
+  }
+  (void)kernelSize;
+  (void)outSize;
+  Value w2d = tensor::CollapseShapeOp::create(
+      rewriter, loc, w,
+      SmallVector<ReassociationIndices>{{0}, {1}, range(2, 1 + ns)});
+  SmallVector<ReassociationIndices> outReassoc{{0}, {1}, {2}, range(3, ns)};
+  Value init2d =
+      tensor::CollapseShapeOp::create(rewriter, loc, init, outReassoc);
+  // Loops n g m p | r: Y[n, g, m, p] += W[g, m, r] * col[n, g, r, p].
+  auto product =
+      linalg::GenericOp::create(
+          rewriter, loc, init2d.getType(), ValueRange{w2d, col2d}, init2d,
+          ArrayRef<AffineMap>{AffineMap::get(5, 0, {d(1), d(2), d(4)}, ctx),
+                              AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)},
+                                             ctx),
+                              AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)},
+                                             ctx)},
+          {utils::IteratorType::parallel, utils::IteratorType::parallel,
+           utils::IteratorType::parallel, utils::IteratorType::parallel,
+           utils::IteratorType::reduction},
+          [](OpBuilder &b, Location l, ValueRange a) {
+            Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+            linalg::YieldOp::create(b, l,
+                                    arith::AddFOp::create(b, l, a[2], prod)
+                                        .getResult());
+          })
+          .getResult(0);
+  (void)mg;
+  rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, yType, product,
+                                                     outReassoc);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Contraction -> register-blocked vector kernel
+//===----------------------------------------------------------------------===//
+
+/// Which loop dims play which role in a contraction C[.., m, n] += A * B.
+struct ContractionPlan {
+  int64_t m = -1; // -1: no row dim (the output is a row vector)
+  int64_t n = -1;
+  int64_t k = -1;
+  unsigned aIdx = 0, bIdx = 1; // inputs holding (m, k) and (k, n)
+};
+
+/// Positions of map results that are dims; -1 for constants (broadcast).
+std::optional<SmallVector<int64_t>> resultDims(AffineMap map) {
+  SmallVector<int64_t> dims;
+  for (AffineExpr e : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(e)) {
+      if (llvm::is_contained(dims, int64_t(dim.getPosition())))
+        return std::nullopt;
+      dims.push_back(dim.getPosition());
+    } else if (auto c = dyn_cast<AffineConstantExpr>(e);
+               c && c.getValue() == 0) {
+      dims.push_back(-1);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return dims;
+}
+
+std::optional<ContractionPlan> planContraction(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op->getNumResults() != 1 || !op.hasPureTensorSemantics() ||
+      op.hasDynamicShape() || op->getNumRegions() != 1 ||
+      !isMulAddBody(*op.getBlock()))
+    return std::nullopt;
+  Type elem = getElementTypeOrSelf(op->getResult(0).getType());
+  if (!isVectorizableElement(elem))
+    return std::nullopt;
+  for (OpOperand &operand : op->getOpOperands())
+    if (getElementTypeOrSelf(operand.get().getType()) != elem ||
+        !isa<RankedTensorType>(operand.get().getType()))
+      return std::nullopt;
+  auto iterators = op.getIteratorTypesArray();
+  ContractionPlan plan;
+  int64_t numParallel = 0;
+  for (auto [i, it] : llvm::enumerate(iterators)) {
+    if (it == utils::IteratorType::parallel) {
+      ++numParallel;
+    } else if (plan.k >= 0) {
+      return std::nullopt; // several reduction dims
+    } else {
+      plan.k = i;
+    }
+  }
+  if (plan.k < 0)
+    return std::nullopt;
+  auto maps = op.getIndexingMapsArray();
+  auto aDims = resultDims(maps[0]), bDims = resultDims(maps[1]),
+       cDims = resultDims(maps[2]);
+  if (!aDims || !bDims || !cDims || cDims->empty() ||
+      int64_t(cDims->size()) != numParallel ||
+      llvm::is_contained(*cDims, -1) || llvm::is_contained(*cDims, plan.k))
+    return std::nullopt;
+  if (!llvm::is_contained(*aDims, plan.k) ||
+      !llvm::is_contained(*bDims, plan.k))
+    return std::nullopt;
+  plan.n = cDims->back();
+  bool nInA = llvm::is_contained(*aDims, plan.n),
+       nInB = llvm::is_contained(*bDims, plan.n);
+  if (nInA == nInB)
+    return std::nullopt;
+  if (nInA) {
+    std::swap(plan.aIdx, plan.bIdx);
+    std::swap(aDims, bDims);
+  }
+  if (cDims->size() >= 2) {
+    int64_t m = (*cDims)[cDims->size() - 2];
+    if (llvm::is_contained(*aDims, m) && !llvm::is_contained(*bDims, m))
+      plan.m = m;
+  }
+  return plan;
+}
+
+/// Indices into an operand of the tiled op: the reduction iv at the
+/// reduction dim's position, 0 elsewhere (the tile's slices start at 0).
+SmallVector<Value> tileIndices(OpBuilder &b, Location loc, AffineMap map,
+                               int64_t k, Value kIv) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  SmallVector<Value> indices;
+  for (AffineExpr e : map.getResults()) {
+    auto dim = dyn_cast<AffineDimExpr>(e);
+    indices.push_back(dim && int64_t(dim.getPosition()) == k ? kIv : zero);
+  }
+  return indices;
+}
+
+/// The transfer permutation map reading `vectorDims` (loop dims) of an
+/// operand indexed by `map`.
+AffineMap transferMap(AffineMap map, ArrayRef<int64_t> vectorDims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t dim : vectorDims) {
+    std::optional<unsigned> pos = map.getResultPosition(
+        getAffineDimExpr(dim, map.getContext()));
+    exprs.push_back(getAffineDimExpr(*pos, map.getContext()));
+  }
+  return AffineMap::get(map.getNumResults(), 0, exprs, map.getContext());
+}
+
+/// in_bounds of a transfer of `shape` (vector) from `source` along `tmap`.
+SmallVector<bool> inBounds(Value source, AffineMap tmap,
+                           ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(source.getType());
+  SmallVector<bool> result;
+  for (auto [i, e] : llvm::enumerate(tmap.getResults())) {
+    int64_t size = type.getDimSize(cast<AffineDimExpr>(e).getPosition());
+    result.push_back(!ShapedType::isDynamic(size) && size >= shape[i]);
+  }
+  return result;
+}
+
+LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
+                                   const ContractionPlan &plan, int64_t mr,
+                                   int64_t nr) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t mSize = plan.m >= 0 ? std::min(mr, ranges[plan.m]) : 1;
+  int64_t nSize = std::min(nr, ranges[plan.n]);
+  int64_t kSize = ranges[plan.k];
+  if (mSize <= 0 || nSize <= 0 || kSize <= 0)
+    return failure();
+
+  // Tiles: 1 along batch dims, mSize x nSize, the whole reduction. Loop
+  // order: batch dims, columns, rows (a column panel of B stays in cache
+  // while the rows sweep over it).
+  SmallVector<OpFoldResult> tileSizes;
+  SmallVector<int64_t> interchange;
+  for (int64_t i = 0, e = ranges.size(); i < e; ++i) {
+    int64_t size = 1;
+    if (i == plan.k)
+      size = 0;
+    else if (i == plan.n)
+      size = nSize;
+    else if (i == plan.m)
+      size = mSize;
+    else
+      interchange.push_back(i);
+    tileSizes.push_back(rewriter.getIndexAttr(size));
+  }
+  interchange.push_back(plan.n);
+  if (plan.m >= 0)
+    interchange.push_back(plan.m);
+  interchange.push_back(plan.k);
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  options.setTileSizes(tileSizes);
+  options.setInterchange(interchange);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
+                        options);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(op, tiled->replacements);
+  auto tile = cast<linalg::LinalgOp>(tiled->tiledOps.back());
+
+  // The kernel on the tile's slices.
+  Location loc = tile.getLoc();
+  rewriter.setInsertionPoint(tile);
+  Type elem = getElementTypeOrSelf(tile->getResult(0).getType());
+  auto rowType = VectorType::get({nSize}, elem);
+  auto maps = tile.getIndexingMapsArray();
+  Value a = tile.getDpsInputs()[plan.aIdx], b = tile.getDpsInputs()[plan.bIdx];
+  Value c = tile.getDpsInits()[0];
+  AffineMap aMap = maps[plan.aIdx], bMap = maps[plan.bIdx], cMap = maps[2];
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value pad = arith::ConstantOp::create(rewriter, loc, elem,
+                                        rewriter.getFloatAttr(elem, 0.0));
+
+  // Accumulators: the tile of C, row by row.
+  SmallVector<int64_t> cVectorDims;
+  SmallVector<int64_t> cShape;
+  if (plan.m >= 0) {
+    cVectorDims.push_back(plan.m);
+    cShape.push_back(mSize);
+  }
+  cVectorDims.push_back(plan.n);
+  cShape.push_back(nSize);
+  auto cVecType = VectorType::get(cShape, elem);
+  AffineMap cTransfer = transferMap(cMap, cVectorDims);
+  SmallVector<Value> cIndices = tileIndices(rewriter, loc, cMap, -1, zero);
+  SmallVector<bool> cInBounds = inBounds(c, cTransfer, cShape);
+  Value cTile = vector::TransferReadOp::create(rewriter, loc, cVecType, c,
+                                               cIndices, pad, cTransfer,
+                                               cInBounds);
+  SmallVector<Value> rows;
+  if (plan.m >= 0) {
+    for (int64_t i = 0; i < mSize; ++i)
+      rows.push_back(vector::ExtractOp::create(rewriter, loc, cTile, i));
+  } else {
+    rows.push_back(cTile);
+  }
+
+  Value kUpper = arith::ConstantIndexOp::create(rewriter, loc, kSize);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  auto loop = scf::ForOp::create(
+      rewriter, loc, zero, kUpper, one, rows,
+      [&](OpBuilder &lb, Location l, Value kIv, ValueRange acc) {
+        AffineMap bTransfer = transferMap(bMap, {plan.n});
+        Value bRow = vector::TransferReadOp::create(
+            lb, l, rowType, b, tileIndices(lb, l, bMap, plan.k, kIv), pad,
+            bTransfer, inBounds(b, bTransfer, {nSize}));
+        SmallVector<Value> aElems;
+        if (plan.m >= 0) {
+          AffineMap aTransfer = transferMap(aMap, {plan.m});
+          Value aCol = vector::TransferReadOp::create(
+              lb, l, VectorType::get({mSize}, elem), a,
+              tileIndices(lb, l, aMap, plan.k, kIv), pad, aTransfer,
+              inBounds(a, aTransfer, {mSize}));
+          for (int64_t i = 0; i < mSize; ++i)
+            aElems.push_back(vector::ExtractOp::create(lb, l, aCol, i));
+        } else {
+          aElems.push_back(tensor::ExtractOp::create(
+              lb, l, a, tileIndices(lb, l, aMap, plan.k, kIv)));
+        }
+        SmallVector<Value> next;
+        for (auto [ai, row] : llvm::zip(aElems, acc)) {
+          Value splat = vector::BroadcastOp::create(lb, l, rowType, ai);
+          next.push_back(vector::FMAOp::create(lb, l, splat, bRow, row));
+        }
+        scf::YieldOp::create(lb, l, next);
+      });
+
+  Value result = cTile;
+  if (plan.m >= 0) {
+    for (int64_t i = 0; i < mSize; ++i)
+      result = vector::InsertOp::create(rewriter, loc, loop.getResult(i),
+                                        result, i);
+  } else {
+    result = loop.getResult(0);
+  }
+  Value written = vector::TransferWriteOp::create(
+                      rewriter, loc, result, c, cIndices, cTransfer, cInBounds)
+                      .getResult();
+  rewriter.replaceOp(tile, written);
+  return success();
+}
+
+struct VectorizeContractionsPass
+    : impl::VectorizeContractionsBase<VectorizeContractionsPass> {
+  using VectorizeContractionsBase::VectorizeContractionsBase;
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    SmallVector<std::pair<linalg::GenericOp, ConvForm>> convs;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (auto form = matchConv(op))
+        convs.push_back({op, *form});
+    });
+    for (auto &[op, form] : convs)
+      (void)rewriteConvAsMatmul(rewriter, op, form);
+
+    SmallVector<std::pair<linalg::LinalgOp, ContractionPlan>> contractions;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (auto plan = planContraction(op))
+        contractions.push_back({op, *plan});
+    });
+    for (auto &[op, plan] : contractions) {
+      int64_t lanes = vectorBytes / (getElementTypeOrSelf(
+                                         op->getResult(0).getType())
+                                         .getIntOrFloatBitWidth() /
+                                     8);
+      (void)vectorizeContraction(rewriter, op, plan, rows,
+                                 std::max<int64_t>(1, columnVectors * lanes));
+    }
+  }
+};
+
+} // namespace
+} // namespace onnxc

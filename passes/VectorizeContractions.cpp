@@ -30,7 +30,9 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
 using namespace mlir;
@@ -95,6 +97,137 @@ bool linearCoefficients(AffineExpr e, int64_t mult,
 }
 
 bool isVectorizableElement(Type t) { return t.isF32() || t.isF64(); }
+
+//===----------------------------------------------------------------------===//
+// Unfusing elementwise prologues
+//===----------------------------------------------------------------------===//
+
+/// Elementwise fusion (in the onnx -> linalg pipeline) folds producers such
+/// as a ReLU into a convolution or matrix product: the body becomes
+/// `acc + f(x...) * g(w...)`. Such a generic is split back into one
+/// elementwise generic per side that computes f (resp. g) and a plain
+/// `acc + a * b` contraction, which the kernels below handle. A side is only
+/// split when all its inputs are read through the same indexing map and
+/// have the same type (f then applies pointwise to that tensor).
+LogicalResult unfusePrologues(RewriterBase &rewriter, linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+      op.getNumDpsInputs() < 2 || !op.hasPureTensorSemantics() ||
+      op.getNumReductionLoops() == 0)
+    return failure();
+  Block &body = *op.getBlock();
+  unsigned numInputs = op.getNumDpsInputs();
+  Value acc = body.getArgument(numInputs);
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || !add->hasOneUse() || !acc.hasOneUse() ||
+      (add.getLhs() != acc && add.getRhs() != acc))
+    return failure();
+  auto mul = (add.getLhs() == acc ? add.getRhs() : add.getLhs())
+                 .getDefiningOp<arith::MulFOp>();
+  if (!mul || !mul->hasOneUse() || mul->getBlock() != &body)
+    return failure();
+  // The inputs each body value depends on (bit i: input i).
+  DenseMap<Value, uint64_t> deps;
+  if (numInputs > 64)
+    return failure();
+  for (unsigned i = 0; i < numInputs; ++i)
+    deps[body.getArgument(i)] = uint64_t(1) << i;
+  for (Operation &inner : body.without_terminator()) {
+    if (&inner == add.getOperation() || &inner == mul.getOperation())
+      continue;
+    if (inner.getNumRegions() || isa<linalg::IndexOp>(inner) ||
+        !isPure(&inner))
+      return failure();
+    uint64_t d = 0;
+    for (Value v : inner.getOperands()) {
+      if (v == acc)
+        return failure(); // not a prologue: reads the accumulator
+      d |= deps.lookup(v); // 0 for values from above (constants)
+    }
+    for (Value r : inner.getResults())
+      deps[r] = d;
+  }
+  Value sides[2] = {mul.getLhs(), mul.getRhs()};
+  uint64_t sideDeps[2] = {deps.lookup(sides[0]), deps.lookup(sides[1])};
+  if (!sideDeps[0] || !sideDeps[1] || (sideDeps[0] & sideDeps[1]) ||
+      (sideDeps[0] | sideDeps[1]) != (uint64_t(1) << numInputs) - 1)
+    return failure();
+  Type elem = getElementTypeOrSelf(op->getResult(0).getType());
+  if (sides[0].getType() != elem || sides[1].getType() != elem)
+    return failure();
+  bool trivial[2] = {isa<BlockArgument>(sides[0]),
+                     isa<BlockArgument>(sides[1])};
+  if (trivial[0] && trivial[1])
+    return failure(); // already a plain contraction
+
+  auto maps = op.getIndexingMapsArray();
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  SmallVector<Value> newInputs;
+  SmallVector<AffineMap> newMaps;
+  for (int side = 0; side < 2; ++side) {
+    SmallVector<unsigned> inputs;
+    for (unsigned i = 0; i < numInputs; ++i)
+      if (sideDeps[side] & (uint64_t(1) << i))
+        inputs.push_back(i);
+    AffineMap map = maps[inputs.front()];
+    Type type = op.getDpsInputs()[inputs.front()].getType();
+    for (unsigned i : inputs)
+      if (maps[i] != map || op.getDpsInputs()[i].getType() != type)
+        return failure();
+    if (trivial[side]) {
+      newInputs.push_back(
+          op.getDpsInputs()[cast<BlockArgument>(sides[side]).getArgNumber()]);
+      newMaps.push_back(map);
+      continue;
+    }
+    auto tensorType = dyn_cast<RankedTensorType>(type);
+    if (!tensorType || !tensorType.hasStaticShape())
+      return failure();
+    SmallVector<Value> operands;
+    for (unsigned i : inputs)
+      operands.push_back(op.getDpsInputs()[i]);
+    int64_t rank = tensorType.getRank();
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, tensorType.getShape(), elem);
+    SmallVector<AffineMap> pointwise(inputs.size() + 1,
+                                     rewriter.getMultiDimIdentityMap(rank));
+    Value computed = sides[side];
+    uint64_t mine = sideDeps[side];
+    auto prologue = linalg::GenericOp::create(
+        rewriter, loc, empty.getType(), operands, empty, pointwise,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          IRMapping mapping;
+          for (auto [k, i] : llvm::enumerate(inputs))
+            mapping.map(body.getArgument(i), args[k]);
+          // Clone this side's ops (and the constants they use), in order.
+          for (Operation &inner : body.without_terminator()) {
+            if (&inner == add.getOperation() || &inner == mul.getOperation())
+              continue;
+            uint64_t d = inner.getNumResults() ? deps.lookup(inner.getResult(0))
+                                               : 0;
+            if (d && (d & ~mine))
+              continue;
+            b.clone(inner, mapping);
+          }
+          linalg::YieldOp::create(b, l, mapping.lookup(computed));
+        });
+    newInputs.push_back(prologue.getResult(0));
+    newMaps.push_back(map);
+  }
+  newMaps.push_back(maps[numInputs]);
+  auto product = linalg::GenericOp::create(
+      rewriter, loc, op->getResult(0).getType(), newInputs, op.getDpsInits(),
+      newMaps, op.getIteratorTypesArray(),
+      [](OpBuilder &b, Location l, ValueRange a) {
+        Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+        linalg::YieldOp::create(
+            b, l, arith::AddFOp::create(b, l, a[2], prod).getResult());
+      });
+  rewriter.replaceOp(op, product.getResults());
+  return success();
+}
 
 //===----------------------------------------------------------------------===//
 // Convolution -> im2col + matrix product
@@ -505,6 +638,11 @@ struct VectorizeContractionsPass
   using VectorizeContractionsBase::VectorizeContractionsBase;
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
+    SmallVector<linalg::GenericOp> generics;
+    getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
+    for (linalg::GenericOp op : generics)
+      (void)unfusePrologues(rewriter, op);
+
     SmallVector<std::pair<linalg::GenericOp, ConvForm>> convs;
     getOperation().walk([&](linalg::GenericOp op) {
       if (auto form = matchConv(op))

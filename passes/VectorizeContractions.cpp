@@ -318,14 +318,9 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::GenericOp op,
   auto yType = cast<RankedTensorType>(init.getType());
   Type elem = yType.getElementType();
   int64_t n = xType.getDimSize(0), g = xType.getDimSize(1),
-          cg = xType.getDimSize(2), mg = wType.getDimSize(1);
+          cg = xType.getDimSize(2);
   ArrayRef<int64_t> kernel = wType.getShape().drop_front(3);
   ArrayRef<int64_t> outSpatial = yType.getShape().drop_front(3);
-  int64_t kernelSize = 1, outSize = 1;
-  for (int64_t i = 0; i < ns; ++i) {
-    kernelSize *= kernel[i];
-    outSize *= outSpatial[i];
-  }
   rewriter.setInsertionPoint(op);
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
   auto range = [](int64_t from, int64_t count) {
@@ -371,8 +366,6 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::GenericOp op,
         SmallVector<ReassociationIndices>{
             {0}, {1}, range(2, 1 + ns), range(3 + ns, ns)});
   }
-  (void)kernelSize;
-  (void)outSize;
   Value w2d = tensor::CollapseShapeOp::create(
       rewriter, loc, w,
       SmallVector<ReassociationIndices>{{0}, {1}, range(2, 1 + ns)});
@@ -398,7 +391,6 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::GenericOp op,
                                         .getResult());
           })
           .getResult(0);
-  (void)mg;
   rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, yType, product,
                                                      outReassoc);
   return success();
@@ -639,17 +631,28 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
         scf::YieldOp::create(lb, l, next);
       });
 
-  Value result = cTile;
+  // Row by row (one 1 x NR transfer each: a row past the end of a partial
+  // tile is out of bounds, hence not written). Assembling an MR x NR vector
+  // first would be canonicalized into element-wise shuffles.
+  Value written = c;
   if (plan.m >= 0) {
-    for (int64_t i = 0; i < mSize; ++i)
-      result = vector::InsertOp::create(rewriter, loc, loop.getResult(i),
-                                        result, i);
+    auto rowTileType = VectorType::get({1, nSize}, elem);
+    int64_t mPos = *cMap.getResultPosition(rewriter.getAffineDimExpr(plan.m));
+    for (int64_t i = 0; i < mSize; ++i) {
+      Value row = vector::ShapeCastOp::create(rewriter, loc, rowTileType,
+                                              loop.getResult(i));
+      SmallVector<Value> indices(cIndices);
+      indices[mPos] = arith::ConstantIndexOp::create(rewriter, loc, i);
+      written = vector::TransferWriteOp::create(rewriter, loc, row, written,
+                                                indices, cTransfer, cInBounds)
+                    .getResult();
+    }
   } else {
-    result = loop.getResult(0);
+    written = vector::TransferWriteOp::create(rewriter, loc, loop.getResult(0),
+                                              c, cIndices, cTransfer,
+                                              cInBounds)
+                  .getResult();
   }
-  Value written = vector::TransferWriteOp::create(
-                      rewriter, loc, result, c, cIndices, cTransfer, cInBounds)
-                      .getResult();
   rewriter.replaceOp(tile, written);
   return success();
 }

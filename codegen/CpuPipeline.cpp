@@ -86,6 +86,11 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // The tiled kernels bufferize in place, but each tile's write-back is a
+  // copy between two identical subviews until CSE makes them one (and the
+  // self-copy folds away).
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createEnsureFreshResults());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);

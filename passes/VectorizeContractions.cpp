@@ -10,7 +10,7 @@
 //     product: col[n, g, (c, k...), (o...)] = X[n, g, c, o*s + k*d], then
 //     Y[n, g, m, p] += W[g, m, r] * col[n, g, r, p]. A 1x1 convolution with
 //     unit strides needs no copy (col is X itself).
-//  2. A contraction with static shapes, one reduction dim and an f32/f64
+//  2. A contraction with static shapes and an f32/f64
 //     `acc + a * b` body is tiled (scf::tileUsingSCF) so that each tile is a
 //     block of MR rows by NR columns of the output (NR a multiple of the
 //     vector width; the other parallel dims tiled by 1). Each tile becomes a
@@ -442,14 +442,13 @@ std::optional<ContractionPlan> planContraction(linalg::LinalgOp op) {
   auto iterators = op.getIteratorTypesArray();
   ContractionPlan plan;
   int64_t numParallel = 0;
+  // With several reduction dims (reshapes propagated through a matmul split
+  // its k), the last is the kernel's; the others become loops around it.
   for (auto [i, it] : llvm::enumerate(iterators)) {
-    if (it == utils::IteratorType::parallel) {
+    if (it == utils::IteratorType::parallel)
       ++numParallel;
-    } else if (plan.k >= 0) {
-      return std::nullopt; // several reduction dims
-    } else {
+    else
       plan.k = i;
-    }
   }
   if (plan.k < 0)
     return std::nullopt;
@@ -460,6 +459,9 @@ std::optional<ContractionPlan> planContraction(linalg::LinalgOp op) {
       int64_t(cDims->size()) != numParallel ||
       llvm::is_contained(*cDims, -1) || llvm::is_contained(*cDims, plan.k))
     return std::nullopt;
+  for (int64_t dim : *cDims)
+    if (iterators[dim] != utils::IteratorType::parallel)
+      return std::nullopt;
   if (!llvm::is_contained(*aDims, plan.k) ||
       !llvm::is_contained(*bDims, plan.k))
     return std::nullopt;
@@ -533,8 +535,11 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   // Tiles: 1 along batch dims, mSize x nSize, the whole reduction. Loop
   // order: batch dims, columns, rows (a column panel of B stays in cache
   // while the rows sweep over it).
+  // Other reduction dims are tiled by 1 inside the row loop (the block is
+  // then loaded and stored once per step of theirs).
+  auto iterators = op.getIteratorTypesArray();
   SmallVector<OpFoldResult> tileSizes;
-  SmallVector<int64_t> interchange;
+  SmallVector<int64_t> interchange, outerReductions;
   for (int64_t i = 0, e = ranges.size(); i < e; ++i) {
     int64_t size = 1;
     if (i == plan.k)
@@ -543,6 +548,8 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
       size = nSize;
     else if (i == plan.m)
       size = mSize;
+    else if (iterators[i] == utils::IteratorType::reduction)
+      outerReductions.push_back(i);
     else
       interchange.push_back(i);
     tileSizes.push_back(rewriter.getIndexAttr(size));
@@ -550,6 +557,7 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   interchange.push_back(plan.n);
   if (plan.m >= 0)
     interchange.push_back(plan.m);
+  interchange.append(outerReductions);
   interchange.push_back(plan.k);
   scf::SCFTilingOptions options;
   options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);

@@ -80,10 +80,11 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
   let description = [{
     Runs on tensors, before bufferization. Convolution generics (as the Conv
     lowering emits them) become an im2col copy and a batched matrix
-    product. Every static f32/f64 contraction `acc + a * b` is then tiled
-    into `rows` x (`column-vectors` vectors) blocks of its output, each
-    computed by a loop over the (last) reduction dim that keeps the block
-    in vector registers (vector.fma of a broadcast element of A and a
+    product. Every f32/f64 contraction `acc + a * b` with static columns
+    (last output dim) and reduction is then tiled into `rows` x
+    (`column-vectors` vectors) blocks of its output, each computed by a
+    loop over the (last) reduction dim that keeps the block in vector
+    registers (vector.fma of a broadcast element of A and a
     vector of B's row). Other ops are left alone.
   }];
   let options = [

@@ -10,7 +10,7 @@
 //     product: col[n, g, (c, k...), (o...)] = X[n, g, c, o*s + k*d], then
 //     Y[n, g, m, p] += W[g, m, r] * col[n, g, r, p]. A 1x1 convolution with
 //     unit strides needs no copy (col is X itself).
-//  2. A contraction with static shapes and an f32/f64
+//  2. A contraction with static columns and reduction and an f32/f64
 //     `acc + a * b` body is tiled (scf::tileUsingSCF) so that each tile is a
 //     block of MR rows by NR columns of the output (NR a multiple of the
 //     vector width; the other parallel dims tiled by 1). Each tile becomes a
@@ -429,8 +429,7 @@ std::optional<SmallVector<int64_t>> resultDims(AffineMap map) {
 std::optional<ContractionPlan> planContraction(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       op->getNumResults() != 1 || !op.hasPureTensorSemantics() ||
-      op.hasDynamicShape() || op->getNumRegions() != 1 ||
-      !isMulAddBody(*op.getBlock()))
+      op->getNumRegions() != 1 || !isMulAddBody(*op.getBlock()))
     return std::nullopt;
   Type elem = getElementTypeOrSelf(op->getResult(0).getType());
   if (!isVectorizableElement(elem))
@@ -474,13 +473,24 @@ std::optional<ContractionPlan> planContraction(linalg::LinalgOp op) {
     std::swap(plan.aIdx, plan.bIdx);
     std::swap(aDims, bDims);
   }
-  // Rows: the largest output dim that only A reads (the innermost on ties),
-  // so that a unit dim (as in [128, 1, 768] x [768, N]) is never chosen.
+  // Columns and the kernel's reduction need static sizes; rows and the
+  // dims tiled by 1 may be dynamic (a batch dim of a model).
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (ShapedType::isDynamic(ranges[plan.n]) ||
+      ShapedType::isDynamic(ranges[plan.k]))
+    return std::nullopt;
+  // Rows: the largest output dim that only A reads (the innermost on ties;
+  // dynamic counts as large), so that a unit dim (as in [128, 1, 768] x
+  // [768, N]) is never chosen.
+  auto extent = [&](int64_t dim) {
+    return ShapedType::isDynamic(ranges[dim])
+               ? std::numeric_limits<int64_t>::max()
+               : ranges[dim];
+  };
   for (int64_t dim : *cDims)
     if (dim != plan.n && llvm::is_contained(*aDims, dim) &&
         !llvm::is_contained(*bDims, dim) &&
-        (plan.m < 0 || ranges[dim] >= ranges[plan.m]))
+        (plan.m < 0 || extent(dim) >= extent(plan.m)))
       plan.m = dim;
   return plan;
 }
@@ -526,7 +536,9 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const ContractionPlan &plan, int64_t mr,
                                    int64_t nr) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  int64_t mSize = plan.m >= 0 ? std::min(mr, ranges[plan.m]) : 1;
+  int64_t mSize = plan.m < 0                            ? 1
+                  : ShapedType::isDynamic(ranges[plan.m]) ? mr
+                                                          : std::min(mr, ranges[plan.m]);
   int64_t nSize = std::min(nr, ranges[plan.n]);
   int64_t kSize = ranges[plan.k];
   if (mSize <= 0 || nSize <= 0 || kSize <= 0)

@@ -66,3 +66,25 @@ func.func @conv(%x: tensor<1x1x3x9x9xf32>, %w: tensor<1x8x3x3x3xf32>, %acc: tens
   } -> tensor<1x1x8x4x4xf32>
   return %r : tensor<1x1x8x4x4xf32>
 }
+
+// A dynamic row count (a model's batch dim) and B read across its rows
+// (Gemm with transB): still vectorized, with out-of-bounds transfers.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK: scf.for %{{.*}} = %c0 to %c20 step %c16
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c4
+// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1
+// CHECK: vector.transfer_read {{.*}} : tensor<?x7xf32>, vector<16xf32>
+// CHECK-COUNT-4: vector.fma
+#at = affine_map<(m, n, k) -> (m, k)>
+#bt = affine_map<(m, n, k) -> (n, k)>
+#ct = affine_map<(m, n, k) -> (m, n)>
+func.func @dynamic_rows(%x: tensor<?x7xf32>, %w: tensor<20x7xf32>, %acc: tensor<?x20xf32>) -> tensor<?x20xf32> {
+  %r = linalg.generic {indexing_maps = [#at, #bt, #ct], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<?x7xf32>, tensor<20x7xf32>) outs(%acc : tensor<?x20xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x20xf32>
+  return %r : tensor<?x20xf32>
+}

@@ -679,7 +679,10 @@ static void release_outputs(onnxc_session *s) {
  * byte memref descriptor in `result`, a 64-byte-aligned block of at least
  * `bytes` bytes that the session keeps for later runs. `arena` is the
  * session's arena descriptor, whose `allocated` field is the session. */
-ONNXC_API void _mlir_ciface_onnxc_scratch_reserve(int64_t *result,
+/* Hidden: the model's call must bind to the runtime linked beside it,
+ * never to another library's copy with another session layout. */
+__attribute__((weak, visibility("hidden"))) void
+_mlir_ciface_onnxc_scratch_reserve(int64_t *result,
                                                   const int64_t *arena,
                                                   int64_t bytes) {
   onnxc_session *s = (onnxc_session *)(intptr_t)arena[0];

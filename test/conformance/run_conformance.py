@@ -55,12 +55,13 @@ def tolerance_for(case, tolerances):
     return DEFAULT_RTOL, DEFAULT_ATOL
 
 
-def run_case(args, case, folder, tolerances, work):
-    lib = os.path.join(work, case.replace("/", "__") + ".so")
-    model = os.path.join(folder, "model.onnx")
+def compile_case(command, model):
+    """Runs the compiler command line `command` on `model`. Returns None when
+    it succeeded, else the case's end: ("unsupported", the diagnostic) for a
+    refusal (exit 1 with one line on stderr), ("crash", details) for
+    anything else."""
     try:
-        proc = subprocess.run([args.onnx_compile, model, "-o", lib],
-                              capture_output=True, text=True,
+        proc = subprocess.run(command, capture_output=True, text=True,
                               timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return "crash", "compile timed out"
@@ -69,8 +70,39 @@ def run_case(args, case, folder, tolerances, work):
         return "unsupported", err.replace(model + ": ", "")
     if proc.returncode != 0:
         return "crash", f"compile exit {proc.returncode}: {err[-500:]}"
+    return None
+
+
+def data_sets(folder):
+    return sorted(d for d in os.listdir(folder)
+                  if d.startswith("test_data_set"))
+
+
+def compare_with_expected(results, expected):
+    """Counts the (case, status, detail) results by status and lists every
+    crash and every case whose status is not the expected one (cases absent
+    from `expected` must pass)."""
+    counts = {"pass": 0, "fail": 0, "unsupported": 0, "crash": 0}
+    problems = []
+    for case, status, detail in results:
+        counts[status] += 1
+        want = expected.get(case, ("pass", ""))[0]
+        if status == "crash":
+            problems.append(f"CRASH {case}: {detail}")
+        elif status != want:
+            problems.append(f"UNEXPECTED {status.upper()} (expected {want}) "
+                            f"{case}: {detail}")
+    return counts, problems
+
+
+def run_case(args, case, folder, tolerances, work):
+    lib = os.path.join(work, case.replace("/", "__") + ".so")
+    model = os.path.join(folder, "model.onnx")
+    refused = compile_case([args.onnx_compile, model, "-o", lib], model)
+    if refused:
+        return refused
     rtol, atol = tolerance_for(case, tolerances)
-    sets = sorted(d for d in os.listdir(folder) if d.startswith("test_data_set"))
+    sets = data_sets(folder)
     try:
         for data_set in sets:
             try:
@@ -139,21 +171,13 @@ def main():
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
 
-    counts = {"pass": 0, "fail": 0, "unsupported": 0, "crash": 0}
+    counts, problems = compare_with_expected(results, expected)
     per_suite = {}
-    problems = []
-    for case, status, detail in results:
-        counts[status] += 1
+    for case, status, _detail in results:
         suite = case.split("/")[0]
         per_suite.setdefault(suite, {"pass": 0, "total": 0})
         per_suite[suite]["total"] += 1
         per_suite[suite]["pass"] += status == "pass"
-        want = expected.get(case, ("pass", ""))[0]
-        if status == "crash":
-            problems.append(f"CRASH {case}: {detail}")
-        elif status != want:
-            problems.append(f"UNEXPECTED {status.upper()} (expected {want}) "
-                            f"{case}: {detail}")
     for p in problems:
         print(p)
     for suite, c in sorted(per_suite.items()):

@@ -43,7 +43,8 @@ import onnx
 from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_conformance import read_table, tolerance_for  # noqa: E402
+from run_conformance import (compare_with_expected, compile_case,  # noqa: E402
+                             data_sets, read_table, tolerance_for)
 
 TIMEOUT_S = 300
 
@@ -115,20 +116,11 @@ def run_case(args, case, folder, tolerance, work):
     if args.cpu:
         cmd.append(f"--cpu={args.cpu}")
     try:
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True,
-                                  timeout=TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            return "crash", "compile timed out"
-        err = proc.stderr.strip()
-        if proc.returncode == 1 and err and "\n" not in err:
-            return "unsupported", err.replace(model + ": ", "")
-        if proc.returncode != 0:
-            return "crash", f"compile exit {proc.returncode}: {err[-500:]}"
+        refused = compile_case(cmd, model)
+        if refused:
+            return refused
         rtol, atol = tolerance
-        sets = sorted(d for d in os.listdir(folder)
-                      if d.startswith("test_data_set"))
-        for data_set in sets:
+        for data_set in data_sets(folder):
             data = os.path.join(folder, data_set)
             inputs, n = [], 0
             while os.path.exists(os.path.join(data, f"input_{n}.pb")):
@@ -250,16 +242,7 @@ def main():
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
 
-    counts = {"pass": 0, "fail": 0, "unsupported": 0, "crash": 0}
-    problems = []
-    for case, status, detail in results:
-        counts[status] += 1
-        want = expected.get(case, ("pass", ""))[0]
-        if status == "crash":
-            problems.append(f"CRASH {case}: {detail}")
-        elif status != want:
-            problems.append(f"UNEXPECTED {status.upper()} (expected {want}) "
-                            f"{case}: {detail}")
+    counts, problems = compare_with_expected(results, expected)
     for p in problems:
         print(p)
     print(f"{args.target}: {counts['pass']} of {len(results)} pass "

@@ -106,6 +106,7 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createExpandBFloat16()); // no __truncsfbf2 in Debian's libgcc
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToFuncs()); // math.ipowi

@@ -33,6 +33,20 @@ def EnsureFreshResults : Pass<"onnxc-ensure-fresh-results", "mlir::func::FuncOp"
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
+def ExpandBFloat16 : Pass<"onnxc-expand-bfloat16", "mlir::ModuleOp"> {
+  let summary = "Casts to and from bfloat16 as integer arithmetic";
+  let description = [{
+    LLVM lowers `fptrunc float to bfloat` on CPUs without native bfloat16
+    conversions into a call to `__truncsfbf2`, which Debian 12's libgcc
+    (GCC 12) does not have, so a model library built for such a CPU (or
+    for the generic x86-64) fails to load. This pass rewrites every
+    arith.truncf to bf16 (round to nearest even, NaN kept quiet) and
+    arith.extf from bf16 (a shift) into integer ops, so no library call is
+    needed on any target.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def PlanScratchArena : Pass<"onnxc-plan-scratch-arena", "mlir::ModuleOp"> {
   let summary = "Place the model's temporary buffers in one session arena";
   let description = [{

@@ -76,6 +76,7 @@ void buildOnnxToLinalgPipeline(OpPassManager &pm,
 void buildLinalgToLlvmPipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   if (options.optLevel > 0) {
+    pm.addNestedPass<func::FuncOp>(createPrepackWeights());
     pm.addNestedPass<func::FuncOp>(
         createVectorizeContractions(contractionBlocking()));
     pm.addPass(createCanonicalizerPass());

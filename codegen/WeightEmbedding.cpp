@@ -1,6 +1,7 @@
 //===- WeightEmbedding.cpp - Weights as raw bytes in the object -----------===//
 
 #include "codegen/WeightEmbedding.h"
+#include "passes/ConstantBytes.h"
 #include "runtime/onnxc_model_desc.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -21,41 +22,13 @@ using namespace mlir;
 
 namespace onnxc {
 
-/// The in-memory bytes of a global's initial value, or an empty range when
-/// they cannot be taken verbatim.
-static ArrayRef<char> rawBytesOf(Attribute value) {
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob)
-      return {};
-    auto type = cast<ShapedType>(res.getType());
-    ArrayRef<char> data = blob->getData();
-    // ONNX stores one byte per bool, as LLVM lays out i1 in memory; other
-    // types must fill exactly the declared number of elements.
-    int64_t elementBytes =
-        type.getElementType().isInteger(1)
-            ? 1
-            : int64_t(type.getElementTypeBitWidth() + 7) / 8;
-    if (int64_t(data.size()) != type.getNumElements() * elementBytes)
-      return {};
-    return data;
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
-    if (dense.isSplat() || dense.getElementType().isInteger(1) ||
-        !dense.getElementType().isIntOrFloat())
-      return {};
-    return dense.getRawData();
-  }
-  return {};
-}
-
 std::vector<DetachedWeight> detachWeights(ModuleOp module, int64_t minBytes) {
   std::vector<DetachedWeight> weights;
   module.walk([&](LLVM::GlobalOp global) {
     Attribute value = global.getValueOrNull();
     if (!value || !global.getConstant())
       return;
-    ArrayRef<char> bytes = rawBytesOf(value);
+    ArrayRef<char> bytes = rawConstantBytes(value);
     if (int64_t(bytes.size()) < minBytes || bytes.empty())
       return;
     weights.push_back({global.getSymName().str(), bytes});

@@ -75,6 +75,20 @@ def PlanScratchArena : Pass<"onnxc-plan-scratch-arena", "mlir::ModuleOp"> {
                            "mlir::func::FuncDialect"];
 }
 
+def PrepackWeights : Pass<"onnxc-prepack-weights", "mlir::func::FuncOp"> {
+  let summary = "Store constant contraction operands in the kernels' layout";
+  let description = [{
+    Runs on tensors before onnxc-vectorize-contractions. A constant f32/f64
+    input of a linalg.generic with reductions, indexed [.., n, k] where n
+    is the output's last dim and k a reduction dim (a Gemm weight with
+    transB=1), is replaced by a constant with its last two axes swapped,
+    [.., k, n], read through the swapped indexing map: the kernels then
+    load contiguous vectors of it. Constants with other users are left
+    alone (they would need a second copy).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def ResolveSequences : Pass<"onnxc-resolve-sequences", "mlir::ModuleOp"> {
   let summary = "Replace sequences known at compile time by their tensors";
   let description = [{

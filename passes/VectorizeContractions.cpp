@@ -201,14 +201,17 @@ LogicalResult unfusePrologues(RewriterBase &rewriter, linalg::GenericOp op) {
       continue;
     }
     auto tensorType = dyn_cast<RankedTensorType>(type);
-    if (!tensorType || !tensorType.hasStaticShape())
+    if (!tensorType)
       return failure();
     SmallVector<Value> operands;
     for (unsigned i : inputs)
       operands.push_back(op.getDpsInputs()[i]);
     int64_t rank = tensorType.getRank();
-    Value empty =
-        tensor::EmptyOp::create(rewriter, loc, tensorType.getShape(), elem);
+    // Dynamic dims (a model's batch) come from the domain input itself.
+    Value empty = tensor::EmptyOp::create(
+        rewriter, loc,
+        tensor::getMixedSizes(rewriter, loc, op.getDpsInputs()[domain]),
+        elem);
     pointwise.push_back(rewriter.getMultiDimIdentityMap(rank));
     Value computed = sides[side];
     uint64_t mine = sideDeps[side];

@@ -1,0 +1,28 @@
+//===- ConstantBytes.h - The raw bytes of a constant tensor -----*- C++ -*-===//
+//
+// Weights reach the back end as DenseResourceElementsAttr (the importer's
+// blobs) or DenseElementsAttr (small ones, and what folders produce). Both
+// the weight packing pass and the object emitter need their bytes as they
+// lie in memory, one element after the other.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ONNXC_PASSES_CONSTANTBYTES_H
+#define ONNXC_PASSES_CONSTANTBYTES_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+namespace onnxc {
+
+/// The in-memory bytes of a dense constant's elements (bools one byte
+/// each), or an empty range when they cannot be taken verbatim: a splat, a
+/// released blob, strings, or data whose size does not fit the type.
+llvm::ArrayRef<char> rawConstantBytes(mlir::Attribute value);
+
+/// Bytes of one element as rawConstantBytes lays them out; 0 when the
+/// element type has no fixed width in memory.
+int64_t constantElementBytes(mlir::Type elementType);
+
+} // namespace onnxc
+
+#endif // ONNXC_PASSES_CONSTANTBYTES_H

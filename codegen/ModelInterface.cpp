@@ -64,6 +64,31 @@ bool readTensor(Type type, DictionaryAttr attrs, const char *what, size_t i,
   return true;
 }
 
+/// The compile-info entries the importer's module attributes give. Every
+/// key is present, empty when the model does not say, so consumers need not
+/// guess whether an old compiler or the model left it out.
+void readModelOrigin(ModuleOp module, ModelInterface &interface) {
+  auto str = [&](StringRef attr) {
+    auto s = module->getAttrOfType<StringAttr>(attr);
+    return s ? s.str() : std::string();
+  };
+  setCompileInfo(interface, "model_sha256", str("onnx.model_sha256"));
+  setCompileInfo(interface, "producer_name", str("onnx.producer_name"));
+  setCompileInfo(interface, "producer_version", str("onnx.producer_version"));
+  auto ir = module->getAttrOfType<IntegerAttr>("onnx.ir_version");
+  setCompileInfo(interface, "ir_version",
+                 ir ? std::to_string(ir.getInt()) : std::string());
+  // `domain:version` pairs, comma-separated, in the dictionary's (sorted)
+  // order so the string does not depend on the model's listing order.
+  std::string opsets;
+  if (auto dict = module->getAttrOfType<DictionaryAttr>("onnx.opset_import"))
+    for (NamedAttribute a : dict)
+      if (auto v = dyn_cast<IntegerAttr>(a.getValue()))
+        opsets += (opsets.empty() ? "" : ",") + a.getName().str() + ":" +
+                  std::to_string(v.getInt());
+  setCompileInfo(interface, "opsets", opsets);
+}
+
 } // namespace
 
 bool readModelInterface(ModuleOp module, const std::string &name,
@@ -97,7 +122,18 @@ bool readModelInterface(ModuleOp module, const std::string &name,
     for (NamedAttribute a : meta)
       if (auto s = dyn_cast<StringAttr>(a.getValue()))
         interface.metadata.push_back({a.getName().str(), s.str()});
+  readModelOrigin(module, interface);
   return true;
+}
+
+void setCompileInfo(ModelInterface &interface, const std::string &key,
+                    const std::string &value) {
+  for (auto &entry : interface.compileInfo)
+    if (entry.first == key) {
+      entry.second = value;
+      return;
+    }
+  interface.compileInfo.push_back({key, value});
 }
 
 } // namespace onnxc

@@ -25,6 +25,12 @@ struct ModelInterface {
   std::string name;
   std::vector<TensorInterface> inputs, outputs;
   std::vector<std::pair<std::string, std::string>> metadata;
+  /// How the library was made (docs/runtime-api.md lists the keys): what
+  /// the module says of the model (model_sha256, producer_name,
+  /// producer_version, ir_version, opsets), then what the compiler adds
+  /// (compiler_version, compiler_flags, target, cpu). Kept apart from the
+  /// model's own metadata_props, whose keys are the model author's.
+  std::vector<std::pair<std::string, std::string>> compileInfo;
 };
 
 /// Reads `main_graph`'s interface. Fails (with `error`) for inputs or
@@ -32,6 +38,10 @@ struct ModelInterface {
 /// element types, rank above ONNXC_MAX_RANK.
 bool readModelInterface(mlir::ModuleOp module, const std::string &name,
                         ModelInterface &interface, std::string &error);
+
+/// Sets `key` in `interface.compileInfo` (replacing an earlier value).
+void setCompileInfo(ModelInterface &interface, const std::string &key,
+                    const std::string &value);
 
 } // namespace onnxc
 

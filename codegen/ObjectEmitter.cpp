@@ -128,15 +128,23 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
     }
     return constArray(m, infoTy, infos, std::string("onnxc.") + kind + "s");
   };
+  // Key/value tables: the model's metadata_props and the compile info.
   auto *metaTy = llvm::StructType::get(ctx, {ptrTy, ptrTy});
-  SmallVector<llvm::Constant *> meta;
-  for (size_t i = 0; i < model.metadata.size(); ++i)
-    meta.push_back(llvm::ConstantStruct::get(
-        metaTy, {cString(m, model.metadata[i].first, "onnxc.meta.key"),
-                 cString(m, model.metadata[i].second, "onnxc.meta.value")}));
-  llvm::Constant *metaArr = meta.empty()
-                                ? llvm::ConstantPointerNull::get(ptrTy)
-                                : constArray(m, metaTy, meta, "onnxc.metadata");
+  auto entries = [&](const std::vector<std::pair<std::string, std::string>>
+                         &list,
+                     const char *kind) -> llvm::Constant * {
+    if (list.empty())
+      return llvm::ConstantPointerNull::get(ptrTy);
+    SmallVector<llvm::Constant *> values;
+    std::string prefix = std::string("onnxc.") + kind;
+    for (const auto &[key, value] : list)
+      values.push_back(llvm::ConstantStruct::get(
+          metaTy, {cString(m, key, prefix + ".key"),
+                   cString(m, value, prefix + ".value")}));
+    return constArray(m, metaTy, values, prefix);
+  };
+  llvm::Constant *metaArr = entries(model.metadata, "metadata");
+  llvm::Constant *compileInfoArr = entries(model.compileInfo, "compile_info");
 
   // External weights: the base-pointer slot the code reads, and the
   // runtime's per-model loading state (zeroed, writable).
@@ -162,7 +170,7 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
   // struct onnxc_model (runtime/onnxc_model_desc.h)
   auto *modelTy = llvm::StructType::get(
       ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, i64, ptrTy,
-            i64, i64, ptrTy});
+            i64, i64, ptrTy, i32, ptrTy});
   auto *desc = new llvm::GlobalVariable(
       m, modelTy, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(
@@ -175,7 +183,9 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
            tensors(model.inputs, "input"), tensors(model.outputs, "output"),
            metaArr, entry, llvm::ConstantInt::get(i64, scratchBytes),
            weightsBase, llvm::ConstantInt::get(i64, weightsSize),
-           llvm::ConstantInt::get(i64, weightsId), weightsState}),
+           llvm::ConstantInt::get(i64, weightsId), weightsState,
+           llvm::ConstantInt::get(i32, model.compileInfo.size()),
+           compileInfoArr}),
       "onnxc.model");
 
   // const onnxc_model *<prefix>_model(void), and onnxc_model_get for
@@ -343,7 +353,12 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
   llvm::Function *entry = emitPackedEntry(*m, model, error);
   if (!entry)
     return false;
-  emitModelDescriptor(*m, model, entry, scratchBytes, externalWeights,
+  // What the code was built for, as the TargetMachine resolved it (the
+  // host's triple and CPU when none was given).
+  ModelInterface described = model;
+  setCompileInfo(described, "target", tm->getTargetTriple().str());
+  setCompileInfo(described, "cpu", tm->getTargetCPU().str());
+  emitModelDescriptor(*m, described, entry, scratchBytes, externalWeights,
                       options);
   // Only the getters are the library's interface: two models linked into
   // one program must not clash on main_graph or its helpers.

@@ -66,6 +66,10 @@ struct onnxc_model {
   /* ONNXC_WEIGHTS_STATE_BYTES writable, zeroed bytes, 16-byte aligned,
    * that belong to the runtime (its once-per-process loading state). */
   void *weights_state;
+  /* How the library was made: model_sha256, producer_name, ..., keys as in
+   * onnxc_model_compile_info (docs/runtime-api.md). */
+  uint32_t num_compile_info;
+  const onnxc_metadata_entry *compile_info; /* num_compile_info entries */
 };
 
 #define ONNXC_WEIGHTS_STATE_BYTES 64

@@ -268,6 +268,49 @@ ONNXC_API onnxc_status onnxc_model_metadata_at(const onnxc_model *model,
   return ONNXC_OK;
 }
 
+/* Compile info: the same lookups over the second key/value table. */
+ONNXC_API onnxc_status onnxc_model_compile_info(const onnxc_model *model,
+                                                const char *key,
+                                                const char **value) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!key || !value)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *value = NULL;
+  for (uint32_t i = 0; i < model->num_compile_info; ++i)
+    if (strcmp(model->compile_info[i].key, key) == 0) {
+      *value = model->compile_info[i].value;
+      break;
+    }
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_model_num_compile_info(const onnxc_model *model,
+                                                    size_t *count) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!count)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *count = model->num_compile_info;
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_model_compile_info_at(const onnxc_model *model,
+                                                   size_t index,
+                                                   const char **key,
+                                                   const char **value) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!key || !value || index >= model->num_compile_info)
+    return ONNXC_ERROR_INVALID_ARGUMENT;
+  *key = model->compile_info[index].key;
+  *value = model->compile_info[index].value;
+  return ONNXC_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* External weights.                                                        */
 

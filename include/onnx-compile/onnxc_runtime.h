@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change of this header. */
-#define ONNXC_ABI_VERSION 2
+#define ONNXC_ABI_VERSION 3
 
 typedef enum onnxc_status {
   ONNXC_OK = 0,
@@ -110,6 +110,31 @@ onnxc_status onnxc_model_num_metadata(const onnxc_model *model,
                                       size_t *count);
 onnxc_status onnxc_model_metadata_at(const onnxc_model *model, size_t index,
                                      const char **key, const char **value);
+
+/* How the library was made, a key/value table apart from the model's
+ * metadata_props. Every library has these keys (a value is "" where the
+ * model does not say):
+ *   model_sha256      SHA-256 (64 lowercase hex digits) of the .onnx file's
+ *                     bytes (not of external data files)
+ *   producer_name     the model's producer_name ("pytorch")
+ *   producer_version  the model's producer_version ("2.1.0")
+ *   ir_version        the model's ONNX IR version ("8")
+ *   opsets            domain:version pairs, comma-separated, sorted by
+ *                     domain ("ai.onnx:17,ai.onnx.ml:3")
+ *   compiler_version  onnx-compile's version ("0.1.0")
+ *   compiler_flags    the options that shape the code, in a fixed form
+ *                     ("-O3 --weights=embedded --shape x=1x3 --dim batch=1");
+ *                     no paths, so identical builds stay identical
+ *   target            the target triple ("x86_64-unknown-linux-gnu")
+ *   cpu               the CPU the code was tuned for ("znver4", "generic")
+ * `*value` is NULL when `key` is absent. */
+onnxc_status onnxc_model_compile_info(const onnxc_model *model,
+                                      const char *key, const char **value);
+onnxc_status onnxc_model_num_compile_info(const onnxc_model *model,
+                                          size_t *count);
+onnxc_status onnxc_model_compile_info_at(const onnxc_model *model,
+                                         size_t index, const char **key,
+                                         const char **value);
 
 /* External weights (onnx-compile --weights=external). The first
  * onnxc_session_create of such a model maps its weights file read-only,

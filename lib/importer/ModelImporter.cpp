@@ -18,6 +18,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
@@ -29,6 +31,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <set>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,7 +52,11 @@ std::string folderOf(const std::string &path) {
   return resolved;
 }
 
-void parseModel(const std::string &path, onnx::ModelProto &model) {
+/// Parses the file; `sha256` gets the hex SHA-256 of its bytes (the .onnx
+/// file only, not external data), which model libraries record so a
+/// library can be traced back to the exact model it was compiled from.
+void parseModel(const std::string &path, onnx::ModelProto &model,
+                std::string &sha256) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw ImportError(std::string("cannot open file: ") + std::strerror(errno));
@@ -74,6 +81,11 @@ void parseModel(const std::string &path, onnx::ModelProto &model) {
   ::close(fd);
   if (data == MAP_FAILED)
     throw ImportError(std::string("cannot map file: ") + std::strerror(errno));
+  // Hashed while the bytes are mapped (and, with MAP_POPULATE, resident).
+  sha256 = llvm::toHex(
+      llvm::SHA256::hash(llvm::ArrayRef<uint8_t>(
+          static_cast<const uint8_t *>(data), size_t(st.st_size))),
+      /*LowerCase=*/true);
   google::protobuf::io::CodedInputStream stream(
       static_cast<const uint8_t *>(data), int(st.st_size));
   stream.SetTotalBytesLimit(INT_MAX);
@@ -86,6 +98,46 @@ void parseModel(const std::string &path, onnx::ModelProto &model) {
   // Almost any bytes parse as *some* protobuf; a model has these.
   if (!model.has_graph() || model.ir_version() <= 0)
     throw ImportError("not an ONNX model: no graph or no ir_version");
+}
+
+/// Refuses --dim names that no graph input has (a typo would otherwise be
+/// ignored and leave the dim dynamic) and --shape dims that contradict a
+/// dim the model declares static (which would otherwise surface later as a
+/// verifier error far from its cause).
+void checkOverrides(const onnx::GraphProto &graph,
+                    const ImportOptions &options) {
+  std::set<std::string> dimParams;
+  for (const auto &in : graph.input())
+    if (in.type().has_tensor_type() && in.type().tensor_type().has_shape())
+      for (const auto &dim : in.type().tensor_type().shape().dim())
+        if (dim.has_dim_param())
+          dimParams.insert(dim.dim_param());
+  for (const auto &[name, value] : options.dimValues)
+    if (!dimParams.count(name)) {
+      std::string known;
+      for (const std::string &p : dimParams)
+        known += (known.empty() ? "" : ", ") + p;
+      throw ImportError("--dim " + name + "=" + std::to_string(value) +
+                        ": no graph input has a dim named '" + name + "'" +
+                        (known.empty() ? " (the inputs have no named dims)"
+                                       : " (named dims: " + known + ")"));
+    }
+  for (const auto &[name, shape] : options.inputShapes)
+    for (const auto &in : graph.input()) {
+      if (in.name() != name || !in.type().has_tensor_type() ||
+          !in.type().tensor_type().has_shape())
+        continue;
+      const auto &dims = in.type().tensor_type().shape().dim();
+      // A rank mismatch is reported by overrideInputShapes.
+      if (dims.size() != int(shape.size()))
+        continue;
+      for (int d = 0; d < dims.size(); ++d)
+        if (dims[d].has_dim_value() && dims[d].dim_value() != shape[d])
+          throw ImportError(
+              "--shape gives input '" + name + "' dim " + std::to_string(d) +
+              " = " + std::to_string(shape[d]) + ", but the model declares it " +
+              std::to_string(dims[d].dim_value()));
+    }
 }
 
 /// Sets symbolic dims fixed by --dim in the proto, so shape inference can
@@ -119,7 +171,8 @@ ArrayAttr dimNamesAttr(Builder &b, const std::vector<std::string> &names) {
 }
 
 OwningOpRef<ModuleOp> buildModule(onnx::ModelProto &model,
-                                  const ModelInfo &info, int64_t origOpset,
+                                  const ModelInfo &info,
+                                  const std::string &sha256, int64_t origOpset,
                                   MLIRContext &context,
                                   GraphImporter &importer) {
   Builder b(&context);
@@ -137,12 +190,12 @@ OwningOpRef<ModuleOp> buildModule(onnx::ModelProto &model,
   if (defaultOpset != info.opsets.end() && origOpset > defaultOpset->second)
     (*module)->setAttr("onnx.original_opset", b.getI64IntegerAttr(origOpset));
   if (!model.producer_name().empty())
-    (*module)->setAttr(
-        "onnx.producer",
-        b.getStringAttr(model.producer_version().empty()
-                            ? model.producer_name()
-                            : model.producer_name() + " " +
-                                  model.producer_version()));
+    (*module)->setAttr("onnx.producer_name",
+                       b.getStringAttr(model.producer_name()));
+  if (!model.producer_version().empty())
+    (*module)->setAttr("onnx.producer_version",
+                       b.getStringAttr(model.producer_version()));
+  (*module)->setAttr("onnx.model_sha256", b.getStringAttr(sha256));
   if (model.metadata_props_size()) {
     SmallVector<NamedAttribute> meta;
     for (const auto &p : model.metadata_props())
@@ -270,7 +323,8 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
   };
   try {
     onnx::ModelProto model;
-    parseModel(path, model);
+    std::string sha256;
+    parseModel(path, model, sha256);
     phase("parse");
 
     ModelInfo info;
@@ -290,6 +344,7 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
       info.opsets[""] = 1;
 
     sortGraphTopologically(*model.mutable_graph());
+    checkOverrides(model.graph(), options);
     overrideInputShapes(*model.mutable_graph(), options.inputShapes);
     applyDimValues(*model.mutable_graph(), options.dimValues);
     phase("prepare");
@@ -301,7 +356,7 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
 
     GraphImporter importer(&context, info);
     OwningOpRef<ModuleOp> module =
-        buildModule(model, info, origOpset, context, importer);
+        buildModule(model, info, sha256, origOpset, context, importer);
     phase("build");
     verifyImported(*module, importer);
     phase("verify");

@@ -100,6 +100,25 @@ def symbolic_dims(out):
 
 
 @builder
+def described(out):
+    """A model that says what it is: producer name and version, a second
+    opset domain, metadata_props, symbolic and static dims, two dtypes."""
+    nodes = [
+        helper.make_node("Relu", ["x"], ["y"], name="relu"),
+        helper.make_node("Cast", ["x"], ["n"], name="cast",
+                         to=TensorProto.INT64),
+    ]
+    model = model_of(nodes,
+                     [tensor_info("x", TensorProto.FLOAT, ["batch", 4])],
+                     [tensor_info("y", TensorProto.FLOAT, ["batch", 4]),
+                      tensor_info("n", TensorProto.INT64, ["batch", 4])],
+                     domains=[("ai.onnx.ml", 3)])
+    model.producer_version = "9.8.7"
+    helper.set_model_props(model, {"author": "lit", "license": "MIT"})
+    return model
+
+
+@builder
 def shape_inference(out):
     """No value_info: every intermediate type comes from ONNX inference."""
     nodes = [

@@ -93,9 +93,16 @@ static void fake_run_packed(void **args) {
   set_result(w_desc, w, 1, w_sizes);
 }
 
+static const onnxc_metadata_entry compile_info[] = {
+    {"model_sha256", "00"},
+    {"compiler_flags", "-O3"},
+};
+
 static const onnxc_model fake_model = {
     ONNXC_ABI_VERSION, 3, 3, 2, "fake_model", inputs, outputs, metadata,
     fake_run_packed,
+    .num_compile_info = 2,
+    .compile_info = compile_info,
 };
 
 /* What the per-model header declares, and what shared libraries export. */

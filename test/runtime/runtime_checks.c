@@ -127,11 +127,32 @@ static void check_model_info(const onnxc_model *m) {
             onnxc_model_metadata_at(m, 1, &key, &value) == ONNXC_OK &&
             strcmp(key, "description") == 0,
         "metadata by index");
+  /* Compile info is its own table: no key leaks from one to the other. */
+  check(onnxc_model_compile_info(m, "compiler_flags", &value) == ONNXC_OK &&
+            value && strcmp(value, "-O3") == 0,
+        "compile info");
+  check(onnxc_model_compile_info(m, "producer", &value) == ONNXC_OK && !value,
+        "metadata key absent from compile info");
+  check(onnxc_model_metadata(m, "model_sha256", &value) == ONNXC_OK && !value,
+        "compile info key absent from metadata");
+  check(onnxc_model_num_compile_info(m, &n_meta) == ONNXC_OK && n_meta == 2 &&
+            onnxc_model_compile_info_at(m, 0, &key, &value) == ONNXC_OK &&
+            strcmp(key, "model_sha256") == 0 && strcmp(value, "00") == 0,
+        "compile info by index");
+  check(onnxc_model_compile_info_at(m, 2, &key, &value) ==
+            ONNXC_ERROR_INVALID_ARGUMENT,
+        "compile info index out of range");
+  check(onnxc_model_compile_info(m, NULL, &value) ==
+            ONNXC_ERROR_INVALID_ARGUMENT,
+        "compile info null key");
 
   onnxc_model other = *m;
   other.abi_version = ONNXC_ABI_VERSION + 1;
   onnxc_session *s = NULL;
   expect_status("abi mismatch", onnxc_model_num_inputs(&other, &n_in),
+                ONNXC_ERROR_ABI_MISMATCH, NULL);
+  expect_status("abi mismatch compile info",
+                onnxc_model_num_compile_info(&other, &n_meta),
                 ONNXC_ERROR_ABI_MISMATCH, NULL);
   expect_status("abi mismatch create", onnxc_session_create(&other, &s),
                 ONNXC_ERROR_ABI_MISMATCH, NULL);

@@ -261,6 +261,30 @@ bool parseOverrides(onnxc::ImportOptions &options) {
   return true;
 }
 
+/// The options that shape the generated code, in one fixed form whatever
+/// order or spelling the command line used (--shape and --dim sorted by
+/// name), for the library's `compiler_flags` compile info. No paths: two
+/// builds of one model with the same flags must give identical bytes.
+std::string codeFlags(const onnxc::ImportOptions &options) {
+  std::string flags = "-O" + std::to_string(int(optLevel.getValue()));
+  flags += weightsMode == WeightsMode::External ? " --weights=external"
+                                                : " --weights=embedded";
+  if (!target.empty())
+    flags += " --target=" + target;
+  if (!cpu.empty())
+    flags += " --cpu=" + cpu;
+  if (noShapeInference)
+    flags += " --no-shape-inference";
+  for (const auto &[name, shape] : options.inputShapes) {
+    flags += " --shape " + name + "=";
+    for (size_t i = 0; i < shape.size(); ++i)
+      flags += (i ? "x" : "") + std::to_string(shape[i]);
+  }
+  for (const auto &[name, value] : options.dimValues)
+    flags += " --dim " + name + "=" + std::to_string(value);
+  return flags;
+}
+
 /// Writes to `path` ('-' = stdout); 0 on success, 1 after a message.
 int writeText(const std::string &path,
               llvm::function_ref<void(raw_ostream &)> write) {
@@ -439,6 +463,8 @@ int main(int argc, char **argv) {
     errs() << inputPath << ": " << error << "\n";
     return 1;
   }
+  onnxc::setCompileInfo(interface, "compiler_version", ONNXC_VERSION);
+  onnxc::setCompileInfo(interface, "compiler_flags", codeFlags(options));
 
   progress.stage(stage == EmitStage::Linalg ? "lowering to linalg"
                                             : "lowering to the LLVM dialect");

@@ -426,6 +426,8 @@ struct Library {
   decltype(&onnxc_model_output_info) outputInfo;
   decltype(&onnxc_model_num_metadata) numMetadata;
   decltype(&onnxc_model_metadata_at) metadataAt;
+  decltype(&onnxc_model_num_compile_info) numCompileInfo;
+  decltype(&onnxc_model_compile_info_at) compileInfoAt;
   decltype(&onnxc_session_create) sessionCreate;
   decltype(&onnxc_session_destroy) sessionDestroy;
   decltype(&onnxc_session_set_num_threads) setNumThreads;
@@ -458,6 +460,8 @@ struct Library {
     sym(outputInfo, "onnxc_model_output_info");
     sym(numMetadata, "onnxc_model_num_metadata");
     sym(metadataAt, "onnxc_model_metadata_at");
+    sym(numCompileInfo, "onnxc_model_num_compile_info");
+    sym(compileInfoAt, "onnxc_model_compile_info_at");
     sym(sessionCreate, "onnxc_session_create");
     sym(sessionDestroy, "onnxc_session_destroy");
     sym(setNumThreads, "onnxc_session_set_num_threads");
@@ -497,10 +501,25 @@ std::string infoShape(const onnxc_tensor_info &info) {
   return s + "]";
 }
 
+/// `--info`: the model's name, how the library was made (compile info),
+/// the model's metadata_props, then every input and output.
 void printInfo(const Library &lib) {
   const char *name = "";
   lib.modelName(lib.model, &name);
-  std::printf("model: %s\ninputs:\n", name);
+  std::printf("model: %s\n", name);
+  auto table = [&](const char *title, auto count, auto at) {
+    size_t n = 0;
+    count(lib.model, &n);
+    std::printf("%s:%s\n", title, n ? "" : " none");
+    for (size_t i = 0; i < n; ++i) {
+      const char *key = "", *value = "";
+      at(lib.model, i, &key, &value);
+      std::printf("  %s: %s\n", key, value);
+    }
+  };
+  table("compile info", lib.numCompileInfo, lib.compileInfoAt);
+  table("metadata", lib.numMetadata, lib.metadataAt);
+  std::printf("inputs:\n");
   for (const auto &in : lib.inputs)
     std::printf("  %s: %s %s\n", in.name, dtypeName(in.dtype).c_str(),
                 infoShape(in).c_str());
@@ -508,14 +527,6 @@ void printInfo(const Library &lib) {
   for (const auto &out : lib.outputs)
     std::printf("  %s: %s %s\n", out.name, dtypeName(out.dtype).c_str(),
                 infoShape(out).c_str());
-  size_t n = 0;
-  lib.numMetadata(lib.model, &n);
-  std::printf("metadata:%s\n", n ? "" : " none");
-  for (size_t i = 0; i < n; ++i) {
-    const char *key = "", *value = "";
-    lib.metadataAt(lib.model, i, &key, &value);
-    std::printf("  %s: %s\n", key, value);
-  }
 }
 
 /// Random values for one input: uniform in [-1, 1) for floats, 0 or 1 for

@@ -6,6 +6,9 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SHA256.h"
 
 using namespace mlir;
 
@@ -72,7 +75,8 @@ void readModelOrigin(ModuleOp module, ModelInterface &interface) {
     auto s = module->getAttrOfType<StringAttr>(attr);
     return s ? s.str() : std::string();
   };
-  setCompileInfo(interface, "model_sha256", str("onnx.model_sha256"));
+  // First in the table; the driver fills it in (sha256OfFile).
+  setCompileInfo(interface, "model_sha256", "");
   setCompileInfo(interface, "producer_name", str("onnx.producer_name"));
   setCompileInfo(interface, "producer_version", str("onnx.producer_version"));
   auto ir = module->getAttrOfType<IntegerAttr>("onnx.ir_version");
@@ -124,6 +128,17 @@ bool readModelInterface(ModuleOp module, const std::string &name,
         interface.metadata.push_back({a.getName().str(), s.str()});
   readModelOrigin(module, interface);
   return true;
+}
+
+std::string sha256OfFile(const std::string &path) {
+  // Mapped, not copied: models are hundreds of megabytes.
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return "";
+  return llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(
+                         (*buffer)->getBuffer())),
+                     /*LowerCase=*/true);
 }
 
 void setCompileInfo(ModelInterface &interface, const std::string &key,

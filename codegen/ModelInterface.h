@@ -25,10 +25,10 @@ struct ModelInterface {
   std::string name;
   std::vector<TensorInterface> inputs, outputs;
   std::vector<std::pair<std::string, std::string>> metadata;
-  /// How the library was made (docs/runtime-api.md lists the keys): what
-  /// the module says of the model (model_sha256, producer_name,
-  /// producer_version, ir_version, opsets), then what the compiler adds
-  /// (compiler_version, compiler_flags, target, cpu). Kept apart from the
+  /// How the library was made (docs/runtime-api.md lists the keys):
+  /// model_sha256 (set by the driver), what the module says of the model
+  /// (producer_name, producer_version, ir_version, opsets), then what the
+  /// compiler adds (compiler_version, compiler_flags, target, cpu). Kept apart from the
   /// model's own metadata_props, whose keys are the model author's.
   std::vector<std::pair<std::string, std::string>> compileInfo;
 };
@@ -38,6 +38,10 @@ struct ModelInterface {
 /// element types, rank above ONNXC_MAX_RANK.
 bool readModelInterface(mlir::ModuleOp module, const std::string &name,
                         ModelInterface &interface, std::string &error);
+
+/// The SHA-256 of the file at `path`, 64 lowercase hex digits; "" when it
+/// cannot be read.
+std::string sha256OfFile(const std::string &path);
 
 /// Sets `key` in `interface.compileInfo` (replacing an earlier value).
 void setCompileInfo(ModelInterface &interface, const std::string &key,

@@ -18,8 +18,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
@@ -52,11 +50,7 @@ std::string folderOf(const std::string &path) {
   return resolved;
 }
 
-/// Parses the file; `sha256` gets the hex SHA-256 of its bytes (the .onnx
-/// file only, not external data), which model libraries record so a
-/// library can be traced back to the exact model it was compiled from.
-void parseModel(const std::string &path, onnx::ModelProto &model,
-                std::string &sha256) {
+void parseModel(const std::string &path, onnx::ModelProto &model) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw ImportError(std::string("cannot open file: ") + std::strerror(errno));
@@ -81,11 +75,6 @@ void parseModel(const std::string &path, onnx::ModelProto &model,
   ::close(fd);
   if (data == MAP_FAILED)
     throw ImportError(std::string("cannot map file: ") + std::strerror(errno));
-  // Hashed while the bytes are mapped (and, with MAP_POPULATE, resident).
-  sha256 = llvm::toHex(
-      llvm::SHA256::hash(llvm::ArrayRef<uint8_t>(
-          static_cast<const uint8_t *>(data), size_t(st.st_size))),
-      /*LowerCase=*/true);
   google::protobuf::io::CodedInputStream stream(
       static_cast<const uint8_t *>(data), int(st.st_size));
   stream.SetTotalBytesLimit(INT_MAX);
@@ -171,8 +160,7 @@ ArrayAttr dimNamesAttr(Builder &b, const std::vector<std::string> &names) {
 }
 
 OwningOpRef<ModuleOp> buildModule(onnx::ModelProto &model,
-                                  const ModelInfo &info,
-                                  const std::string &sha256, int64_t origOpset,
+                                  const ModelInfo &info, int64_t origOpset,
                                   MLIRContext &context,
                                   GraphImporter &importer) {
   Builder b(&context);
@@ -195,7 +183,6 @@ OwningOpRef<ModuleOp> buildModule(onnx::ModelProto &model,
   if (!model.producer_version().empty())
     (*module)->setAttr("onnx.producer_version",
                        b.getStringAttr(model.producer_version()));
-  (*module)->setAttr("onnx.model_sha256", b.getStringAttr(sha256));
   if (model.metadata_props_size()) {
     SmallVector<NamedAttribute> meta;
     for (const auto &p : model.metadata_props())
@@ -323,8 +310,7 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
   };
   try {
     onnx::ModelProto model;
-    std::string sha256;
-    parseModel(path, model, sha256);
+    parseModel(path, model);
     phase("parse");
 
     ModelInfo info;
@@ -356,7 +342,7 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
 
     GraphImporter importer(&context, info);
     OwningOpRef<ModuleOp> module =
-        buildModule(model, info, sha256, origOpset, context, importer);
+        buildModule(model, info, origOpset, context, importer);
     phase("build");
     verifyImported(*module, importer);
     phase("verify");

@@ -35,6 +35,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <future>
 
 using namespace llvm;
 
@@ -439,6 +440,15 @@ int main(int argc, char **argv) {
   // The importer reports its own errors; keep MLIR's from printing too.
   context.printOpOnDiagnostic(false);
 
+  // The library records the model file's SHA-256. Hashing a large model
+  // takes as long as parsing it (about 200 MB/s), so it runs beside the
+  // import and lowering and is awaited only when the descriptor is built.
+  std::future<std::string> modelSha256;
+  if (stage != EmitStage::Onnx && stage != EmitStage::Linalg)
+    modelSha256 = std::async(std::launch::async, [path = inputPath.getValue()] {
+      return onnxc::sha256OfFile(path);
+    });
+
   progress.stage("import");
   mlir::OwningOpRef<mlir::ModuleOp> module =
       onnxc::importOnnxModelFile(inputPath, context, options, error);
@@ -493,6 +503,7 @@ int main(int argc, char **argv) {
     return rc;
   }
 
+  onnxc::setCompileInfo(interface, "model_sha256", modelSha256.get());
   progress.stage("LLVM optimization and code generation");
   objectOptions.optLevel = optLevel;
   objectOptions.cpu = cpu;

@@ -163,11 +163,32 @@ static size_t byte_size(const int64_t *dims, int32_t rank, size_t elem_size,
 /* ------------------------------------------------------------------------ */
 /* Model description.                                                       */
 
+/* The checks every call that takes a model starts with; they clear the
+ * thread's message first, so onnxc_last_error() describes this call. */
 static onnxc_status check_model(const onnxc_model *model) {
+  thread_error[0] = '\0';
   if (!model)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
-  return model->abi_version == ONNXC_ABI_VERSION ? ONNXC_OK
-                                                 : ONNXC_ERROR_ABI_MISMATCH;
+    return fail_thread(ONNXC_ERROR_NULL_POINTER, "the model is NULL");
+  if (model->abi_version != ONNXC_ABI_VERSION)
+    return fail_thread(ONNXC_ERROR_ABI_MISMATCH,
+                       "the model was built for runtime ABI version %u, this "
+                       "runtime is version %d",
+                       model->abi_version, ONNXC_ABI_VERSION);
+  return ONNXC_OK;
+}
+
+/* A NULL pointer argument `what` of `function`. */
+static onnxc_status null_argument(const char *function, const char *what) {
+  return fail_thread(ONNXC_ERROR_NULL_POINTER, "%s: %s is NULL", function,
+                     what);
+}
+
+/* An `index` past the `count` entries of `what` ("inputs", ...). */
+static onnxc_status index_out_of_range(const char *function, size_t index,
+                                       uint32_t count, const char *what) {
+  return fail_thread(ONNXC_ERROR_OUT_OF_RANGE,
+                     "%s: index %zu is out of range; the model has %u %s",
+                     function, index, count, what);
 }
 
 ONNXC_API onnxc_status onnxc_model_name(const onnxc_model *model,
@@ -176,7 +197,7 @@ ONNXC_API onnxc_status onnxc_model_name(const onnxc_model *model,
   if (st != ONNXC_OK)
     return st;
   if (!name)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
+    return null_argument("onnxc_model_name", "name");
   *name = model->name ? model->name : "";
   return ONNXC_OK;
 }
@@ -187,7 +208,7 @@ ONNXC_API onnxc_status onnxc_model_num_inputs(const onnxc_model *model,
   if (st != ONNXC_OK)
     return st;
   if (!count)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
+    return null_argument("onnxc_model_num_inputs", "count");
   *count = model->num_inputs;
   return ONNXC_OK;
 }
@@ -198,7 +219,7 @@ ONNXC_API onnxc_status onnxc_model_num_outputs(const onnxc_model *model,
   if (st != ONNXC_OK)
     return st;
   if (!count)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
+    return null_argument("onnxc_model_num_outputs", "count");
   *count = model->num_outputs;
   return ONNXC_OK;
 }
@@ -209,8 +230,11 @@ ONNXC_API onnxc_status onnxc_model_input_info(const onnxc_model *model,
   onnxc_status st = check_model(model);
   if (st != ONNXC_OK)
     return st;
-  if (!info || index >= model->num_inputs)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
+  if (!info)
+    return null_argument("onnxc_model_input_info", "info");
+  if (index >= model->num_inputs)
+    return index_out_of_range("onnxc_model_input_info", index,
+                              model->num_inputs, "inputs");
   *info = model->inputs[index];
   return ONNXC_OK;
 }
@@ -221,9 +245,50 @@ ONNXC_API onnxc_status onnxc_model_output_info(const onnxc_model *model,
   onnxc_status st = check_model(model);
   if (st != ONNXC_OK)
     return st;
-  if (!info || index >= model->num_outputs)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
+  if (!info)
+    return null_argument("onnxc_model_output_info", "info");
+  if (index >= model->num_outputs)
+    return index_out_of_range("onnxc_model_output_info", index,
+                              model->num_outputs, "outputs");
   *info = model->outputs[index];
+  return ONNXC_OK;
+}
+
+/* The two key/value tables of a model (metadata_props and compile info)
+ * share their lookups. */
+static onnxc_status find_entry(const char *function,
+                               const onnxc_metadata_entry *entries,
+                               uint32_t count, const char *key,
+                               const char **value) {
+  if (!key || !value)
+    return null_argument(function, !key ? "key" : "value");
+  *value = NULL;
+  for (uint32_t i = 0; i < count; ++i)
+    if (strcmp(entries[i].key, key) == 0) {
+      *value = entries[i].value;
+      break;
+    }
+  return ONNXC_OK;
+}
+
+static onnxc_status entry_at(const char *function,
+                             const onnxc_metadata_entry *entries,
+                             uint32_t count, const char *what, size_t index,
+                             const char **key, const char **value) {
+  if (!key || !value)
+    return null_argument(function, !key ? "key" : "value");
+  if (index >= count)
+    return index_out_of_range(function, index, count, what);
+  *key = entries[index].key;
+  *value = entries[index].value;
+  return ONNXC_OK;
+}
+
+static onnxc_status entry_count(const char *function, uint32_t count,
+                                size_t *out) {
+  if (!out)
+    return null_argument(function, "count");
+  *out = count;
   return ONNXC_OK;
 }
 
@@ -231,70 +296,46 @@ ONNXC_API onnxc_status onnxc_model_metadata(const onnxc_model *model,
                                             const char *key,
                                             const char **value) {
   onnxc_status st = check_model(model);
-  if (st != ONNXC_OK)
-    return st;
-  if (!key || !value)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
-  *value = NULL;
-  for (uint32_t i = 0; i < model->num_metadata; ++i)
-    if (strcmp(model->metadata[i].key, key) == 0) {
-      *value = model->metadata[i].value;
-      break;
-    }
-  return ONNXC_OK;
+  return st != ONNXC_OK ? st
+                        : find_entry("onnxc_model_metadata", model->metadata,
+                                     model->num_metadata, key, value);
 }
 
 ONNXC_API onnxc_status onnxc_model_num_metadata(const onnxc_model *model,
                                                 size_t *count) {
   onnxc_status st = check_model(model);
-  if (st != ONNXC_OK)
-    return st;
-  if (!count)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
-  *count = model->num_metadata;
-  return ONNXC_OK;
+  return st != ONNXC_OK ? st
+                        : entry_count("onnxc_model_num_metadata",
+                                      model->num_metadata, count);
 }
 
 ONNXC_API onnxc_status onnxc_model_metadata_at(const onnxc_model *model,
                                                size_t index, const char **key,
                                                const char **value) {
   onnxc_status st = check_model(model);
-  if (st != ONNXC_OK)
-    return st;
-  if (!key || !value || index >= model->num_metadata)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
-  *key = model->metadata[index].key;
-  *value = model->metadata[index].value;
-  return ONNXC_OK;
+  return st != ONNXC_OK
+             ? st
+             : entry_at("onnxc_model_metadata_at", model->metadata,
+                        model->num_metadata, "metadata entries", index, key,
+                        value);
 }
 
-/* Compile info: the same lookups over the second key/value table. */
 ONNXC_API onnxc_status onnxc_model_compile_info(const onnxc_model *model,
                                                 const char *key,
                                                 const char **value) {
   onnxc_status st = check_model(model);
-  if (st != ONNXC_OK)
-    return st;
-  if (!key || !value)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
-  *value = NULL;
-  for (uint32_t i = 0; i < model->num_compile_info; ++i)
-    if (strcmp(model->compile_info[i].key, key) == 0) {
-      *value = model->compile_info[i].value;
-      break;
-    }
-  return ONNXC_OK;
+  return st != ONNXC_OK
+             ? st
+             : find_entry("onnxc_model_compile_info", model->compile_info,
+                          model->num_compile_info, key, value);
 }
 
 ONNXC_API onnxc_status onnxc_model_num_compile_info(const onnxc_model *model,
                                                     size_t *count) {
   onnxc_status st = check_model(model);
-  if (st != ONNXC_OK)
-    return st;
-  if (!count)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
-  *count = model->num_compile_info;
-  return ONNXC_OK;
+  return st != ONNXC_OK ? st
+                        : entry_count("onnxc_model_num_compile_info",
+                                      model->num_compile_info, count);
 }
 
 ONNXC_API onnxc_status onnxc_model_compile_info_at(const onnxc_model *model,
@@ -302,13 +343,11 @@ ONNXC_API onnxc_status onnxc_model_compile_info_at(const onnxc_model *model,
                                                    const char **key,
                                                    const char **value) {
   onnxc_status st = check_model(model);
-  if (st != ONNXC_OK)
-    return st;
-  if (!key || !value || index >= model->num_compile_info)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
-  *key = model->compile_info[index].key;
-  *value = model->compile_info[index].value;
-  return ONNXC_OK;
+  return st != ONNXC_OK
+             ? st
+             : entry_at("onnxc_model_compile_info_at", model->compile_info,
+                        model->num_compile_info, "compile info entries",
+                        index, key, value);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -532,17 +571,14 @@ static onnxc_status ensure_weights(const onnxc_model *model) {
 
 ONNXC_API onnxc_status onnxc_model_set_weights_path(const onnxc_model *model,
                                                     const char *path) {
-  thread_error[0] = '\0';
-  if (!model)
-    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT, "the model is NULL");
-  if (model->abi_version != ONNXC_ABI_VERSION)
-    return fail_thread(ONNXC_ERROR_ABI_MISMATCH,
-                       "the model was built for runtime ABI version %u, this "
-                       "runtime is version %d",
-                       model->abi_version, ONNXC_ABI_VERSION);
-  if (!path || !path[0])
+  onnxc_status checked = check_model(model);
+  if (checked != ONNXC_OK)
+    return checked;
+  if (!path)
+    return fail_thread(ONNXC_ERROR_NULL_POINTER, "the weights path is NULL");
+  if (!path[0])
     return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
-                       "the weights path is NULL or empty");
+                       "the weights path is empty");
   weights_state *st = weights_of(model);
   if (!model->weights_size || !st)
     return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
@@ -609,16 +645,11 @@ ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
                                             onnxc_session **session) {
   thread_error[0] = '\0';
   if (!session)
-    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT, "session is NULL");
+    return null_argument("onnxc_session_create", "session");
   *session = NULL;
-  if (!model)
-    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT, "the model is NULL");
   onnxc_status st = check_model(model);
   if (st != ONNXC_OK)
-    return fail_thread(st,
-                       "the model was built for runtime ABI version %u, this "
-                       "runtime is version %d",
-                       model->abi_version, ONNXC_ABI_VERSION);
+    return st;
   if (!model->run_packed || !tensor_infos_ok(model->inputs, model->num_inputs) ||
       !tensor_infos_ok(model->outputs, model->num_outputs))
     return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
@@ -766,7 +797,7 @@ ONNXC_API void onnxc_session_destroy(onnxc_session *session) {
 ONNXC_API onnxc_status onnxc_session_set_num_threads(onnxc_session *session,
                                                      int32_t num_threads) {
   if (!session)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
+    return null_argument("onnxc_session_set_num_threads", "session");
   session->last_error[0] = '\0';
   if (num_threads < 0)
     return fail(session, ONNXC_ERROR_INVALID_ARGUMENT,
@@ -792,17 +823,22 @@ static onnxc_status check_input(onnxc_session *s, uint32_t i,
   const onnxc_tensor_info *info = &s->model->inputs[i];
   const onnxc_tensor *t = &inputs[i];
   const char *name = info->name ? info->name : "";
-  if (t->dtype != info->dtype)
+  if (t->dtype != info->dtype) {
+    if (dtype_size(t->dtype) == 0)
+      return fail(s, ONNXC_ERROR_DTYPE_MISMATCH,
+                  "input '%s': dtype %d is not a dtype; the model expects %s",
+                  name, (int)t->dtype, dtype_name(info->dtype));
     return fail(s, ONNXC_ERROR_DTYPE_MISMATCH,
                 "input '%s': dtype is %s, the model expects %s", name,
                 dtype_name(t->dtype), dtype_name(info->dtype));
+  }
   if (t->rank != info->rank)
     return fail(s, ONNXC_ERROR_SHAPE_MISMATCH,
                 "input '%s': rank is %d, the model expects %d", name,
                 (int)t->rank, (int)info->rank);
   for (int32_t d = 0; d < t->rank; ++d) {
     if (t->dims[d] < 0)
-      return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+      return fail(s, ONNXC_ERROR_INVALID_DIM,
                   "input '%s': dim %d is %lld; dims must not be negative",
                   name, (int)d, (long long)t->dims[d]);
     if (info->dims[d] != -1 && t->dims[d] != info->dims[d])
@@ -826,16 +862,19 @@ static onnxc_status check_input(onnxc_session *s, uint32_t i,
   size_t bytes = byte_size(t->dims, t->rank, dtype_size(info->dtype),
                            &elements, &overflow);
   if (overflow)
-    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
-                "input '%s': its shape is too large to address",
-                name);
+    return fail(s, ONNXC_ERROR_INVALID_DIM,
+                "input '%s': its shape is too large to address (more than "
+                "%lld bytes)",
+                name, (long long)PTRDIFF_MAX);
+  /* Exactly: a smaller buffer would be read past its end, and a larger one
+   * most likely means the dims are not the ones the caller meant. */
   if (t->size_bytes != bytes)
-    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+    return fail(s, ONNXC_ERROR_SIZE_MISMATCH,
                 "input '%s': size_bytes is %zu, but %zu elements of %s take "
                 "%zu",
                 name, t->size_bytes, elements, dtype_name(info->dtype), bytes);
   if (elements > 0 && !t->data)
-    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+    return fail(s, ONNXC_ERROR_NULL_POINTER,
                 "input '%s': data is NULL but the tensor has %zu elements",
                 name, elements);
   return ONNXC_OK;
@@ -901,20 +940,21 @@ ONNXC_API onnxc_status onnxc_session_run(onnxc_session *session,
                                          onnxc_tensor *outputs,
                                          size_t num_outputs) {
   if (!session)
-    return ONNXC_ERROR_INVALID_ARGUMENT;
+    return null_argument("onnxc_session_run", "session");
   onnxc_session *s = session;
   const onnxc_model *m = s->model;
   s->last_error[0] = '\0';
   if (num_inputs != m->num_inputs)
-    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+    return fail(s, ONNXC_ERROR_COUNT_MISMATCH,
                 "got %zu inputs, the model has %u", num_inputs,
                 m->num_inputs);
   if (num_outputs != m->num_outputs)
-    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT,
+    return fail(s, ONNXC_ERROR_COUNT_MISMATCH,
                 "got room for %zu outputs, the model has %u", num_outputs,
                 m->num_outputs);
+  /* A model without inputs (or outputs) may be given a NULL array. */
   if ((num_inputs && !inputs) || (num_outputs && !outputs))
-    return fail(s, ONNXC_ERROR_INVALID_ARGUMENT, "%s is NULL",
+    return fail(s, ONNXC_ERROR_NULL_POINTER, "%s is NULL",
                 num_inputs && !inputs ? "inputs" : "outputs");
 
   const sym_ref *sym = s->first_use;

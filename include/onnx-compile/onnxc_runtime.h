@@ -8,7 +8,11 @@
  *
  * Rules:
  *  - Every function returns an onnxc_status; details of the last failure of
- *    a session are fetched with onnxc_session_last_error().
+ *    a session are fetched with onnxc_session_last_error(), those of a call
+ *    without a session (onnxc_model_*, onnxc_session_create) with
+ *    onnxc_last_error(). Every pointer argument is checked for NULL, every
+ *    count and index against the model; a failed call writes nothing
+ *    through its output pointers but the NULLing of *session.
  *  - A model is immutable and shared; it owns the weights. A session owns
  *    its scratch memory and outputs, so different sessions may run
  *    concurrently from different threads; one session must not be used by
@@ -35,13 +39,28 @@ extern "C" {
 
 typedef enum onnxc_status {
   ONNXC_OK = 0,
-  ONNXC_ERROR_INVALID_ARGUMENT = 1, /* null pointer, bad index, bad count */
+  /* An argument is wrong in a way none of the codes below names: a
+   * negative thread count, an empty weights path, a missing or corrupt
+   * weights file, a malformed model descriptor. */
+  ONNXC_ERROR_INVALID_ARGUMENT = 1,
   ONNXC_ERROR_DTYPE_MISMATCH = 2,   /* a tensor's dtype is not the input's */
-  ONNXC_ERROR_SHAPE_MISMATCH = 3,   /* a tensor's shape does not fit */
+  ONNXC_ERROR_SHAPE_MISMATCH = 3,   /* a tensor's rank or a dim does not fit */
   ONNXC_ERROR_OUT_OF_MEMORY = 4,
   ONNXC_ERROR_ABI_MISMATCH = 5,     /* library and header versions differ */
   ONNXC_ERROR_RUNTIME = 6,          /* the model failed while running */
-  ONNXC_ERROR_UNSUPPORTED = 7       /* e.g. a device that is not present */
+  ONNXC_ERROR_UNSUPPORTED = 7,      /* e.g. a device that is not present */
+  /* Finer codes for what INVALID_ARGUMENT used to cover; a value, once
+   * given, never changes (callers may store or compare them). */
+  ONNXC_ERROR_NULL_POINTER = 8,     /* a pointer argument (or the data of a
+                                       non-empty input) is NULL */
+  ONNXC_ERROR_COUNT_MISMATCH = 9,   /* num_inputs/num_outputs is not the
+                                       model's */
+  ONNXC_ERROR_INVALID_DIM = 10,     /* a dim is negative, or the shape has
+                                       more bytes than memory can address */
+  ONNXC_ERROR_SIZE_MISMATCH = 11,   /* an input's size_bytes is not
+                                       elements * onnxc_dtype_size(dtype) */
+  ONNXC_ERROR_OUT_OF_RANGE = 12     /* an input/output/metadata index is
+                                       past the model's count */
 } onnxc_status;
 
 /* Element types; the values are ONNX's TensorProto.DataType. */
@@ -152,15 +171,27 @@ onnxc_status onnxc_model_set_weights_path(const onnxc_model *model,
  * another compilation; the reason is then in onnxc_last_error(). */
 onnxc_status onnxc_session_create(const onnxc_model *model,
                                   onnxc_session **session);
+/* Frees the session and its outputs. NULL is ignored (so destroying a NULL
+ * session twice is fine); using or destroying a session after it was
+ * destroyed is undefined. */
 void onnxc_session_destroy(onnxc_session *session);
 /* Threads this session may use for one run; 0 picks the default
  * (ONNXC_NUM_THREADS, else the number of cores). */
 onnxc_status onnxc_session_set_num_threads(onnxc_session *session,
                                            int32_t num_threads);
-/* Runs the model. `inputs` are checked against the model's inputs (count,
- * dtype, rank, static dims, data size). On success outputs[i] describes the
- * i-th output; its data belongs to the session and stays valid until the
- * next run or destroy. */
+/* Runs the model. Before anything runs, the arguments are checked, and the
+ * first problem found is reported with its own status and a message naming
+ * the input: session, inputs or outputs NULL (NULL_POINTER); num_inputs or
+ * num_outputs not the model's (COUNT_MISMATCH); an input's dtype
+ * (DTYPE_MISMATCH); its rank, a static dim, or a symbolic dim that differs
+ * from an earlier use of its name (SHAPE_MISMATCH); a negative dim, or a
+ * shape too large to address (INVALID_DIM); size_bytes not exactly
+ * elements * onnxc_dtype_size(dtype) (SIZE_MISMATCH); data NULL for a
+ * non-empty input (NULL_POINTER). A dim of 0 is legal, as in ONNX: the
+ * outputs that depend on it are empty (their data may be NULL). A failed
+ * check leaves the previous run's outputs valid and `outputs` untouched.
+ * On success outputs[i] describes the i-th output; its data belongs to the
+ * session and stays valid until the next run or destroy. */
 onnxc_status onnxc_session_run(onnxc_session *session,
                                const onnxc_tensor *inputs, size_t num_inputs,
                                onnxc_tensor *outputs, size_t num_outputs);
@@ -169,9 +200,9 @@ onnxc_status onnxc_session_run(onnxc_session *session,
 const char *onnxc_session_last_error(const onnxc_session *session);
 
 /* A message for the last failure, on the calling thread, of a call that
- * has no session to keep it (onnxc_session_create,
- * onnxc_model_set_weights_path); "" if that call succeeded. Valid until the
- * thread's next such call. */
+ * has no session to keep it (onnxc_model_*, onnxc_session_create, and
+ * onnxc_session_run or onnxc_session_set_num_threads with a NULL session);
+ * "" if that call succeeded. Valid until the thread's next such call. */
 const char *onnxc_last_error(void);
 
 /* Exported by shared model libraries: their model, for tools that dlopen

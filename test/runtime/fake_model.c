@@ -99,8 +99,15 @@ static const onnxc_metadata_entry compile_info[] = {
 };
 
 static const onnxc_model fake_model = {
-    ONNXC_ABI_VERSION, 3, 3, 2, "fake_model", inputs, outputs, metadata,
-    fake_run_packed,
+    .abi_version = ONNXC_ABI_VERSION,
+    .num_inputs = 3,
+    .num_outputs = 3,
+    .num_metadata = 2,
+    .name = "fake_model",
+    .inputs = inputs,
+    .outputs = outputs,
+    .metadata = metadata,
+    .run_packed = fake_run_packed,
     .num_compile_info = 2,
     .compile_info = compile_info,
 };

@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
          onnxc_model_set_weights_path(wm_emb_model(), argv[1]),
          ONNXC_ERROR_INVALID_ARGUMENT);
   expect("set NULL path", onnxc_model_set_weights_path(wm_model(), NULL),
-         ONNXC_ERROR_INVALID_ARGUMENT);
+         ONNXC_ERROR_NULL_POINTER);
   printf("%s\n", failures ? "FAILED" : "all checks passed");
   return failures != 0;
 }

@@ -15,6 +15,9 @@ PACKAGES=(
   # aarch64: the cross compiler builds the runtime shim and onnx-run-lite,
   # the cross libc links model libraries, qemu runs them in the tests.
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  # The runtime's leak test (test/lit/runtime/leaks.test). Its sanitizer
+  # tests use gcc's libasan, libubsan and libtsan, which g++ brings.
+  valgrind
 )
 
 missing=()

@@ -1007,18 +1007,60 @@ typedef struct onnxc_unranked_memref {
   void *descriptor;
 } onnxc_unranked_memref;
 
+/* Copies the `sizes` box between two strided layouts (strides in
+ * elements). The innermost dims that are dense in both layouts form one
+ * contiguous run, copied with one memcpy (the common case: a padded
+ * tensor's interior row by row); the outer dims are walked with an index
+ * counter. */
 static void copy_strided(char *dst, const char *src, const int64_t *sizes,
                          const int64_t *dst_strides,
                          const int64_t *src_strides, int64_t rank,
                          int64_t elem_size) {
-  if (rank == 0) {
-    memcpy(dst, src, (size_t)elem_size);
-    return;
+  for (int64_t i = 0; i < rank; ++i)
+    if (sizes[i] == 0)
+      return;
+  /* Fold dense inner dims into one run of `run` elements. */
+  int64_t outer = rank, run = 1;
+  while (outer > 0 && dst_strides[outer - 1] == run &&
+         src_strides[outer - 1] == run) {
+    run *= sizes[outer - 1];
+    --outer;
   }
-  for (int64_t i = 0; i < sizes[0]; ++i)
-    copy_strided(dst + i * dst_strides[0] * elem_size,
-                 src + i * src_strides[0] * elem_size, sizes + 1,
-                 dst_strides + 1, src_strides + 1, rank - 1, elem_size);
+  /* No dense run: copy the innermost dim element by element. */
+  int64_t inner_count = 1, inner_dst = 0, inner_src = 0;
+  if (run == 1 && outer > 0) {
+    --outer;
+    inner_count = sizes[outer];
+    inner_dst = dst_strides[outer] * elem_size;
+    inner_src = src_strides[outer] * elem_size;
+  }
+  size_t run_bytes = (size_t)(run * elem_size);
+  int64_t index[64] = {0};
+  if (outer > 64)
+    return; /* memref ranks never come near this */
+  for (;;) {
+    char *d = dst;
+    const char *s = src;
+    for (int64_t i = 0; i < outer; ++i) {
+      d += index[i] * dst_strides[i] * elem_size;
+      s += index[i] * src_strides[i] * elem_size;
+    }
+    if (run_bytes == 4) /* constant sizes: inlined moves, no calls */
+      for (int64_t j = 0; j < inner_count; ++j)
+        memcpy(d + j * inner_dst, s + j * inner_src, 4);
+    else if (run_bytes == 8)
+      for (int64_t j = 0; j < inner_count; ++j)
+        memcpy(d + j * inner_dst, s + j * inner_src, 8);
+    else
+      for (int64_t j = 0; j < inner_count; ++j)
+        memcpy(d + j * inner_dst, s + j * inner_src, run_bytes);
+    /* Next outer index, last dim fastest. */
+    int64_t i = outer - 1;
+    while (i >= 0 && ++index[i] == sizes[i])
+      index[i--] = 0;
+    if (i < 0)
+      return;
+  }
 }
 
 __attribute__((weak)) void memrefCopy(int64_t elem_size,

@@ -66,6 +66,13 @@ void registerCpuPipelineDialects(DialectRegistry &registry) {
 void buildOnnxToLinalgPipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   pm.addPass(createResolveSequences());
+  if (options.optLevel > 0) {
+    // Graph-level rewrites on the onnx dialect (passes/graph/): no-op ops
+    // first, so that Conv -> Identity/Dropout -> BatchNormalization folds.
+    pm.addPass(createSimplifyGraph());
+    pm.addPass(createFoldBatchNorm());
+    pm.addPass(createRecognizeDecomposedOps());
+  }
   pm.addPass(createConvertOnnxToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

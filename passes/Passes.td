@@ -130,4 +130,63 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
                            "mlir::arith::ArithDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Graph-level passes on the onnx dialect (passes/graph/), run before
+// convert-onnx-to-linalg at -O1 and above.
+//===----------------------------------------------------------------------===//
+
+def SimplifyGraph : Pass<"onnxc-simplify-graph", "mlir::ModuleOp"> {
+  let summary = "Remove onnx ops that do nothing";
+  let description = [{
+    Removes Identity (its folder), Cast and CastLike to the input's own type,
+    Reshape whose static input type is already the result type, Transpose
+    with the identity permutation, and Dropout at inference (no
+    training_mode, or a constant false one): its output is its input, its
+    mask (when used, and statically shaped) an all-true constant. Ops left
+    without users are erased. Constant arithmetic is not folded here: the
+    importer already folds small constant computations (ShapeFolding.cpp).
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark on the module saying what the pass changed">
+  ];
+}
+
+def FoldBatchNorm : Pass<"onnxc-fold-batchnorm", "mlir::ModuleOp"> {
+  let summary = "Fold inference BatchNormalization into its Conv or Gemm";
+  let description = [{
+    A BatchNormalization at inference whose input is the only use of a Conv
+    (or of a Gemm, whose output columns are the channels) with constant
+    weights, and whose scale, bias, mean and variance are constants,
+    becomes part of that op: with s = scale / sqrt(var + epsilon) per
+    output channel, W' = W * s (per output channel: Conv's dim 0, Gemm's
+    column of B) and bias' = (bias_in - mean) * s + B. The new weights are
+    computed in double and rounded once to the weights' type.
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark on the module saying what the pass changed">
+  ];
+}
+
+def RecognizeDecomposedOps : Pass<"onnxc-recognize-decomposed-ops",
+                                  "mlir::ModuleOp"> {
+  let summary = "Rewrite exporters' decompositions into one onnx op";
+  let description = [{
+    Older exporters (opset <= 16) write LayerNormalization as ReduceMean,
+    Sub, Pow 2 (or Mul by itself), ReduceMean, Add epsilon, Sqrt, Div, and
+    optionally Mul by a scale and Add a bias, over trailing axes; and
+    Softmax / LogSoftmax as Exp(x - ReduceMax(x)) / ReduceSum(...) or
+    (x - ReduceMax(x)) - Log(ReduceSum(Exp(...))) over one axis. Each such
+    chain whose intermediate values have no other users becomes one
+    onnx.LayerNormalization, onnx.Softmax or onnx.LogSoftmax. GELU is not
+    recognized: the dialect (opset 17) has no Gelu op, and its decomposed
+    elementwise chain already fuses into one loop after lowering.
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark on the module saying what the pass changed">
+  ];
+}
+
 #endif // ONNXC_PASSES_TD

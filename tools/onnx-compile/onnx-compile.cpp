@@ -19,6 +19,7 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -26,6 +27,7 @@
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Process.h"
@@ -121,6 +123,15 @@ cl::opt<bool> compileTiming(
     cl::desc("Print the time of each pass and of code generation and "
              "linking (to stderr)"),
     cl::init(false), cl::cat(category));
+cl::opt<bool> printIrAfterAll(
+    "print-ir-after-all",
+    cl::desc("Print the IR after every pass of the pipeline (to stderr)"),
+    cl::init(false), cl::cat(category));
+cl::list<std::string> printIrAfter(
+    "print-ir-after",
+    cl::desc("Print the IR after the named passes (to stderr), e.g. "
+             "onnxc-fold-batchnorm,convert-onnx-to-linalg"),
+    cl::value_desc("pass"), cl::CommaSeparated, cl::cat(category));
 cl::alias verboseAlias("v", cl::desc("Alias for --timing"),
                        cl::aliasopt(compileTiming), cl::NotHidden,
                        cl::cat(category));
@@ -487,6 +498,31 @@ int main(int argc, char **argv) {
   onnxc::buildOnnxToLinalgPipeline(pm, pipeline);
   if (stage != EmitStage::Linalg)
     onnxc::buildLinalgToLlvmPipeline(pm, pipeline);
+  // --print-ir-after names passes by their command-line argument; a name
+  // that matches no pass of the pipeline is reported after the run.
+  llvm::StringSet<> printedPasses;
+  bool printIr = printIrAfterAll || !printIrAfter.empty();
+  if (printIr) {
+    // Module scope prints the whole module after function passes too; it
+    // needs the pass manager to run on one thread.
+    context.disableMultithreading();
+    pm.enableIRPrinting(
+        /*shouldPrintBeforePass=*/[](mlir::Pass *, mlir::Operation *) {
+          return false;
+        },
+        /*shouldPrintAfterPass=*/
+        [&](mlir::Pass *pass, mlir::Operation *) {
+          if (printIrAfterAll)
+            return true;
+          StringRef arg = pass->getArgument();
+          if (!llvm::is_contained(printIrAfter, arg))
+            return false;
+          printedPasses.insert(arg);
+          return true;
+        },
+        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+        /*printAfterOnlyOnFailure=*/false, errs());
+  }
   // The main function gets a C interface the runtime's entry point calls.
   if (auto f = module->lookupSymbol("main_graph"))
     f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&context));
@@ -495,6 +531,10 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
+  for (const std::string &name : printIrAfter)
+    if (!printedPasses.contains(name))
+      errs() << "onnx-compile: warning: --print-ir-after: no pass '" << name
+             << "' ran in this pipeline\n";
   if (stage == EmitStage::Linalg) {
     int rc = writeText(outputPath, [&](raw_ostream &os) {
       module->print(os, mlir::OpPrintingFlags());

@@ -431,6 +431,100 @@ def type_mismatch(out):
                     [tensor_info("y", TensorProto.INT32, [2])])
 
 
+# --- Graph-pass models (passes/graph/) ---------------------------------------
+
+def _np_conv2d(x, w, b, pad):
+    """Reference NCHW convolution, stride 1, in float64."""
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = h + 2 * pad - kh + 1, wd + 2 * pad - kw + 1
+    y = np.zeros((n, o, oh, ow))
+    for i in range(kh):
+        for j in range(kw):
+            y += np.einsum("nchw,oc->nohw", xp[:, :, i:i + oh, j:j + ow],
+                           w[:, :, i, j])
+    return y if b is None else y + b.reshape(1, -1, 1, 1)
+
+
+def _np_batchnorm(x, scale, bias, mean, var, eps):
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return ((x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+            * scale.reshape(shape) + bias.reshape(shape))
+
+
+@builder
+def conv_batchnorm(out):
+    """Conv (bias) -> BatchNormalization -> Relu -> Conv 1x1 (no bias) ->
+    Identity -> BatchNormalization -> Flatten -> Gemm (transB) ->
+    BatchNormalization, random weights; writes test_data_set_0/ beside OUT
+    with numpy's outputs, so onnx-run can check the folded weights."""
+    rng = np.random.default_rng(5)
+    f32 = np.float32
+    x = rng.standard_normal((2, 3, 6, 6)).astype(f32)
+    w1 = rng.standard_normal((8, 3, 3, 3)).astype(f32)
+    b1 = rng.standard_normal(8).astype(f32)
+    w2 = rng.standard_normal((4, 8, 1, 1)).astype(f32)
+    wg = (rng.standard_normal((5, 4 * 6 * 6)) * 0.1).astype(f32)
+    cg = rng.standard_normal(5).astype(f32)
+
+    def bn_params(c, tag):
+        return [numpy_helper.from_array(a.astype(f32), f"{tag}_{k}")
+                for k, a in (("scale", rng.uniform(0.5, 2.0, c)),
+                             ("bias", rng.standard_normal(c)),
+                             ("mean", rng.standard_normal(c)),
+                             ("var", rng.uniform(0.1, 3.0, c)))]
+
+    bns = {tag: bn_params(c, tag) for tag, c in
+           (("bn1", 8), ("bn2", 4), ("bn3", 5))}
+    inits = [numpy_helper.from_array(a, n) for a, n in
+             ((w1, "w1"), (b1, "b1"), (w2, "w2"), (wg, "wg"), (cg, "cg"))]
+    for params in bns.values():
+        inits += params
+
+    def bn_node(tag, inp, outp, eps):
+        return helper.make_node(
+            "BatchNormalization", [inp] + [t.name for t in bns[tag]], [outp],
+            name=tag, epsilon=eps)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1",
+                         pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
+        bn_node("bn1", "c1", "n1", 1e-5),
+        helper.make_node("Relu", ["n1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], name="conv2",
+                         kernel_shape=[1, 1]),
+        helper.make_node("Identity", ["c2"], ["i2"], name="ident"),
+        bn_node("bn2", "i2", "n2", 1e-3),
+        helper.make_node("Flatten", ["n2"], ["f"], name="flat"),
+        helper.make_node("Gemm", ["f", "wg", "cg"], ["g"], name="gemm",
+                         transB=1, beta=0.5),
+        bn_node("bn3", "g", "y", 1e-5),
+    ]
+
+    def bn_np(tag, v, eps):
+        p = [numpy_helper.to_array(t).astype(np.float64) for t in bns[tag]]
+        return _np_batchnorm(v, *p, eps)
+
+    x64 = x.astype(np.float64)
+    r1 = np.maximum(bn_np("bn1", _np_conv2d(x64, w1.astype(np.float64),
+                                            b1.astype(np.float64), 1),
+                          1e-5), 0)
+    n2 = bn_np("bn2", _np_conv2d(r1, w2.astype(np.float64), None, 0), 1e-3)
+    g = n2.reshape(2, -1) @ wg.astype(np.float64).T + 0.5 * cg
+    y = bn_np("bn3", g, 1e-5).astype(f32)
+
+    data = os.path.join(os.path.dirname(os.path.abspath(out)),
+                        "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    for name, arr in (("input_0.pb", numpy_helper.from_array(x, "x")),
+                      ("output_0.pb", numpy_helper.from_array(y, "y"))):
+        with open(os.path.join(data, name), "wb") as fh:
+            fh.write(arr.SerializeToString())
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2, 3, 6, 6])],
+                    [tensor_info("y", TensorProto.FLOAT, [2, 5])], inits)
+
+
 def write_truncated(out):
     data = unsorted(out).SerializeToString()
     with open(out, "wb") as f:

@@ -13,12 +13,14 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/TargetParser/Host.h"
@@ -61,6 +63,9 @@ void registerCpuPipelineDialects(DialectRegistry &registry) {
       registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  // Parallel kernels reach LLVM IR as omp.parallel / omp.wsloop, which the
+  // OpenMP IR builder turns into libomp's __kmpc_* calls.
+  registerOpenMPDialectTranslation(registry);
 }
 
 void buildOnnxToLinalgPipeline(OpPassManager &pm,
@@ -84,8 +89,9 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   if (options.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createPrepackWeights());
-    pm.addNestedPass<func::FuncOp>(
-        createVectorizeContractions(contractionBlocking()));
+    VectorizeContractionsOptions blocking = contractionBlocking();
+    blocking.parallel = options.parallel;
+    pm.addNestedPass<func::FuncOp>(createVectorizeContractions(blocking));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
@@ -99,6 +105,10 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   // self-copy folds away).
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  // The parallel kernels' scf.forall, now on buffers, is an scf.parallel
+  // (turned into OpenMP below).
+  if (options.parallel)
+    pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createEnsureFreshResults());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
@@ -115,6 +125,12 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createExpandBFloat16()); // no __truncsfbf2 in Debian's libgcc
+  if (options.parallel) {
+    // scf.parallel -> omp.parallel + omp.wsloop (static schedule), each
+    // region with the session's thread count.
+    pm.addPass(createConvertSCFToOpenMPPass());
+    pm.addPass(createOpenMPRegions());
+  }
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToFuncs()); // math.ipowi
@@ -124,6 +140,8 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
+  if (options.parallel)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 

@@ -11,6 +11,10 @@ namespace onnxc {
 /// runs at a given optimization level can be read in buildCpuPipeline.
 struct CpuPipelineOptions {
   int optLevel = 3;
+  /// Run large contractions on the session's threads (OpenMP: the library
+  /// then needs libomp). Only for targets with a libomp to link against:
+  /// off for cross-compilation.
+  bool parallel = true;
 };
 
 /// onnx dialect -> linalg on tensors (stops here for --emit=linalg).

@@ -4,6 +4,7 @@
 
 #include "llvm/Object/Archive.h"
 #include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -73,6 +74,41 @@ std::string findLld() {
   return "";
 }
 
+/// Whether the model object calls into libomp (its parallel kernels:
+/// codegen/CpuPipeline.cpp), so the library must depend on it.
+bool usesOpenMP(const std::string &objectBytes) {
+  auto object = llvm::object::ObjectFile::createObjectFile(
+      llvm::MemoryBufferRef(objectBytes, "model.o"));
+  if (!object) {
+    llvm::consumeError(object.takeError());
+    return false;
+  }
+  for (const llvm::object::SymbolRef &symbol : (*object)->symbols()) {
+    llvm::Expected<uint32_t> flags = symbol.getFlags();
+    llvm::Expected<llvm::StringRef> name = symbol.getName();
+    if (!flags || !name) {
+      llvm::consumeError(flags.takeError());
+      llvm::consumeError(name.takeError());
+      continue;
+    }
+    if ((*flags & llvm::object::SymbolRef::SF_Undefined) &&
+        name->starts_with("__kmpc_"))
+      return true;
+  }
+  return false;
+}
+
+/// The host's libomp (Debian: libomp5-NN puts libomp.so.5 on the loader's
+/// path), or "".
+std::string findLibomp() {
+  for (const char *path : {"/usr/lib/x86_64-linux-gnu/libomp.so.5",
+                           "/usr/lib/aarch64-linux-gnu/libomp.so.5",
+                           "/usr/lib/llvm-22/lib/libomp.so.5"})
+    if (llvm::sys::fs::exists(path))
+      return path;
+  return "";
+}
+
 } // namespace
 
 std::string findRuntimeArchive(const char *argv0, const std::string &triple,
@@ -139,6 +175,18 @@ bool linkSharedLibrary(const std::string &objectBytes,
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << objectBytes;
   }
+  // Parallel kernels call libomp: the library records DT_NEEDED
+  // libomp.so.5 (its soname), so loading it loads libomp.
+  std::string libomp;
+  if (usesOpenMP(objectBytes)) {
+    libomp = arch.empty() ? findLibomp() : "";
+    if (libomp.empty()) {
+      llvm::sys::fs::remove(objectPath);
+      error = "the model's parallel code needs libomp.so.5 to link " +
+              outPath + ", and none was found (install libomp-22-dev)";
+      return false;
+    }
+  }
   std::string libDirFlag = "-L" + libDir;
   std::string libgcc = arch.empty() ? "" : crossLibgcc(arch);
   llvm::SmallVector<llvm::StringRef> args;
@@ -146,6 +194,8 @@ bool linkSharedLibrary(const std::string &objectBytes,
     args = {linker, "-shared", "-o", outPath, objectPath,
             "-Wl,--whole-archive", runtimeArchive, "-Wl,--no-whole-archive",
             "-lm", "-Wl,-z,noexecstack"};
+    if (!libomp.empty())
+      args.push_back(libomp);
   } else {
     // What `gcc -shared` passes its linker, less the crt objects: the
     // library has no C++ static constructors or destructors to run. `-z

@@ -103,6 +103,39 @@ def ResolveSequences : Pass<"onnxc-resolve-sequences", "mlir::ModuleOp"> {
   }];
 }
 
+def OpenMPRegions : Pass<"onnxc-openmp-regions", "mlir::ModuleOp"> {
+  let summary = "Fit the OpenMP regions of convert-scf-to-openmp to a session";
+  let description = [{
+    Runs right after convert-scf-to-openmp (and onnxc-plan-scratch-arena).
+
+    Thread count: without a `num_threads`, a parallel region would use
+    libomp's default (every core, or OMP_NUM_THREADS), whatever the session
+    says. The entry function asks the runtime once, on entry, how many
+    threads this run may use (`_mlir_ciface_onnxc_run_num_threads`, given
+    the scratch arena's descriptor, whose `allocated` field is the session:
+    see runtime/onnxc_model_desc.h), and every `omp.parallel` in it gets
+    that count. A parallel region in any other function runs on one thread,
+    since no session is in reach there.
+
+    Per-iteration scopes: convert-scf-to-openmp wraps each iteration in a
+    `memref.alloca_scope`, which must stay one block, but the pipeline
+    lowers SCF to control flow before memref to LLVM. A scope without an
+    alloca in it frees nothing and is inlined; one with an alloca is an
+    error (the parallel kernels allocate nothing).
+
+    The work-sharing loop is the region's only work, and the region ends
+    with a barrier: its own barrier is dropped (`nowait`).
+  }];
+  let options = [
+    Option<"entryName", "entry", "std::string", /*default=*/"\"main_graph\"",
+           "The function whose last argument is the scratch arena">
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::omp::OpenMPDialect"];
+}
+
 def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::FuncOp"> {
   let summary = "Register-blocked vector kernels for matmul-shaped linalg ops";
   let description = [{
@@ -114,6 +147,12 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
     loop over the (last) reduction dim that keeps the block in vector
     registers (vector.fma of a broadcast element of A and a
     vector of B's row). Other ops are left alone.
+
+    With `parallel`, the blocks of a contraction of at least
+    `min-parallel-macs` multiply-adds are an `scf.forall` over all parallel
+    dims (batch, columns, rows), which the CPU pipeline runs on the
+    session's threads (scf.parallel, then OpenMP); the blocks write
+    disjoint parts of the output.
   }];
   let options = [
     Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"32",
@@ -121,7 +160,13 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
     Option<"rows", "rows", "int64_t", /*default=*/"6",
            "Rows of the output in one register block">,
     Option<"columnVectors", "column-vectors", "int64_t", /*default=*/"2",
-           "Vector registers per row of a register block">
+           "Vector registers per row of a register block">,
+    Option<"parallel", "parallel", "bool", /*default=*/"false",
+           "Emit the blocks of large contractions as an scf.forall">,
+    Option<"minParallelMacs", "min-parallel-macs", "int64_t",
+           /*default=*/"262144",
+           "Multiply-adds below which a contraction stays serial (a "
+           "parallel region costs microseconds)">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect",
                            "mlir::scf::SCFDialect",

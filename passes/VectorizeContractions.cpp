@@ -19,6 +19,10 @@
 //     elements of A's column and MR vector FMAs. Partial tiles at the edges
 //     use out-of-bounds transfers (masked loads and stores), so any size
 //     works.
+//  3. With the `parallel` option, the blocks of a large contraction are one
+//     scf.forall over every parallel dim instead of nested scf.for loops:
+//     they write disjoint parts of the output, and the CPU pipeline runs the
+//     loop on the session's threads (codegen/CpuPipeline.cpp).
 //
 // Anything else is left for the scalar-loop lowering. The vector ops are
 // lowered by the CPU pipeline (convert-vector-to-scf, convert-vector-to-llvm).
@@ -28,12 +32,14 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/TilingInterface.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 
@@ -535,9 +541,33 @@ SmallVector<bool> inBounds(Value source, AffineMap tmap,
   return result;
 }
 
+/// Whether the blocks of a contraction are worth a parallel region: more
+/// than one block (or a dynamic count of them), and enough work to pay for
+/// waking the other threads even when every dynamic size is 1 (a model's
+/// batch dim is often 1 at run time).
+bool worthParallel(ArrayRef<int64_t> ranges, ArrayRef<OpFoldResult> tileSizes,
+                   int64_t minMacs) {
+  uint64_t macs = 1, blocks = 1;
+  bool dynamicBlocks = false;
+  for (auto [range, size] : llvm::zip(ranges, tileSizes)) {
+    int64_t tile = getConstantIntValue(size).value_or(0);
+    if (ShapedType::isDynamic(range)) {
+      dynamicBlocks |= tile > 0;
+      continue;
+    }
+    macs = llvm::SaturatingMultiply(macs, uint64_t(range));
+    if (tile > 0)
+      blocks = llvm::SaturatingMultiply(
+          blocks, uint64_t(llvm::divideCeil(range, tile)));
+  }
+  return (blocks > 1 || dynamicBlocks) &&
+         macs >= uint64_t(std::max<int64_t>(minMacs, 0));
+}
+
 LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const ContractionPlan &plan, int64_t mr,
-                                   int64_t nr) {
+                                   int64_t nr, bool parallel,
+                                   int64_t minParallelMacs) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   int64_t mSize = plan.m < 0                            ? 1
                   : ShapedType::isDynamic(ranges[plan.m]) ? mr
@@ -574,18 +604,45 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
     interchange.push_back(plan.m);
   interchange.append(outerReductions);
   interchange.push_back(plan.k);
-  scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-  options.setTileSizes(tileSizes);
-  options.setInterchange(interchange);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
-                        options);
+  // Tiles `target` by `sizes` (loops in `interchange` order); returns the
+  // tile's op.
+  auto tileOp = [&](linalg::LinalgOp target, ArrayRef<OpFoldResult> sizes,
+                    scf::SCFTilingOptions::LoopType loopType)
+      -> FailureOr<linalg::LinalgOp> {
+    scf::SCFTilingOptions options;
+    options.setLoopType(loopType);
+    options.setTileSizes(sizes);
+    options.setInterchange(interchange);
+    rewriter.setInsertionPoint(target);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(target.getOperation()), options);
+    if (failed(tiled))
+      return failure();
+    rewriter.replaceOp(target, tiled->replacements);
+    return cast<linalg::LinalgOp>(tiled->tiledOps.back());
+  };
+  // The blocks write disjoint parts of C: with `parallel`, one scf.forall
+  // over every parallel dim (in the order above, so that the threads'
+  // static shares are runs of rows over a column panel), then, per block,
+  // the loops over the other reduction dims.
+  SmallVector<OpFoldResult> blockSizes(tileSizes),
+      reductionSizes(tileSizes.size(), rewriter.getIndexAttr(0));
+  for (int64_t i : outerReductions) {
+    blockSizes[i] = rewriter.getIndexAttr(0);
+    reductionSizes[i] = rewriter.getIndexAttr(1);
+  }
+  FailureOr<linalg::LinalgOp> tiled = failure();
+  if (parallel && worthParallel(ranges, blockSizes, minParallelMacs)) {
+    tiled = tileOp(op, blockSizes, scf::SCFTilingOptions::LoopType::ForallOp);
+    if (succeeded(tiled) && !outerReductions.empty())
+      tiled = tileOp(*tiled, reductionSizes,
+                     scf::SCFTilingOptions::LoopType::ForOp);
+  } else {
+    tiled = tileOp(op, tileSizes, scf::SCFTilingOptions::LoopType::ForOp);
+  }
   if (failed(tiled))
     return failure();
-  rewriter.replaceOp(op, tiled->replacements);
-  auto tile = cast<linalg::LinalgOp>(tiled->tiledOps.back());
+  linalg::LinalgOp tile = *tiled;
 
   // The kernel on the tile's slices.
   Location loc = tile.getLoc();
@@ -709,7 +766,8 @@ struct VectorizeContractionsPass
                                          .getIntOrFloatBitWidth() /
                                      8);
       (void)vectorizeContraction(rewriter, op, plan, rows,
-                                 std::max<int64_t>(1, columnVectors * lanes));
+                                 std::max<int64_t>(1, columnVectors * lanes),
+                                 parallel, minParallelMacs);
     }
   }
 };

@@ -812,6 +812,28 @@ onnxc_internal_session_num_threads(const onnxc_session *session) {
   return session ? session->num_threads : 1;
 }
 
+ONNXC_API int32_t onnxc_session_num_threads(const onnxc_session *session) {
+  return session ? session->num_threads : 0;
+}
+
+/* libomp's, when the program has it (every model library with parallel
+ * code links it); weak, so that the runtime itself needs no libomp. */
+extern int omp_in_parallel(void) __attribute__((weak));
+
+/* Called by the model (passes/SessionThreads.cpp) once per run: the number
+ * of threads each of its parallel regions may use. `arena` is the session's
+ * arena descriptor, whose `allocated` field is the session. A run started
+ * from inside an OpenMP parallel region of the host gets one thread: the
+ * host has already spread its work over the cores, and nesting would
+ * multiply the threads. Hidden, as onnxc_scratch_reserve. */
+__attribute__((weak, visibility("hidden"))) int32_t
+_mlir_ciface_onnxc_run_num_threads(const int64_t *arena) {
+  const onnxc_session *s = (const onnxc_session *)(intptr_t)arena[0];
+  if (omp_in_parallel && omp_in_parallel())
+    return 1;
+  return s->num_threads;
+}
+
 ONNXC_API const char *onnxc_session_last_error(const onnxc_session *session) {
   return session ? session->last_error : "the session is NULL";
 }

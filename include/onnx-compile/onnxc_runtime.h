@@ -179,6 +179,10 @@ void onnxc_session_destroy(onnxc_session *session);
  * (ONNXC_NUM_THREADS, else the number of cores). */
 onnxc_status onnxc_session_set_num_threads(onnxc_session *session,
                                            int32_t num_threads);
+/* The threads a run of this session may use, resolved (never 0 for a
+ * session; 0 for NULL). A run called from inside an OpenMP parallel region
+ * uses one thread, whatever this says. */
+int32_t onnxc_session_num_threads(const onnxc_session *session);
 /* Runs the model. Before anything runs, the arguments are checked, and the
  * first problem found is reported with its own status and a message naming
  * the input: session, inputs or outputs NULL (NULL_POINTER); num_inputs or

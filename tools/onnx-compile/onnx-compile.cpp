@@ -492,6 +492,12 @@ int main(int argc, char **argv) {
                                             : "lowering to the LLVM dialect");
   onnxc::CpuPipelineOptions pipeline;
   pipeline.optLevel = optLevel;
+  // Threads need libomp for the target; only the host's is at hand (a
+  // cross-compiled library stays serial).
+  pipeline.parallel =
+      objectOptions.triple.empty() ||
+      Triple(objectOptions.triple).getArch() ==
+          Triple(sys::getDefaultTargetTriple()).getArch();
   mlir::PassManager pm(&context);
   if (compileTiming)
     pm.enableTiming();

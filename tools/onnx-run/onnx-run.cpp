@@ -431,6 +431,7 @@ struct Library {
   decltype(&onnxc_session_create) sessionCreate;
   decltype(&onnxc_session_destroy) sessionDestroy;
   decltype(&onnxc_session_set_num_threads) setNumThreads;
+  decltype(&onnxc_session_num_threads) numThreads; // null in older libraries
   decltype(&onnxc_session_run) run;
   decltype(&onnxc_session_last_error) lastError;
   decltype(&onnxc_model_set_weights_path) setWeightsPath;
@@ -465,6 +466,8 @@ struct Library {
     sym(sessionCreate, "onnxc_session_create");
     sym(sessionDestroy, "onnxc_session_destroy");
     sym(setNumThreads, "onnxc_session_set_num_threads");
+    numThreads = reinterpret_cast<decltype(numThreads)>(
+        dlsym(handle, "onnxc_session_num_threads"));
     sym(run, "onnxc_session_run");
     sym(lastError, "onnxc_session_last_error");
     sym(setWeightsPath, "onnxc_model_set_weights_path");
@@ -869,9 +872,15 @@ int runMain(int argc, char **argv) {
     std::sort(ms.begin(), ms.end());
     size_t n = ms.size();
     double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
-    std::printf("runs: %ld, warmup: %ld, threads: %s\n", o.benchmark,
-                std::max(o.warmup, 1L),
-                o.threads ? std::to_string(o.threads).c_str() : "default");
+    // The count the session resolved (--threads, else ONNXC_NUM_THREADS,
+    // else the cores).
+    std::string threads =
+        lib.numThreads ? std::to_string(lib.numThreads(raw))
+        : o.threads    ? std::to_string(o.threads)
+                       : "default";
+    std::printf("runs: %ld, warmup: %ld, threads: %s%s\n", o.benchmark,
+                std::max(o.warmup, 1L), threads.c_str(),
+                o.threads || !lib.numThreads ? "" : " (default)");
     std::printf("median_ms: %.6f\nmin_ms: %.6f\nmax_ms: %.6f\n", median,
                 ms.front(), ms.back());
     // External weights are mapped when the first session is created, so

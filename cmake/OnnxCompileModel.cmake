@@ -13,6 +13,9 @@
 #
 # `name` becomes an imported library target carrying the include directory
 # and libm: target_link_libraries(app PRIVATE name), then #include "<id>.h".
+# A STATIC library for the host also carries libomp (LLVM's OpenMP runtime,
+# OnnxCompile_LIBOMP), which its parallel kernels call; a SHARED library
+# records libomp itself.
 #
 # TARGET_ARCH defaults to the host, or to CMAKE_SYSTEM_PROCESSOR when
 # cross-compiling. OPTIONS go to onnx-compile as they are (--shape, --dim,
@@ -118,6 +121,17 @@ function(onnx_compile_model)
   else()
     set_target_properties(${ARG_TARGET} PROPERTIES
       IMPORTED_LINK_INTERFACE_LANGUAGES C)
+    # Cross-compiled libraries are serial (no libomp for the target here).
+    if(NOT arch_flag STREQUAL "--target=aarch64")
+      if(NOT OnnxCompile_LIBOMP)
+        message(FATAL_ERROR
+          "onnx_compile_model(${ARG_TARGET}): a static model library needs "
+          "libomp (LLVM's OpenMP runtime) and none was found; install "
+          "libomp-dev (Debian: libomp-22-dev) or set OnnxCompile_LIBOMP")
+      endif()
+      set_property(TARGET ${ARG_TARGET} APPEND PROPERTY
+        INTERFACE_LINK_LIBRARIES "${OnnxCompile_LIBOMP}")
+    endif()
   endif()
   add_dependencies(${ARG_TARGET} ${ARG_TARGET}_onnx_compile)
 endfunction()

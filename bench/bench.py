@@ -300,6 +300,11 @@ def bench_ours(lib: str, feeds: List[str], threads: int, runs: int,
     rc, out, _ = run([onnx_run, lib, "--benchmark", str(runs), "--warmup",
                       str(warmup), "--threads", str(threads)] + feeds)
     stats = parse_onnx_run(out) if rc == 0 else None
+    # onnx-run prints the count the session resolved: a library that would
+    # not take the thread count must not pass for one that ran with it.
+    used = re.search(r"threads: (\d+)", out)
+    if stats and used and int(used.group(1)) != threads:
+        return None, f"onnx-run: asked for {threads} threads, the session has {used.group(1)}"
     return stats, "" if stats else f"onnx-run: {first_line(out, 'rror|fail|MISMATCH') or out}"
 
 

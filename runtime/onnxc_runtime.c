@@ -820,7 +820,7 @@ ONNXC_API int32_t onnxc_session_num_threads(const onnxc_session *session) {
  * code links it); weak, so that the runtime itself needs no libomp. */
 extern int omp_in_parallel(void) __attribute__((weak));
 
-/* Called by the model (passes/SessionThreads.cpp) once per run: the number
+/* Called by the model (passes/OpenMPRegions.cpp) once per run: the number
  * of threads each of its parallel regions may use. `arena` is the session's
  * arena descriptor, whose `allocated` field is the session. A run started
  * from inside an OpenMP parallel region of the host gets one thread: the

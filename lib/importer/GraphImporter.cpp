@@ -137,7 +137,8 @@ void GraphImporter::importInitializers(onnx::GraphProto &graph,
       continue;
     std::string name = init.name();
     opTypeByLabel[name] = "initializer";
-    ElementsAttr value = importTensor(init, context, model.folder);
+    ElementsAttr value =
+        importTensor(init, context, model.folder, model.maxTensorBytes);
     OperationState state(locationFor(name), ConstantOp::getOperationName());
     state.addAttribute("value", value);
     state.addTypes(value.getType());
@@ -332,20 +333,31 @@ void GraphImporter::importNode(onnx::NodeProto &node, int index,
                                     ? node.output(0)
                                     : label + "_" + name);
       try {
-        value = importTensor(*a.mutable_t(), context, model.folder);
+        value = importTensor(*a.mutable_t(), context, model.folder,
+                             model.maxTensorBytes);
       } catch (const ImportError &e) {
         throw fail(std::string("attribute '") + name + "': " + e.what());
       }
       break;
     case onnx::AttributeProto::TENSORS: {
       SmallVector<Attribute> tensors;
-      for (auto &t : *a.mutable_tensors())
-        tensors.push_back(importTensor(t, context, model.folder));
+      try {
+        for (auto &t : *a.mutable_tensors())
+          tensors.push_back(
+              importTensor(t, context, model.folder, model.maxTensorBytes));
+      } catch (const ImportError &e) {
+        throw fail(std::string("attribute '") + name + "': " + e.what());
+      }
       value = b.getArrayAttr(tensors);
       break;
     }
     case onnx::AttributeProto::TYPE_PROTO: {
-      Type t = importType(a.tp(), context, model.dimValues);
+      Type t;
+      try {
+        t = importType(a.tp(), context, model.dimValues, model.maxTensorBytes);
+      } catch (const ImportError &e) {
+        throw fail("attribute '" + name + "': " + e.what());
+      }
       if (!t)
         throw fail("attribute '" + name + "' holds an unsupported type");
       value = TypeAttr::get(t);
@@ -369,7 +381,13 @@ void GraphImporter::importNode(onnx::NodeProto &node, int index,
   int out = 0;
   auto resultType = [&](const std::string &name) -> Type {
     const onnx::TypeProto *proto = scope.lookupType(name);
-    Type t = proto ? importType(*proto, context, model.dimValues) : Type();
+    Type t;
+    try {
+      if (proto)
+        t = importType(*proto, context, model.dimValues, model.maxTensorBytes);
+    } catch (const ImportError &e) {
+      throw fail("output '" + name + "': " + e.what());
+    }
     if (!t)
       throw fail("the type of output '" + name +
                  "' is unknown (ONNX shape inference could not infer it)");
@@ -435,8 +453,14 @@ void GraphImporter::importSubgraph(onnx::GraphProto &graph, Region &region,
   for (int i = 0; i < graph.input_size(); ++i) {
     const auto &in = graph.input(i);
     Type t;
-    if (in.has_type())
-      t = importType(in.type(), context, model.dimValues);
+    try {
+      if (in.has_type())
+        t = importType(in.type(), context, model.dimValues,
+                       model.maxTensorBytes);
+    } catch (const ImportError &e) {
+      throw ImportError(label, owner.op_type(),
+                        "subgraph input '" + in.name() + "': " + e.what());
+    }
     // Loop bodies often leave their inputs untyped: (iteration, condition,
     // carried values...) have known types.
     if (!t && owner.op_type() == "Loop") {

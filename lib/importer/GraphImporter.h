@@ -24,6 +24,7 @@ struct ModelInfo {
   std::string folder;   ///< real path of the model's folder (external data)
   std::map<std::string, int64_t> opsets; ///< domain ("" = ai.onnx) -> version
   std::map<std::string, int64_t> dimValues; ///< --dim overrides
+  uint64_t maxTensorBytes = 0; ///< --max-tensor-bytes
 };
 
 /// Names visible in a graph: its values and the types ONNX knows for them,

@@ -12,6 +12,7 @@
 #include "lib/importer/GraphPreparation.h"
 #include "lib/importer/ShapeFolding.h"
 #include "lib/importer/ImportError.h"
+#include "lib/importer/Limits.h"
 #include "lib/importer/TypeImporter.h"
 
 #include "dialects/onnx/OnnxDialect.h"
@@ -27,6 +28,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <fcntl.h>
 #include <fstream>
 #include <set>
@@ -50,7 +52,30 @@ std::string folderOf(const std::string &path) {
   return resolved;
 }
 
-void parseModel(const std::string &path, onnx::ModelProto &model) {
+/// Parses the bytes of a ModelProto.
+void parseModelBytes(const uint8_t *data, size_t size,
+                     onnx::ModelProto &model) {
+  if (size > size_t(INT_MAX))
+    throw ImportError("the file is larger than 2 GB; protobuf cannot hold it, "
+                      "store the weights as external data");
+  if (size == 0)
+    throw ImportError("not an ONNX model: the file is empty");
+  google::protobuf::io::CodedInputStream stream(data, int(size));
+  stream.SetTotalBytesLimit(INT_MAX);
+  // Each level of subgraph costs three messages (Graph, Node, Attribute);
+  // leave room for kMaxSubgraphDepth of them plus nested TypeProtos, so a
+  // model too deep gets checkSubgraphDepth's message naming the node, while
+  // protobuf's own recursion stays bounded.
+  stream.SetRecursionLimit(3 * kMaxSubgraphDepth + 40);
+  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+    throw ImportError("not a valid ONNX model: the protobuf does not parse "
+                      "(truncated, or not an ONNX file)");
+  // Almost any bytes parse as *some* protobuf; a model has these.
+  if (!model.has_graph() || model.ir_version() <= 0)
+    throw ImportError("not an ONNX model: no graph or no ir_version");
+}
+
+void parseModelFile(const std::string &path, onnx::ModelProto &model) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw ImportError(std::string("cannot open file: ") + std::strerror(errno));
@@ -59,14 +84,9 @@ void parseModel(const std::string &path, onnx::ModelProto &model) {
     ::close(fd);
     throw ImportError("not a regular file");
   }
-  if (st.st_size > INT_MAX) {
+  if (st.st_size > INT_MAX || st.st_size == 0) {
     ::close(fd);
-    throw ImportError("the file is larger than 2 GB; protobuf cannot hold it, "
-                      "store the weights as external data");
-  }
-  if (st.st_size == 0) {
-    ::close(fd);
-    throw ImportError("not an ONNX model: the file is empty");
+    parseModelBytes(nullptr, size_t(st.st_size), model); // throws
   }
   // Map the file rather than read it: protobuf copies what it keeps anyway,
   // and a second private copy of the weights costs as much as the parse.
@@ -75,18 +95,14 @@ void parseModel(const std::string &path, onnx::ModelProto &model) {
   ::close(fd);
   if (data == MAP_FAILED)
     throw ImportError(std::string("cannot map file: ") + std::strerror(errno));
-  google::protobuf::io::CodedInputStream stream(
-      static_cast<const uint8_t *>(data), int(st.st_size));
-  stream.SetTotalBytesLimit(INT_MAX);
-  bool parsed =
-      model.ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage();
+  try {
+    parseModelBytes(static_cast<const uint8_t *>(data), size_t(st.st_size),
+                    model);
+  } catch (...) {
+    ::munmap(data, size_t(st.st_size));
+    throw;
+  }
   ::munmap(data, size_t(st.st_size));
-  if (!parsed)
-    throw ImportError("not a valid ONNX model: the protobuf does not parse "
-                      "(truncated, or not an ONNX file)");
-  // Almost any bytes parse as *some* protobuf; a model has these.
-  if (!model.has_graph() || model.ir_version() <= 0)
-    throw ImportError("not an ONNX model: no graph or no ir_version");
 }
 
 /// Refuses --dim names that no graph input has (a typo would otherwise be
@@ -208,9 +224,14 @@ OwningOpRef<ModuleOp> buildModule(onnx::ModelProto &model,
     if (initializerNames.count(in.name()))
       continue;
     std::vector<std::string> dimNames;
-    Type t = in.has_type() ? importType(in.type(), &context, info.dimValues,
-                                        &dimNames)
-                           : Type();
+    Type t;
+    try {
+      if (in.has_type())
+        t = importType(in.type(), &context, info.dimValues,
+                       info.maxTensorBytes, &dimNames);
+    } catch (const ImportError &e) {
+      throw ImportError("graph input '" + in.name() + "': " + e.what());
+    }
     if (!t)
       throw ImportError("graph input '" + in.name() +
                         "' has a missing or unsupported type");
@@ -254,7 +275,12 @@ OwningOpRef<ModuleOp> buildModule(onnx::ModelProto &model,
     SmallVector<NamedAttribute> attrs{
         b.getNamedAttr("onnx.name", b.getStringAttr(out.name()))};
     if (out.has_type()) {
-      importType(out.type(), &context, info.dimValues, &dimNames);
+      try {
+        importType(out.type(), &context, info.dimValues, info.maxTensorBytes,
+                   &dimNames);
+      } catch (const ImportError &e) {
+        throw ImportError("graph output '" + out.name() + "': " + e.what());
+      }
       if (ArrayAttr dims = dimNamesAttr(b, dimNames))
         attrs.push_back(b.getNamedAttr("onnx.dim_params", dims));
     }
@@ -292,11 +318,16 @@ void registerImportedDialects(DialectRegistry &registry) {
   registry.insert<OnnxDialect, func::FuncDialect>();
 }
 
-OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
-                                          MLIRContext &context,
-                                          const ImportOptions &options,
-                                          std::string &error) {
-  const std::string path = pathRef.str();
+namespace {
+
+/// The work after parsing, shared by the file and buffer entry points.
+/// `read` fills the ModelProto; `folder` is where external data may be read
+/// from ("" for none).
+OwningOpRef<ModuleOp>
+importModel(const std::string &path, const std::string &folder,
+            const std::function<void(onnx::ModelProto &)> &read,
+            MLIRContext &context, const ImportOptions &options,
+            std::string &error) {
   context.loadDialect<OnnxDialect, func::FuncDialect>();
   auto start = std::chrono::steady_clock::now();
   auto phase = [&](const char *name) {
@@ -310,15 +341,21 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
   };
   try {
     onnx::ModelProto model;
-    parseModel(path, model);
+    read(model);
+    // Before anything recurses into subgraphs (inlining, sorting, ONNX's
+    // inference): a deep nest must be an error, not a stack overflow.
+    checkSubgraphDepth(model.graph());
     phase("parse");
 
     ModelInfo info;
     info.path = path;
-    info.folder = folderOf(path);
+    info.folder = folder;
     info.dimValues = options.dimValues;
+    info.maxTensorBytes = options.maxTensorBytes;
 
     inlineModelFunctions(model);
+    // Inlined function bodies may hold subgraphs of their own.
+    checkSubgraphDepth(model.graph());
     int64_t origOpset = lowerOpsetToKnown(model);
 
     for (const auto &imp : model.opset_import()) {
@@ -356,6 +393,32 @@ OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
     error = path + ": " + e.what();
   }
   return nullptr;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> importOnnxModelFile(StringRef pathRef,
+                                          MLIRContext &context,
+                                          const ImportOptions &options,
+                                          std::string &error) {
+  const std::string path = pathRef.str();
+  return importModel(
+      path, folderOf(path),
+      [&](onnx::ModelProto &model) { parseModelFile(path, model); }, context,
+      options, error);
+}
+
+OwningOpRef<ModuleOp> importOnnxModelBuffer(StringRef bytes, StringRef name,
+                                            MLIRContext &context,
+                                            const ImportOptions &options,
+                                            std::string &error) {
+  return importModel(
+      name.str(), /*folder=*/"",
+      [&](onnx::ModelProto &model) {
+        parseModelBytes(reinterpret_cast<const uint8_t *>(bytes.data()),
+                        bytes.size(), model);
+      },
+      context, options, error);
 }
 
 } // namespace onnxc

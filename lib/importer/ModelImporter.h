@@ -30,6 +30,10 @@ struct ImportOptions {
   bool runShapeInference = true;
   /// Print the time each import phase takes to stderr.
   bool printTiming = false;
+  /// The most bytes one tensor may need: initializers, constants and every
+  /// declared or inferred static shape (`--max-tensor-bytes`). Larger ones
+  /// are refused before anything is allocated.
+  uint64_t maxTensorBytes = uint64_t(16) << 30;
 };
 
 /// Reads the ONNX model at `path` into a module holding `func.func
@@ -39,6 +43,14 @@ struct ImportOptions {
 mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxModelFile(llvm::StringRef path, mlir::MLIRContext &context,
                     const ImportOptions &options, std::string &error);
+
+/// Reads an ONNX model from memory, as importOnnxModelFile does from a file;
+/// `name` stands for the path in messages and locations. Such a model has
+/// no folder: a tensor stored as external data is refused.
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxModelBuffer(llvm::StringRef bytes, llvm::StringRef name,
+                      mlir::MLIRContext &context, const ImportOptions &options,
+                      std::string &error);
 
 /// Registers every dialect an imported module uses in `registry`.
 void registerImportedDialects(mlir::DialectRegistry &registry);

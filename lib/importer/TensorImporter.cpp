@@ -9,6 +9,7 @@
 #include "lib/importer/TensorImporter.h"
 #include "lib/importer/ExternalData.h"
 #include "lib/importer/ImportError.h"
+#include "lib/importer/Limits.h"
 #include "lib/importer/TypeImporter.h"
 
 #include "dialects/onnx/OnnxDialect.h"
@@ -117,7 +118,8 @@ std::string packTypedData(const onnx::TensorProto &t) {
 } // namespace
 
 ElementsAttr importTensor(onnx::TensorProto &tensor, MLIRContext *context,
-                          const std::string &modelDir) {
+                          const std::string &modelDir,
+                          uint64_t maxTensorBytes) {
   const std::string &name = tensor.name();
   auto fail = [&](const std::string &why) {
     return ImportError("tensor '" + name + "': " + why);
@@ -129,19 +131,17 @@ ElementsAttr importTensor(onnx::TensorProto &tensor, MLIRContext *context,
   if (tensor.has_segment())
     throw fail("is segmented, which is not supported");
 
-  // Shape, with overflow-safe element count: a hostile model may declare
-  // dims whose product wraps around.
+  // The declared shape is checked before any data is read or allocated: a
+  // hostile model may declare dims whose product wraps around, or an
+  // external range of terabytes.
   SmallVector<int64_t> shape;
-  uint64_t numElements = 1;
-  const uint64_t kMaxElements = uint64_t(1) << 48;
   for (int64_t dim : tensor.dims()) {
     if (dim < 0)
       throw fail("has the negative dimension " + std::to_string(dim));
     shape.push_back(dim);
-    if (dim != 0 && numElements > kMaxElements / uint64_t(dim))
-      throw fail("is absurdly large (more than 2^48 elements)");
-    numElements *= uint64_t(dim);
   }
+  checkTensorSize(shape, element, maxTensorBytes, "tensor '" + name + "'");
+  uint64_t numElements = uint64_t(*checkedElementCount(shape));
   auto type = RankedTensorType::get(shape, element);
 
   if (tensor.data_type() == onnx::TensorProto::STRING) {
@@ -163,7 +163,7 @@ ElementsAttr importTensor(onnx::TensorProto &tensor, MLIRContext *context,
   // the typed repeated field.
   auto owned = std::make_unique<std::string>();
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
-    *owned = readExternalData(modelDir, tensor);
+    *owned = readExternalData(modelDir, tensor, expectedBytes);
   } else if (tensor.has_raw_data()) {
     owned->swap(*tensor.mutable_raw_data());
   } else {

@@ -5,6 +5,7 @@
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 
+#include <cstdint>
 #include <string>
 
 namespace onnx {
@@ -18,10 +19,12 @@ namespace onnxc {
 /// tensor is taken by mutable reference (it is left without its data).
 /// External data is read from inside `modelDir`. Strings become a
 /// DenseStringElementsAttr. Throws ImportError on inconsistent or
-/// unsupported tensors.
+/// unsupported tensors, and on a shape that needs more than
+/// `maxTensorBytes` bytes (checked before any data is read).
 mlir::ElementsAttr importTensor(onnx::TensorProto &tensor,
                                 mlir::MLIRContext *context,
-                                const std::string &modelDir);
+                                const std::string &modelDir,
+                                uint64_t maxTensorBytes);
 
 } // namespace onnxc
 

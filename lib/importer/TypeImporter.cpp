@@ -2,6 +2,7 @@
 
 #include "lib/importer/TypeImporter.h"
 #include "lib/importer/ImportError.h"
+#include "lib/importer/Limits.h"
 
 #include "dialects/onnx/OnnxDialect.h"
 #include "onnx/onnx_pb.h"
@@ -92,7 +93,7 @@ std::string dataTypeName(int32_t dataType) {
 
 Type importType(const onnx::TypeProto &type, MLIRContext *context,
                 const std::map<std::string, int64_t> &dimValues,
-                std::vector<std::string> *dimNames) {
+                uint64_t maxTensorBytes, std::vector<std::string> *dimNames) {
   switch (type.value_case()) {
   case onnx::TypeProto::kTensorType: {
     const auto &tensor = type.tensor_type();
@@ -112,6 +113,9 @@ Type importType(const onnx::TypeProto &type, MLIRContext *context,
       } else if (dim.has_dim_param()) {
         name = dim.dim_param();
         auto fixed = dimValues.find(name);
+        if (fixed != dimValues.end() && fixed->second < 0)
+          throw ImportError("dim '" + name + "' is set to the negative value " +
+                            std::to_string(fixed->second));
         shape.push_back(fixed != dimValues.end() ? fixed->second
                                                  : ShapedType::kDynamic);
       } else {
@@ -120,16 +124,19 @@ Type importType(const onnx::TypeProto &type, MLIRContext *context,
       if (dimNames)
         dimNames->push_back(name);
     }
+    // Every later stage multiplies these dims (sizes, strides): refuse
+    // a product that overflows or an absurd size here, once.
+    checkTensorSize(shape, element, maxTensorBytes, "a tensor type");
     return RankedTensorType::get(shape, element);
   }
   case onnx::TypeProto::kSequenceType: {
     Type element = importType(type.sequence_type().elem_type(), context,
-                              dimValues);
+                              dimValues, maxTensorBytes);
     return element ? SeqType::get(context, element) : Type();
   }
   case onnx::TypeProto::kOptionalType: {
     Type element = importType(type.optional_type().elem_type(), context,
-                              dimValues);
+                              dimValues, maxTensorBytes);
     return element ? OptType::get(context, element) : Type();
   }
   default:

@@ -26,9 +26,12 @@ std::string dataTypeName(int32_t dataType);
 
 /// Converts a TypeProto. Symbolic dims become dynamic unless `dimValues`
 /// fixes them; their names are appended to `dimNames` ("" for other dims)
-/// when it is given. Returns null for a type with no element type.
+/// when it is given. Returns null for a type with no element type. Throws
+/// ImportError for a negative dim, or a static shape whose element count
+/// overflows int64 or whose bytes exceed `maxTensorBytes`.
 mlir::Type importType(const onnx::TypeProto &type, mlir::MLIRContext *context,
                       const std::map<std::string, int64_t> &dimValues,
+                      uint64_t maxTensorBytes,
                       std::vector<std::string> *dimNames = nullptr);
 
 } // namespace onnxc

@@ -525,6 +525,155 @@ def conv_batchnorm(out):
                     [tensor_info("y", TensorProto.FLOAT, [2, 5])], inits)
 
 
+# --- Limits: sizes, overflow, nesting (test/lit/importer/limits.test) -------
+
+@builder
+def huge_initializer(out):
+    """128 GiB of declared float weight in a few bytes: above the default
+    16 GiB limit, and refused before any data is read."""
+    w = TensorProto(name="W", data_type=TensorProto.FLOAT,
+                    dims=[1 << 20, 1 << 15], raw_data=b"\0" * 4)
+    nodes = [helper.make_node("Identity", ["W"], ["y"], name="ident")]
+    return model_of(nodes, [], [tensor_info("y", TensorProto.FLOAT, None)],
+                    initializers=[w])
+
+
+@builder
+def huge_input_shape(out):
+    """A graph input whose declared static shape needs 2^52 bytes."""
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    return model_of(nodes,
+                    [tensor_info("x", TensorProto.FLOAT,
+                                 [1 << 20, 1 << 20, 1 << 10])],
+                    [tensor_info("y", TensorProto.FLOAT, None)])
+
+
+@builder
+def overflowing_input_shape(out):
+    """A graph input whose static dims multiply past int64."""
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    return model_of(nodes,
+                    [tensor_info("x", TensorProto.FLOAT,
+                                 [0, 1 << 40, 1 << 40])],
+                    [tensor_info("y", TensorProto.FLOAT, None)])
+
+
+@builder
+def huge_inferred_shape(out):
+    """ConstantOfShape of a constant 2^20 x 2^20 shape: too big to fold
+    (4,096 elements at most), and ONNX's inference gives its output a
+    static type of 4 TiB, which the importer refuses naming the node."""
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2],
+                               [1 << 20, 1 << 20])
+    nodes = [helper.make_node("ConstantOfShape", ["shape"], ["y"],
+                              name="fill")]
+    return model_of(nodes, [], [tensor_info("y", TensorProto.FLOAT, None)],
+                    initializers=[shape])
+
+
+def _nested_ifs(depth):
+    """`depth` Ifs, each the only node of its parent's then-branch."""
+    inner = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["r0"], name="leaf")],
+        "leaf", [], [tensor_info("r0", TensorProto.FLOAT, [1])])
+    for level in range(depth, 0, -1):
+        other = helper.make_graph(
+            [helper.make_node("Identity", ["x"], ["o%d" % level],
+                              name="else_%d" % level)],
+            "else_%d" % level, [],
+            [tensor_info("o%d" % level, TensorProto.FLOAT, [1])])
+        node = helper.make_node("If", ["c"], ["r%d" % level],
+                                name="if_%d" % level, then_branch=inner,
+                                else_branch=other)
+        if level == 1:
+            return model_of([node], [tensor_info("c", TensorProto.BOOL, []),
+                                     tensor_info("x", TensorProto.FLOAT, [1])],
+                            [tensor_info("r1", TensorProto.FLOAT, [1])])
+        inner = helper.make_graph(
+            [node], "then_%d" % level, [],
+            [tensor_info("r%d" % level, TensorProto.FLOAT, [1])])
+
+
+@builder
+def nested_ifs_70(out):
+    """If inside If, 70 deep: past the 64 levels the importer allows."""
+    return _nested_ifs(70)
+
+
+@builder
+def nested_ifs_8(out):
+    """If inside If, 8 deep: imports."""
+    return _nested_ifs(8)
+
+
+# --- External data: more hostile locations (external-data.test) -------------
+
+@builder
+def external_nul(out):
+    """A NUL byte would cut the C path short: 'w.bin' would be checked, a
+    different string used."""
+    return _external_model("w.bin\0/../../etc/passwd")
+
+
+@builder
+def external_negative_offset(out):
+    return _external_model("w.bin", offset=-4)
+
+
+@builder
+def external_overflowing_range(out):
+    """offset + length is past 2^63: no file offset can hold it."""
+    return _external_model("w.bin", offset=(1 << 63) - 8, length=16)
+
+
+@builder
+def external_length_mismatch(out):
+    """A length that is not the 16 bytes the [4] float tensor needs; refused
+    before the file is opened or any memory allocated."""
+    return _external_model("w.bin", offset=0, length=1 << 40)
+
+
+@builder
+def external_fifo(out):
+    """A FIFO inside the folder: opening it for reading would wait for a
+    writer forever; it must be refused as not a regular file, at once."""
+    folder = os.path.dirname(os.path.abspath(out))
+    fifo = os.path.join(folder, "w.fifo")
+    if os.path.lexists(fifo):
+        os.remove(fifo)
+    os.mkfifo(fifo)
+    return _external_model("w.fifo")
+
+
+@builder
+def external_symlinked_dir(out):
+    """A folder inside the model's folder that is a symlink to one outside,
+    holding a FIFO. Following the link would open the FIFO and hang; the
+    link must be refused before anything behind it is opened."""
+    folder = os.path.dirname(os.path.abspath(out))
+    outside = os.path.join(os.path.dirname(folder), "outside-dir")
+    os.makedirs(outside, exist_ok=True)
+    fifo = os.path.join(outside, "w.bin")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
+    link = os.path.join(folder, "sub")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(outside, link)
+    return _external_model("sub/w.bin")
+
+
+@builder
+def external_absolute_fifo(out):
+    """An absolute location naming a FIFO outside the folder: refused from
+    the text alone, so the FIFO is never opened (which would hang)."""
+    folder = os.path.dirname(os.path.abspath(out))
+    fifo = os.path.join(os.path.dirname(folder), "outside.fifo")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
+    return _external_model(fifo)
+
+
 def write_truncated(out):
     data = unsorted(out).SerializeToString()
     with open(out, "wb") as f:

@@ -115,6 +115,11 @@ cl::opt<WeightsMode> weightsMode(
                           "library maps at run time")),
     cl::cat(category));
 
+cl::opt<uint64_t> maxTensorBytes(
+    "max-tensor-bytes",
+    cl::desc("Refuse a model with a tensor (weight, constant, or declared or "
+             "inferred static shape) needing more bytes than this"),
+    cl::init(uint64_t(16) << 30), cl::cat(category));
 cl::opt<bool> importTiming("import-timing",
                            cl::desc("Print the time of each import phase"),
                            cl::init(false), cl::cat(category));
@@ -400,6 +405,7 @@ int main(int argc, char **argv) {
     return 1;
   options.runShapeInference = !noShapeInference;
   options.printTiming = importTiming;
+  options.maxTensorBytes = maxTensorBytes;
 
   EmitStage stage =
       emitStage.getNumOccurrences() ? emitStage.getValue() : stageFromOutput();

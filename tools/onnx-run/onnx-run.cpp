@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "onnx-compile/onnxc_runtime.h"
+#include "tools/onnx-run/TensorFiles.h"
 #include "onnx/onnx_pb.h"
 
 #include <dlfcn.h>
@@ -44,18 +45,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum ExitCode { kOk = 0, kMismatch = 1, kUsage = 2 };
-
-/// Thrown for anything that ends the run; main prints it as one line.
-struct Fatal : std::runtime_error {
-  int code;
-  Fatal(int code, const std::string &message)
-      : std::runtime_error(message), code(code) {}
-};
-
-[[noreturn]] void fail(int code, const std::string &message) {
-  throw Fatal(code, message);
-}
+using namespace onnxrun;
 
 const char *kUsageText =
     "usage: onnx-run LIB.so [--test-data DIR] [--rtol R] [--atol A]\n"
@@ -68,184 +58,9 @@ const char *kUsageText =
 // Dtypes and host tensors
 //===----------------------------------------------------------------------===//
 
-size_t dtypeSize(int dtype) {
-  switch (dtype) {
-  case ONNXC_DTYPE_UINT8:
-  case ONNXC_DTYPE_INT8:
-  case ONNXC_DTYPE_BOOL:
-    return 1;
-  case ONNXC_DTYPE_UINT16:
-  case ONNXC_DTYPE_INT16:
-  case ONNXC_DTYPE_FLOAT16:
-  case ONNXC_DTYPE_BFLOAT16:
-    return 2;
-  case ONNXC_DTYPE_FLOAT32:
-  case ONNXC_DTYPE_INT32:
-  case ONNXC_DTYPE_UINT32:
-    return 4;
-  case ONNXC_DTYPE_INT64:
-  case ONNXC_DTYPE_FLOAT64:
-  case ONNXC_DTYPE_UINT64:
-    return 8;
-  default:
-    return 0;
-  }
-}
-
-std::string dtypeName(int dtype) {
-  switch (dtype) {
-  case ONNXC_DTYPE_FLOAT32: return "float32";
-  case ONNXC_DTYPE_UINT8: return "uint8";
-  case ONNXC_DTYPE_INT8: return "int8";
-  case ONNXC_DTYPE_UINT16: return "uint16";
-  case ONNXC_DTYPE_INT16: return "int16";
-  case ONNXC_DTYPE_INT32: return "int32";
-  case ONNXC_DTYPE_INT64: return "int64";
-  case ONNXC_DTYPE_BOOL: return "bool";
-  case ONNXC_DTYPE_FLOAT16: return "float16";
-  case ONNXC_DTYPE_FLOAT64: return "float64";
-  case ONNXC_DTYPE_UINT32: return "uint32";
-  case ONNXC_DTYPE_UINT64: return "uint64";
-  case ONNXC_DTYPE_BFLOAT16: return "bfloat16";
-  default: return "dtype " + std::to_string(dtype);
-  }
-}
-
 bool isFloat(int dtype) {
   return dtype == ONNXC_DTYPE_FLOAT32 || dtype == ONNXC_DTYPE_FLOAT64 ||
          dtype == ONNXC_DTYPE_FLOAT16 || dtype == ONNXC_DTYPE_BFLOAT16;
-}
-
-std::string shapeString(const int64_t *dims, size_t rank) {
-  std::string s = "[";
-  for (size_t i = 0; i < rank; ++i)
-    s += (i ? "," : "") + std::to_string(dims[i]);
-  return s + "]";
-}
-
-/// Byte storage aligned for any vector unit, so benchmarks do not depend on
-/// where the heap happened to put an input.
-struct AlignedBytes {
-  std::unique_ptr<uint8_t, decltype(&std::free)> ptr{nullptr, &std::free};
-  size_t size = 0;
-  void resize(size_t bytes) {
-    void *p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
-    if (!p)
-      fail(kUsage, "out of memory allocating " + std::to_string(bytes) +
-                       " bytes");
-    std::memset(p, 0, bytes);
-    ptr.reset(static_cast<uint8_t *>(p));
-    size = bytes;
-  }
-  uint8_t *data() const { return ptr.get(); }
-};
-
-struct HostTensor {
-  std::string name; // the name stored in the file, or ""
-  int dtype = 0;
-  std::vector<int64_t> dims;
-  AlignedBytes bytes;
-
-  /// Sets dims and sizes the storage; `what` names the tensor in errors.
-  void allocate(const std::string &what) {
-    size_t esize = dtypeSize(dtype);
-    if (!esize)
-      fail(kUsage, what + ": unsupported " + dtypeName(dtype));
-    if (dims.size() > ONNXC_MAX_RANK)
-      fail(kUsage, what + ": rank " + std::to_string(dims.size()) +
-                       " is above the runtime's limit of " +
-                       std::to_string(ONNXC_MAX_RANK));
-    uint64_t n = 1;
-    for (int64_t d : dims) {
-      if (d < 0 || (d != 0 && n > (uint64_t(1) << 48) / uint64_t(d)))
-        fail(kUsage, what + ": bad shape " + shapeString(dims.data(), dims.size()));
-      n *= uint64_t(d);
-    }
-    bytes.resize(size_t(n) * esize);
-  }
-  size_t elements() const { return bytes.size / dtypeSize(dtype); }
-};
-
-//===----------------------------------------------------------------------===//
-// Reading and writing tensors
-//===----------------------------------------------------------------------===//
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    fail(kUsage, path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// Copies `count` typed values narrowed to the tensor's element width.
-template <typename T>
-void copyTyped(HostTensor &t, const T *values, size_t count,
-               const std::string &what) {
-  if (count != t.elements())
-    fail(kUsage, what + ": holds " + std::to_string(count) +
-                     " values, its shape needs " +
-                     std::to_string(t.elements()));
-  size_t esize = dtypeSize(t.dtype);
-  for (size_t i = 0; i < count; ++i) {
-    // Little-endian: the low bytes of the wider field are the element.
-    uint64_t bits = 0;
-    if constexpr (std::is_floating_point_v<T> && sizeof(T) == 4) {
-      float f = values[i];
-      std::memcpy(&bits, &f, 4);
-    } else if constexpr (std::is_floating_point_v<T>) {
-      double d = values[i];
-      std::memcpy(&bits, &d, 8);
-    } else {
-      bits = uint64_t(values[i]);
-    }
-    std::memcpy(t.bytes.data() + i * esize, &bits, esize);
-  }
-}
-
-HostTensor readTensorProto(const std::string &path) {
-  onnx::TensorProto proto;
-  std::string content = readFile(path);
-  if (!proto.ParseFromString(content))
-    fail(kUsage, path + ": not a TensorProto");
-  HostTensor t;
-  t.name = proto.name();
-  t.dtype = proto.data_type();
-  t.dims.assign(proto.dims().begin(), proto.dims().end());
-  if (proto.data_location() == onnx::TensorProto::EXTERNAL)
-    fail(kUsage, path + ": external data is not supported");
-  if (proto.has_segment())
-    fail(kUsage, path + ": segmented tensors are not supported");
-  t.allocate(path);
-  if (!proto.raw_data().empty()) {
-    if (proto.raw_data().size() != t.bytes.size)
-      fail(kUsage, path + ": raw_data has " +
-                       std::to_string(proto.raw_data().size()) +
-                       " bytes, the shape needs " +
-                       std::to_string(t.bytes.size));
-    std::memcpy(t.bytes.data(), proto.raw_data().data(), t.bytes.size);
-    return t;
-  }
-  switch (t.dtype) {
-  case ONNXC_DTYPE_FLOAT32:
-    copyTyped(t, proto.float_data().data(), proto.float_data_size(), path);
-    break;
-  case ONNXC_DTYPE_FLOAT64:
-    copyTyped(t, proto.double_data().data(), proto.double_data_size(), path);
-    break;
-  case ONNXC_DTYPE_INT64:
-    copyTyped(t, proto.int64_data().data(), proto.int64_data_size(), path);
-    break;
-  case ONNXC_DTYPE_UINT32:
-  case ONNXC_DTYPE_UINT64:
-    copyTyped(t, proto.uint64_data().data(), proto.uint64_data_size(), path);
-    break;
-  default: // int32 and narrower, bool, float16 and bfloat16 bits
-    copyTyped(t, proto.int32_data().data(), proto.int32_data_size(), path);
-    break;
-  }
-  return t;
 }
 
 void writeTensorProto(const std::string &path, const std::string &name,
@@ -259,97 +74,6 @@ void writeTensorProto(const std::string &path, const std::string &name,
   std::ofstream out(path, std::ios::binary);
   if (!out || !proto.SerializeToOstream(&out))
     fail(kUsage, path + ": cannot write: " + std::strerror(errno));
-}
-
-/// A small .npy reader: format 1.0 to 3.0, C order, little-endian.
-HostTensor readNpy(const std::string &path) {
-  std::string content = readFile(path);
-  auto bad = [&](const std::string &why) -> HostTensor {
-    fail(kUsage, path + ": " + why);
-  };
-  if (content.size() < 10 || content.compare(0, 6, "\x93NUMPY") != 0)
-    bad("not a .npy file");
-  unsigned major = uint8_t(content[6]);
-  size_t headerLen, start;
-  if (major == 1) {
-    headerLen = uint8_t(content[8]) | size_t(uint8_t(content[9])) << 8;
-    start = 10;
-  } else if (major == 2 || major == 3) {
-    if (content.size() < 12)
-      bad("truncated header");
-    headerLen = 0;
-    for (int i = 3; i >= 0; --i)
-      headerLen = headerLen << 8 | uint8_t(content[8 + i]);
-    start = 12;
-  } else {
-    return bad(".npy version " + std::to_string(major) + " is not supported");
-  }
-  if (content.size() < start + headerLen)
-    bad("truncated header");
-  std::string header = content.substr(start, headerLen);
-  auto field = [&](const std::string &key) {
-    size_t at = header.find("'" + key + "'");
-    if (at == std::string::npos)
-      bad("header has no '" + key + "'");
-    at = header.find(':', at);
-    if (at == std::string::npos)
-      bad("bad header");
-    return at + 1;
-  };
-
-  size_t at = header.find('\'', field("descr"));
-  size_t end = at == std::string::npos ? at : header.find('\'', at + 1);
-  if (end == std::string::npos)
-    bad("bad descr");
-  std::string descr = header.substr(at + 1, end - at - 1);
-  static const std::map<std::string, int> kDescrs = {
-      {"f4", ONNXC_DTYPE_FLOAT32}, {"f8", ONNXC_DTYPE_FLOAT64},
-      {"f2", ONNXC_DTYPE_FLOAT16}, {"i1", ONNXC_DTYPE_INT8},
-      {"u1", ONNXC_DTYPE_UINT8},   {"b1", ONNXC_DTYPE_BOOL},
-      {"i2", ONNXC_DTYPE_INT16},   {"u2", ONNXC_DTYPE_UINT16},
-      {"i4", ONNXC_DTYPE_INT32},   {"u4", ONNXC_DTYPE_UINT32},
-      {"i8", ONNXC_DTYPE_INT64},   {"u8", ONNXC_DTYPE_UINT64}};
-  auto it = descr.size() == 3 ? kDescrs.find(descr.substr(1)) : kDescrs.end();
-  bool oneByte = it != kDescrs.end() && dtypeSize(it->second) == 1;
-  if (it == kDescrs.end() ||
-      !(descr[0] == '<' || descr[0] == '|' || (descr[0] == '=' && !oneByte) ||
-        (oneByte && descr[0] == '>')))
-    bad("dtype '" + descr + "' is not supported (little-endian numeric only)");
-
-  size_t fortran = field("fortran_order");
-  if (header.compare(header.find_first_not_of(' ', fortran), 4, "True") == 0)
-    bad("Fortran-order arrays are not supported; save with C order");
-
-  HostTensor t;
-  t.dtype = it->second;
-  size_t open = header.find('(', field("shape"));
-  size_t close = open == std::string::npos ? open : header.find(')', open);
-  if (close == std::string::npos)
-    bad("bad shape");
-  std::string shape = header.substr(open + 1, close - open - 1);
-  std::stringstream ss(shape);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (item.find_first_not_of(" L") == std::string::npos)
-      continue; // the empty item after "(3,"
-    char *endp;
-    long long d = std::strtoll(item.c_str(), &endp, 10);
-    if (d < 0 || endp == item.c_str())
-      bad("bad shape (" + shape + ")");
-    t.dims.push_back(d);
-  }
-  t.allocate(path);
-  if (content.size() - start - headerLen != t.bytes.size)
-    bad("holds " + std::to_string(content.size() - start - headerLen) +
-        " data bytes, its shape needs " + std::to_string(t.bytes.size));
-  std::memcpy(t.bytes.data(), content.data() + start + headerLen,
-              t.bytes.size);
-  return t;
-}
-
-HostTensor readTensorFile(const std::string &path) {
-  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0)
-    return readNpy(path);
-  return readTensorProto(path);
 }
 
 //===----------------------------------------------------------------------===//

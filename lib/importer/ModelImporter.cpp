@@ -13,6 +13,7 @@
 #include "lib/importer/ShapeFolding.h"
 #include "lib/importer/ImportError.h"
 #include "lib/importer/Limits.h"
+#include "lib/importer/SchemaCheck.h"
 #include "lib/importer/TypeImporter.h"
 
 #include "dialects/onnx/OnnxDialect.h"
@@ -372,7 +373,9 @@ importModel(const std::string &path, const std::string &folder,
     applyDimValues(*model.mutable_graph(), options.dimValues);
     phase("prepare");
 
-    if (options.runShapeInference) {
+    // libonnx's inference trusts nodes to match their schemas; one that
+    // does not is left for the importer to refuse in its own words.
+    if (options.runShapeInference && nodesMatchSchemas(model)) {
       inferShapesAndFoldConstants(model);
       phase("shape inference");
     }

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -44,6 +45,11 @@ struct SmallTensor {
   std::vector<int64_t> dims;
   std::vector<int64_t> ints;
   std::vector<double> reals;
+  /// Set when a value could not be stored exactly (an integer element given
+  /// a double that is not an integer in int64's range, or beyond 2^53 where
+  /// the double may already be rounded). Such a result is not folded: the
+  /// computation stays, and runs exactly at run time.
+  bool inexact = false;
 
   bool isReal() const {
     return dtype == TensorProto::FLOAT || dtype == TensorProto::DOUBLE;
@@ -67,10 +73,24 @@ struct SmallTensor {
       ints.resize(size());
   }
   void set(int64_t i, double v) {
-    if (isReal())
+    if (isReal()) {
       reals[i] = dtype == TensorProto::FLOAT ? double(float(v)) : v;
+      return;
+    }
+    // 2^53: every integer below is exact in a double, and the conversion
+    // below is defined.
+    if (!(std::fabs(v) <= 9007199254740992.0)) {
+      inexact = true;
+      return;
+    }
+    ints[i] = normalizeInt(int64_t(v));
+  }
+  /// Element `j` of `from` into element `i`; exact between integer types.
+  void copyFrom(int64_t i, const SmallTensor &from, int64_t j) {
+    if (!isReal() && !from.isReal())
+      setInt(i, from.ints[j]);
     else
-      ints[i] = normalizeInt(int64_t(v));
+      set(i, from.at(j));
   }
   void setInt(int64_t i, int64_t v) {
     if (isReal())
@@ -94,12 +114,23 @@ bool isFoldableType(int32_t t) {
          t == TensorProto::BOOL;
 }
 
+/// The element count of a foldable shape, or -1. Every dim, and the product
+/// of the non-zero ones, must be at most kMaxFoldedElements: then no index
+/// or stride computed from the dims can overflow, and no loop over an
+/// empty tensor's outer dims can run for long.
 int64_t elementCount(const std::vector<int64_t> &dims) {
-  int64_t n = 1;
+  int64_t n = 1, nonZero = 1;
   for (int64_t d : dims) {
-    if (d < 0 || (d && n > kMaxFoldedElements / d + 1))
+    if (d < 0 || d > kMaxFoldedElements)
       return -1;
-    n *= d;
+    if (d == 0) {
+      n = 0;
+      continue;
+    }
+    nonZero *= d;
+    if (nonZero > kMaxFoldedElements)
+      return -1;
+    n = n ? nonZero : 0;
   }
   return n;
 }
@@ -246,11 +277,13 @@ std::vector<int64_t> stridesOf(const std::vector<int64_t> &dims) {
   return strides;
 }
 
-/// Elementwise op of several inputs with numpy broadcasting.
-std::optional<SmallTensor>
-broadcastMap(const std::vector<const SmallTensor *> &in, int32_t resultType,
-             const std::function<std::optional<double>(
-                 const std::vector<double> &)> &fn) {
+/// Elementwise op of several inputs with numpy broadcasting. `fn` sets
+/// element `i` of the result from the inputs' elements at `flat` (one
+/// index per input); false stops the fold.
+std::optional<SmallTensor> broadcastMap(
+    const std::vector<const SmallTensor *> &in, int32_t resultType,
+    const std::function<bool(SmallTensor &, int64_t,
+                             const std::vector<int64_t> &)> &fn) {
   size_t rank = 0;
   for (const auto *t : in)
     rank = std::max(rank, t->dims.size());
@@ -265,32 +298,31 @@ broadcastMap(const std::vector<const SmallTensor *> &in, int32_t resultType,
         return std::nullopt;
     }
   }
+  if (elementCount(dims) < 0)
+    return std::nullopt;
   SmallTensor out;
   out.resizeLike(resultType, dims);
   std::vector<int64_t> outStrides = stridesOf(dims);
-  std::vector<double> args(in.size());
+  std::vector<int64_t> flat(in.size());
   for (int64_t i = 0, e = out.size(); i < e; ++i) {
     for (size_t k = 0; k < in.size(); ++k) {
       const SmallTensor &t = *in[k];
       std::vector<int64_t> strides = stridesOf(t.dims);
       size_t off = rank - t.dims.size();
-      int64_t flat = 0;
+      flat[k] = 0;
       for (size_t d = 0; d < t.dims.size(); ++d) {
         int64_t idx = (i / outStrides[off + d]) % dims[off + d];
-        flat += (t.dims[d] == 1 ? 0 : idx) * strides[d];
+        flat[k] += (t.dims[d] == 1 ? 0 : idx) * strides[d];
       }
-      args[k] = t.at(flat);
     }
-    std::optional<double> v = fn(args);
-    if (!v)
+    if (!fn(out, i, flat))
       return std::nullopt;
-    out.set(i, *v);
   }
   return out;
 }
 
-/// Integer elementwise arithmetic stays in int64 so large shape products
-/// are exact; reals go through double.
+/// Integer elementwise arithmetic is exact in int64 (a result that
+/// overflows is not folded); reals go through double.
 std::optional<SmallTensor> binaryArith(const std::string &op,
                                        const SmallTensor &a,
                                        const SmallTensor &b) {
@@ -299,26 +331,41 @@ std::optional<SmallTensor> binaryArith(const std::string &op,
   bool real = a.isReal();
   return broadcastMap(
       {&a, &b}, a.dtype,
-      [&](const std::vector<double> &v) -> std::optional<double> {
-        double x = v[0], y = v[1];
-        if (op == "Add")
-          return real ? x + y : double(int64_t(x) + int64_t(y));
-        if (op == "Sub")
-          return real ? x - y : double(int64_t(x) - int64_t(y));
-        if (op == "Mul")
-          return real ? x * y : double(int64_t(x) * int64_t(y));
-        if (op == "Div") {
-          if (real)
-            return x / y;
-          if (int64_t(y) == 0)
-            return std::nullopt;
-          return double(int64_t(x) / int64_t(y));
+      [&](SmallTensor &out, int64_t i, const std::vector<int64_t> &at) {
+        if (real) {
+          double x = a.reals[at[0]], y = b.reals[at[1]], r;
+          if (op == "Add") r = x + y;
+          else if (op == "Sub") r = x - y;
+          else if (op == "Mul") r = x * y;
+          else if (op == "Div") r = x / y;
+          else if (op == "Min") r = std::min(x, y);
+          else if (op == "Max") r = std::max(x, y);
+          else return false;
+          out.set(i, r);
+          return true;
         }
-        if (op == "Min")
-          return std::min(x, y);
-        if (op == "Max")
-          return std::max(x, y);
-        return std::nullopt;
+        int64_t x = a.ints[at[0]], y = b.ints[at[1]], r;
+        bool overflow = false;
+        if (op == "Add")
+          overflow = __builtin_add_overflow(x, y, &r);
+        else if (op == "Sub")
+          overflow = __builtin_sub_overflow(x, y, &r);
+        else if (op == "Mul")
+          overflow = __builtin_mul_overflow(x, y, &r);
+        else if (op == "Div") {
+          if (y == 0 || (x == INT64_MIN && y == -1))
+            return false;
+          r = x / y; // truncates toward zero, as ONNX's integer Div
+        } else if (op == "Min")
+          r = std::min(x, y);
+        else if (op == "Max")
+          r = std::max(x, y);
+        else
+          return false;
+        if (overflow)
+          return false;
+        out.setInt(i, r);
+        return true;
       });
 }
 
@@ -356,7 +403,7 @@ std::optional<SmallTensor> evalGather(const onnx::NodeProto &node,
       if (idx < 0 || idx >= axisDim)
         return std::nullopt;
       for (int64_t in = 0; in < inner; ++in)
-        out.set(pos++, data.at((o * axisDim + idx) * inner + in));
+        out.copyFrom(pos++, data, (o * axisDim + idx) * inner + in);
     }
   return out;
 }
@@ -378,7 +425,8 @@ evalConcat(const onnx::NodeProto &node,
     for (int64_t d = 0; d < rank; ++d)
       if (d != *axis && t->dims[d] != dims[d])
         return std::nullopt;
-    dims[*axis] += t->dims[*axis];
+    if (__builtin_add_overflow(dims[*axis], t->dims[*axis], &dims[*axis]))
+      return std::nullopt;
   }
   if (elementCount(dims) < 0 || elementCount(dims) > kMaxFoldedElements)
     return std::nullopt;
@@ -392,7 +440,7 @@ evalConcat(const onnx::NodeProto &node,
     for (const auto *t : in) {
       int64_t chunk = t->size() / std::max<int64_t>(outer, 1);
       for (int64_t k = 0; k < chunk; ++k)
-        out.set(pos++, t->at(o * chunk + k));
+        out.copyFrom(pos++, *t, o * chunk + k);
     }
   return out;
 }
@@ -471,9 +519,8 @@ std::optional<SmallTensor> evalReshape(const onnx::NodeProto &node,
       inferred = i;
       continue;
     }
-    if (dims[i] < 0)
+    if (dims[i] < 0 || __builtin_mul_overflow(known, dims[i], &known))
       return std::nullopt;
-    known *= dims[i];
   }
   if (inferred >= 0) {
     if (known == 0 || data.size() % known)
@@ -532,7 +579,7 @@ std::optional<SmallTensor> evalSlice(const SmallTensor &data,
       int64_t idx = (i / outStrides[d]) % dims[d];
       flat += (begin[d] + idx * step[d]) * inStrides[d];
     }
-    out.set(i, data.at(flat));
+    out.copyFrom(i, data, flat);
   }
   return out;
 }
@@ -567,19 +614,39 @@ std::optional<SmallTensor> evalRange(const SmallTensor &start,
   if (start.size() != 1 || limit.size() != 1 || delta.size() != 1 ||
       start.dtype != limit.dtype || start.dtype != delta.dtype)
     return std::nullopt;
-  double s = start.at(0), l = limit.at(0), d = delta.at(0);
-  if (d == 0)
-    return std::nullopt;
-  double count = std::max(std::ceil((l - s) / d), 0.0);
-  if (!(count <= double(kMaxFoldedElements)))
-    return std::nullopt;
   SmallTensor out;
-  out.resizeLike(start.dtype, {int64_t(count)});
-  for (int64_t i = 0; i < int64_t(count); ++i) {
-    if (out.isReal())
+  if (start.isReal()) {
+    double s = start.at(0), l = limit.at(0), d = delta.at(0);
+    if (d == 0)
+      return std::nullopt;
+    double count = std::max(std::ceil((l - s) / d), 0.0);
+    if (!(count <= double(kMaxFoldedElements)))
+      return std::nullopt;
+    out.resizeLike(start.dtype, {int64_t(count)});
+    for (int64_t i = 0; i < int64_t(count); ++i)
       out.set(i, s + double(i) * d);
-    else
-      out.setInt(i, start.ints[0] + i * delta.ints[0]);
+    return out;
+  }
+  // Integers: the count and every element exactly, or no fold.
+  int64_t s = start.ints[0], l = limit.ints[0], d = delta.ints[0], span;
+  if (d == 0 || __builtin_sub_overflow(l, s, &span))
+    return std::nullopt;
+  int64_t count = 0;
+  if (span == INT64_MIN && d == -1)
+    return std::nullopt; // 2^63 elements; the division would overflow
+  if ((span > 0 && d > 0) || (span < 0 && d < 0)) {
+    // ceil(span / d) with both of one sign, without overflow.
+    count = span / d + (span % d != 0);
+  }
+  if (count > kMaxFoldedElements)
+    return std::nullopt;
+  out.resizeLike(start.dtype, {count});
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t step, value;
+    if (__builtin_mul_overflow(i, d, &step) ||
+        __builtin_add_overflow(s, step, &value))
+      return std::nullopt;
+    out.setInt(i, value);
   }
   return out;
 }
@@ -601,7 +668,7 @@ std::optional<SmallTensor> evalConstantOfShape(const onnx::NodeProto &node,
   SmallTensor out;
   out.resizeLike(fill.dtype, dims);
   for (int64_t i = 0; i < n; ++i)
-    out.set(i, fill.at(0));
+    out.copyFrom(i, fill, 0);
   return out;
 }
 
@@ -639,8 +706,10 @@ std::optional<SmallTensor> evalShapeOf(const onnx::NodeProto &node,
     if (std::find(dims->begin(), dims->end(), -1) != dims->end())
       return std::nullopt;
     out.resizeLike(TensorProto::INT64, {});
-    out.ints[0] = std::accumulate(dims->begin(), dims->end(), int64_t{1},
-                                  std::multiplies<int64_t>());
+    out.ints[0] = 1;
+    for (int64_t d : *dims)
+      if (__builtin_mul_overflow(out.ints[0], d, &out.ints[0]))
+        return std::nullopt;
     return out;
   }
   auto clampAxis = [&](int64_t a) {
@@ -680,6 +749,8 @@ evaluate(const onnx::NodeProto &node,
       double v = op == "Neg" ? -in[0]->at(i) : std::fabs(in[0]->at(i));
       if (out.isReal())
         out.set(i, v);
+      else if (in[0]->ints[i] == INT64_MIN)
+        return std::nullopt; // its negation does not fit
       else
         out.setInt(i, op == "Neg" ? -in[0]->ints[i]
                                   : std::llabs(in[0]->ints[i]));
@@ -700,21 +771,37 @@ evaluate(const onnx::NodeProto &node,
   if (op == "Equal" || op == "Less" || op == "Greater") {
     if (in.size() != 2 || in[0]->dtype != in[1]->dtype)
       return std::nullopt;
-    return broadcastMap({in[0], in[1]}, TensorProto::BOOL,
-                        [&](const std::vector<double> &v) {
-                          bool r = op == "Equal"  ? v[0] == v[1]
-                                   : op == "Less" ? v[0] < v[1]
-                                                  : v[0] > v[1];
-                          return std::optional<double>(r);
-                        });
+    const SmallTensor &a = *in[0], &b = *in[1];
+    return broadcastMap(
+        {in[0], in[1]}, TensorProto::BOOL,
+        [&](SmallTensor &out, int64_t i, const std::vector<int64_t> &at) {
+          // Integers compare exactly, not through double.
+          int c = a.isReal()
+                      ? (a.reals[at[0]] < b.reals[at[1]]    ? -1
+                         : a.reals[at[0]] > b.reals[at[1]]  ? 1
+                         : a.reals[at[0]] == b.reals[at[1]] ? 0
+                                                            : 2)
+                      : (a.ints[at[0]] < b.ints[at[1]]   ? -1
+                         : a.ints[at[0]] > b.ints[at[1]] ? 1
+                                                         : 0);
+          bool r = op == "Equal" ? c == 0 : op == "Less" ? c == -1 : c == 1;
+          out.setInt(i, r);
+          return true;
+        });
   }
   if (op == "Where") {
     if (in.size() != 3 || in[1]->dtype != in[2]->dtype)
       return std::nullopt;
-    return broadcastMap({in[0], in[1], in[2]}, in[1]->dtype,
-                        [](const std::vector<double> &v) {
-                          return std::optional<double>(v[0] ? v[1] : v[2]);
-                        });
+    const SmallTensor &c = *in[0], &x = *in[1], &y = *in[2];
+    return broadcastMap(
+        {in[0], in[1], in[2]}, in[1]->dtype,
+        [&](SmallTensor &out, int64_t i, const std::vector<int64_t> &at) {
+          if (c.at(at[0]) != 0)
+            out.copyFrom(i, x, at[1]);
+          else
+            out.copyFrom(i, y, at[2]);
+          return true;
+        });
   }
   if (op == "Gather")
     return evalGather(node, *in[0], *in[1]);
@@ -839,7 +926,7 @@ bool foldOnce(onnx::GraphProto &graph) {
       if (allConstant && in[0])
         value = evaluate(node, in);
     }
-    if (!value || value->size() > kMaxFoldedElements)
+    if (!value || value->inexact || elementCount(value->dims) < 0)
       continue;
     replaceWithConstant(node, *value);
     constants[node.output(0)] = std::move(*value);

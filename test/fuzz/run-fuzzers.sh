@@ -38,15 +38,17 @@ ninja -C "$BUILD_DIR" -j "${JOBS:-$(nproc)}" onnxc-fuzzers
 FUZZ_OUT=${FUZZ_OUT:-$(mktemp -d /tmp/onnxc-fuzz.XXXXXX)}
 echo "fuzz: working corpora and any crash inputs go to $FUZZ_OUT"
 status=0
-run() { # NAME SEED_DIR EXTRA_FLAGS...
-  local name=$1 seeds=$2
-  shift 2
+run() { # NAME EXTRA_FLAGS...
+  local name=$1
+  shift
   mkdir -p "$FUZZ_OUT/$name"
   local log="$FUZZ_OUT/$name.log"
-  # New inputs go to the first folder (scratch); the checked-in seeds are
-  # only read. -rss_limit_mb and -malloc_limit_mb catch allocation bombs;
+  # New inputs go to the first folder (scratch); the checked-in seeds and
+  # the inputs of fixed crashes (regressions/, replayed first) are only
+  # read. -rss_limit_mb and -malloc_limit_mb catch allocation bombs;
   # -timeout catches hangs.
-  if "$BUILD_DIR/bin/onnxc-fuzz-$name" "$FUZZ_OUT/$name" "$seeds" \
+  if "$BUILD_DIR/bin/onnxc-fuzz-$name" "$FUZZ_OUT/$name" "test/fuzz/corpus/$name" \
+      "test/fuzz/regressions/$name" \
       -max_total_time="$FUZZ_SECONDS" -timeout=20 -rss_limit_mb=3072 \
       -malloc_limit_mb=1024 -print_final_stats=1 \
       -artifact_prefix="$FUZZ_OUT/$name-" "$@" >"$log" 2>&1; then
@@ -60,6 +62,6 @@ run() { # NAME SEED_DIR EXTRA_FLAGS...
     status=1
   fi
 }
-run importer test/fuzz/corpus/importer -dict=test/fuzz/onnx.dict
-run tensor-reader test/fuzz/corpus/tensor
+run importer -dict=test/fuzz/onnx.dict
+run tensor-reader
 exit "$status"

@@ -674,6 +674,24 @@ def external_absolute_fifo(out):
     return _external_model(fifo)
 
 
+@builder
+def fold_int64_extremes(out):
+    """Shape folding on int64 values beyond 2^53: Concat must copy
+    INT64_MAX exactly (Slice ends use it), and a Mul that overflows must
+    stay a computation rather than fold to a wrapped value."""
+    big = helper.make_tensor("big", TensorProto.INT64, [1], [(1 << 63) - 1])
+    two = helper.make_tensor("two", TensorProto.INT64, [1], [2])
+    nodes = [
+        helper.make_node("Concat", ["big", "big"], ["ends"], name="concat",
+                         axis=0),
+        helper.make_node("Mul", ["big", "two"], ["wrapped"], name="overflow"),
+    ]
+    return model_of(nodes, [],
+                    [tensor_info("ends", TensorProto.INT64, [2]),
+                     tensor_info("wrapped", TensorProto.INT64, [1])],
+                    initializers=[big, two])
+
+
 def write_truncated(out):
     data = unsorted(out).SerializeToString()
     with open(out, "wb") as f:

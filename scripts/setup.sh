@@ -7,6 +7,8 @@ PACKAGES=(
   # Toolchain: LLVM/MLIR 22 (see docs/developers.md for why exactly these).
   cmake ninja-build ccache g++ pkgconf
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+  # libFuzzer and the sanitizer runtimes for test/fuzz.
+  libclang-rt-22-dev
   libomp-22-dev
   # ONNX's C++ schemas, protobuf, and the backend test data.
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata

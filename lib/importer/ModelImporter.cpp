@@ -373,9 +373,11 @@ importModel(const std::string &path, const std::string &folder,
     applyDimValues(*model.mutable_graph(), options.dimValues);
     phase("prepare");
 
-    // libonnx's inference trusts nodes to match their schemas; one that
-    // does not is left for the importer to refuse in its own words.
-    if (options.runShapeInference && nodesMatchSchemas(model)) {
+    // libonnx's inference trusts nodes to match their schemas and types
+    // to be complete; a model where they do not is left for the importer
+    // to refuse in its own words.
+    if (options.runShapeInference && nodesMatchSchemas(model) &&
+        declaredTypesAreComplete(model)) {
       inferShapesAndFoldConstants(model);
       phase("shape inference");
     }

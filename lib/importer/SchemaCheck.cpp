@@ -47,7 +47,57 @@ bool graphMatches(const onnx::GraphProto &graph,
   return true;
 }
 
+bool typeIsComplete(const onnx::TypeProto &type) {
+  switch (type.value_case()) {
+  case onnx::TypeProto::kTensorType:
+  case onnx::TypeProto::kSparseTensorType:
+    return true;
+  case onnx::TypeProto::kSequenceType:
+    return type.sequence_type().has_elem_type() &&
+           typeIsComplete(type.sequence_type().elem_type());
+  case onnx::TypeProto::kOptionalType:
+    return type.optional_type().has_elem_type() &&
+           typeIsComplete(type.optional_type().elem_type());
+  case onnx::TypeProto::kMapType:
+    return type.map_type().has_value_type() &&
+           typeIsComplete(type.map_type().value_type());
+  default:
+    return false;
+  }
+}
+
+bool graphTypesComplete(const onnx::GraphProto &graph) {
+  auto complete = [](const auto &infos) {
+    for (const auto &info : infos)
+      if (info.has_type() && !typeIsComplete(info.type()))
+        return false;
+    return true;
+  };
+  if (!complete(graph.input()) || !complete(graph.output()) ||
+      !complete(graph.value_info()))
+    return false;
+  for (const auto &node : graph.node())
+    for (const auto &attr : node.attribute()) {
+      if (attr.has_g() && !graphTypesComplete(attr.g()))
+        return false;
+      for (const auto &g : attr.graphs())
+        if (!graphTypesComplete(g))
+          return false;
+    }
+  return true;
+}
+
 } // namespace
+
+bool declaredTypesAreComplete(const onnx::ModelProto &model) {
+  // The main graph's inputs must have a type (the importer refuses them
+  // otherwise); inference reads them unchecked. Subgraph inputs may be
+  // untyped (Loop bodies): their node's inference types them.
+  for (const auto &in : model.graph().input())
+    if (!in.has_type())
+      return false;
+  return graphTypesComplete(model.graph());
+}
 
 bool nodesMatchSchemas(const onnx::ModelProto &model) {
   std::map<std::string, int64_t> opsets;

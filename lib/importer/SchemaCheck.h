@@ -18,6 +18,13 @@ namespace onnxc {
 /// importer, which refuses them.
 bool nodesMatchSchemas(const onnx::ModelProto &model);
 
+/// True when every type the model declares (graph inputs, outputs and
+/// value_info, subgraphs included) says what it is: a TypeProto with no
+/// tensor, sequence, optional or map inside crashes libonnx's inference
+/// (Shape of such an input dereferences null), and so does a main graph
+/// input with no type at all. Absent types in subgraphs are fine.
+bool declaredTypesAreComplete(const onnx::ModelProto &model);
+
 } // namespace onnxc
 
 #endif // ONNXC_LIB_IMPORTER_SCHEMACHECK_H

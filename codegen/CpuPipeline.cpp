@@ -78,6 +78,8 @@ void buildOnnxToLinalgPipeline(OpPassManager &pm,
     pm.addPass(createFoldBatchNorm());
     pm.addPass(createRecognizeDecomposedOps());
   }
+  if (options.quantizeDynamicInt8)
+    pm.addNestedPass<func::FuncOp>(createQuantizeDynamic());
   pm.addPass(createConvertOnnxToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -89,6 +91,7 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   if (options.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createPrepackWeights());
+    pm.addPass(createVectorizeIntegerContractions({options.avx512Vnni}));
     VectorizeContractionsOptions blocking = contractionBlocking();
     blocking.parallel = options.parallel;
     pm.addNestedPass<func::FuncOp>(createVectorizeContractions(blocking));

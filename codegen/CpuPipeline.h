@@ -15,6 +15,13 @@ struct CpuPipelineOptions {
   /// then needs libomp). Only for targets with a libomp to link against:
   /// off for cross-compilation.
   bool parallel = true;
+  /// --quantize=dynamic-int8: MatMul/Gemm weights to int8 at compile time,
+  /// activations at run time (passes/QuantizeDynamic.cpp).
+  bool quantizeDynamicInt8 = false;
+  /// The target has AVX-512 VNNI: the int8 matrix products use vpdpbusd
+  /// (passes/VectorizeIntegerContractions.cpp). The driver sets it from
+  /// the target CPU; the intrinsic does not compile for a CPU without it.
+  bool avx512Vnni = false;
 };
 
 /// onnx dialect -> linalg on tensors (stops here for --emit=linalg).

@@ -89,6 +89,22 @@ def PrepackWeights : Pass<"onnxc-prepack-weights", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
+def QuantizeDynamic : Pass<"onnxc-quantize-dynamic", "mlir::func::FuncOp"> {
+  let summary = "int8 weights and run-time quantized activations for MatMul/Gemm";
+  let description = [{
+    Runs on the onnx dialect before convert-onnx-to-linalg
+    (`onnx-compile --quantize=dynamic-int8`). Every onnx.MatMul and
+    onnx.Gemm (transA = 0) whose B is a constant 2-D f32 weight becomes
+    DynamicQuantizeLinear of A (uint8, per tensor), MatMulInteger with the
+    weight quantized at compile time per output column, symmetric
+    (scale = max|w| / 127, values in [-127, 127]), the zero-point
+    correction `zp_a * sum_k q[k, n]` subtracted in i32, and the result
+    scaled back to f32 (Gemm's alpha folded into the scales, beta * C
+    added). Anything else (non-constant or non-f32 B, A of rank < 2,
+    non-finite weights) is left in f32.
+  }];
+}
+
 def ResolveSequences : Pass<"onnxc-resolve-sequences", "mlir::ModuleOp"> {
   let summary = "Replace sequences known at compile time by their tensors";
   let description = [{
@@ -134,6 +150,36 @@ def OpenMPRegions : Pass<"onnxc-openmp-regions", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::omp::OpenMPDialect"];
+def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", "mlir::ModuleOp"> {
+  let summary = "u8 x s8 -> i32 matrix products on VNNI dot products";
+  let description = [{
+    Runs on tensors, before bufferization. A linalg.generic computing
+    C[.., m, n] += zext(A[.., m, k]) * sext(W[k, n]) in i32 (A u8, W a
+    constant s8 matrix; the form MatMulInteger without zero points lowers
+    to, possibly with an elementwise producer of A fused into its body,
+    which is split back out first) becomes, with `vnni`, a register-blocked
+    kernel on AVX-512 VNNI: W is repacked at compile time into 16-column
+    panels of 4-byte groups of k (the layout vpdpbusd reads), each step
+    broadcasts 4 bytes of a row of A and accumulates `rows` x
+    `column-vectors` vectors of 16 i32 with llvm.x86.avx512.vpdpbusd.512
+    (non-saturating), called through one always-inlined internal
+    llvm.func, `onnxc_vpdpbusd_512`, that the pass adds to the module.
+    Without `vnni` only the unfusing is done; the contraction stays a
+    generic (scalar loops).
+  }];
+  let options = [
+    Option<"vnni", "vnni", "bool", /*default=*/"false",
+           "The target has AVX-512 VNNI (vpdpbusd on 512-bit vectors)">,
+    Option<"rows", "rows", "int64_t", /*default=*/"6",
+           "Rows of the output in one register block">,
+    Option<"columnVectors", "column-vectors", "int64_t", /*default=*/"4",
+           "Vectors of 16 columns per row of a register block">
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
 }
 
 def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::FuncOp"> {

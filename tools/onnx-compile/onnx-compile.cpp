@@ -98,6 +98,16 @@ cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O3),
                                       clEnumVal(O2, "default"),
                                       clEnumVal(O3, "aggressive (default)")),
                            cl::cat(category));
+enum class QuantizeMode { None, DynamicInt8 };
+cl::opt<QuantizeMode> quantizeMode(
+    "quantize", cl::desc("Run matrix products in integers"),
+    cl::init(QuantizeMode::None),
+    cl::values(clEnumValN(QuantizeMode::None, "none", "keep f32 (default)"),
+               clEnumValN(QuantizeMode::DynamicInt8, "dynamic-int8",
+                          "MatMul/Gemm weights to int8 per output column "
+                          "at compile time, activations to uint8 at run "
+                          "time")),
+    cl::cat(category));
 cl::opt<std::string> symbolName(
     "name", cl::desc("Prefix of the exported symbols and the header name "
                      "(default: from the output file name, libmodel.so -> "
@@ -292,6 +302,8 @@ std::string codeFlags(const onnxc::ImportOptions &options) {
     flags += " --cpu=" + cpu;
   if (noShapeInference)
     flags += " --no-shape-inference";
+  if (quantizeMode == QuantizeMode::DynamicInt8)
+    flags += " --quantize=dynamic-int8";
   for (const auto &[name, shape] : options.inputShapes) {
     flags += " --shape " + name + "=";
     for (size_t i = 0; i < shape.size(); ++i)
@@ -300,6 +312,16 @@ std::string codeFlags(const onnxc::ImportOptions &options) {
   for (const auto &[name, value] : options.dimValues)
     flags += " --dim " + name + "=" + std::to_string(value);
   return flags;
+}
+
+/// Whether the code is generated for a CPU with AVX-512 VNNI, as the object
+/// emitter picks the CPU: the host's when neither --target nor --cpu (or
+/// --cpu=native) is given, else a named one. Named CPUs are not looked up
+/// yet: they get the portable integer code.
+bool targetHasAvx512Vnni() {
+  if (!target.empty() || !(cpu.empty() || cpu == "native"))
+    return false;
+  return sys::getHostCPUFeatures().lookup("avx512vnni");
 }
 
 /// Writes to `path` ('-' = stdout); 0 on success, 1 after a message.
@@ -504,6 +526,8 @@ int main(int argc, char **argv) {
       objectOptions.triple.empty() ||
       Triple(objectOptions.triple).getArch() ==
           Triple(sys::getDefaultTargetTriple()).getArch();
+  pipeline.quantizeDynamicInt8 = quantizeMode == QuantizeMode::DynamicInt8;
+  pipeline.avx512Vnni = targetHasAvx512Vnni();
   mlir::PassManager pm(&context);
   if (compileTiming)
     pm.enableTiming();

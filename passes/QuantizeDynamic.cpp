@@ -1,0 +1,269 @@
+//===- QuantizeDynamic.cpp - int8 weights, activations quantized at run time //
+//
+// `onnx-compile --quantize=dynamic-int8`: every MatMul and Gemm whose B is a
+// constant f32 matrix runs in integers. The weights are quantized here, at
+// compile time, per output column and symmetrically:
+//
+//   s_w[n] = max_k |w[k, n]| / 127,  q[k, n] = round_half_even(w / s_w[n])
+//
+// in [-127, 127] (never -128: the u8 x s8 dot products then cannot reach
+// the i32 wrap-around for any K below 2^16). The activation is quantized
+// at run time, per tensor, to uint8 with a zero point (ONNX's
+// DynamicQuantizeLinear): u8 x s8 is what the x86 VNNI dot product
+// (vpdpbusd) multiplies. With a_q = a / s_a + zp_a,
+//
+//   y[m, n] = s_a * s_w[n] * (sum_k a_q[m, k] q[k, n] - zp_a * c[n])
+//
+// where c[n] = sum_k q[k, n] is computed here too. The product stays a
+// plain MatMulInteger (no zero points, so the integer kernel of
+// VectorizeIntegerContractions sees a bare u8 x s8 -> i32 contraction);
+// the correction and the scales are elementwise onnx ops that fuse into
+// one loop after it. The result is the graph ONNX Runtime's
+// quantize_dynamic writes, in standard ops, so every later pass and the
+// fallback lowering need nothing new.
+//
+// Left in f32 (the pass never guesses): non-constant B, B not a 2-D f32
+// matrix, non-finite weights, A of rank < 2, transposed A.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/ConstantBytes.h"
+#include "passes/Passes.h"
+
+#include "dialects/onnx/OnnxDialect.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace onnxc {
+#define GEN_PASS_DEF_QUANTIZEDYNAMIC
+#include "passes/Passes.h.inc"
+
+namespace {
+
+// TensorProto.DataType values for Cast's `to`.
+constexpr int64_t kOnnxFloat = 1;
+constexpr int64_t kOnnxInt32 = 6;
+
+/// The f32 values of a constant 2-D weight, row-major [rows, cols], or
+/// nullopt when `v` is not such a constant.
+std::optional<std::vector<float>> constantF32Matrix(Value v) {
+  auto cst = v.getDefiningOp<ConstantOp>();
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!cst || !type || type.getRank() != 2 || !type.hasStaticShape() ||
+      !type.getElementType().isF32() || !cst.getValueAttr())
+    return std::nullopt;
+  ElementsAttr value = cst.getValueAttr();
+  if (value.getType() != type)
+    return std::nullopt;
+  std::vector<float> out(type.getNumElements());
+  ArrayRef<char> bytes = rawConstantBytes(value);
+  if (!bytes.empty()) {
+    if (bytes.size() != out.size() * sizeof(float))
+      return std::nullopt;
+    std::memcpy(out.data(), bytes.data(), bytes.size());
+    return out;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(value);
+  if (!dense)
+    return std::nullopt;
+  size_t i = 0;
+  for (float f : dense.getValues<float>())
+    out[i++] = f;
+  return out;
+}
+
+/// A weight quantized per column: q [K, N] row-major, s[n], c[n] = sum_k q.
+struct QuantizedWeight {
+  std::vector<int8_t> q;
+  std::vector<float> scale;
+  std::vector<int32_t> columnSum;
+};
+
+/// `w` is [k, n] row-major (`transposed`: [n, k]); `alpha` is folded into
+/// the scales. Nullopt for a non-finite weight.
+std::optional<QuantizedWeight> quantizeColumns(const std::vector<float> &w,
+                                               int64_t k, int64_t n,
+                                               bool transposed, float alpha) {
+  auto at = [&](int64_t r, int64_t c) {
+    return transposed ? w[c * k + r] : w[r * n + c];
+  };
+  QuantizedWeight out;
+  out.q.resize(k * n);
+  out.scale.resize(n);
+  out.columnSum.resize(n);
+  for (int64_t c = 0; c < n; ++c) {
+    float maxAbs = 0;
+    for (int64_t r = 0; r < k; ++r) {
+      float x = at(r, c);
+      if (!std::isfinite(x))
+        return std::nullopt;
+      maxAbs = std::max(maxAbs, std::fabs(x));
+    }
+    // An all-zero column: any scale gives q = 0; 1 keeps it finite.
+    float s = maxAbs > 0 ? maxAbs / 127.0f : 1.0f;
+    int32_t sum = 0;
+    for (int64_t r = 0; r < k; ++r) {
+      float qf = std::nearbyint(at(r, c) / s); // half to even (default mode)
+      int8_t qi = int8_t(std::clamp(qf, -127.0f, 127.0f));
+      out.q[r * n + c] = qi;
+      sum += qi;
+    }
+    out.scale[c] = s * alpha;
+    out.columnSum[c] = sum;
+  }
+  return out;
+}
+
+Value onnxConstant(OpBuilder &b, Location loc, ElementsAttr attr) {
+  return ConstantOp::create(b, loc, attr.getType(), ElementsAttr(), attr,
+                            FloatAttr(), ArrayAttr(), IntegerAttr(),
+                            ArrayAttr(), StringAttr(), ArrayAttr());
+}
+
+/// Builds the quantized product of `a` ([.., M, K] f32) and the quantized
+/// weight ([K, N]) as f32 of `resultType`.
+Value buildQuantizedProduct(PatternRewriter &rewriter, Location loc, Value a,
+                            const QuantizedWeight &w, int64_t k, int64_t n,
+                            RankedTensorType resultType) {
+  MLIRContext *ctx = rewriter.getContext();
+  auto aType = cast<RankedTensorType>(a.getType());
+  Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type(),
+       f32 = rewriter.getF32Type();
+  auto scalar = [](Type t) { return RankedTensorType::get({}, t); };
+
+  auto dq = DynamicQuantizeLinearOp::create(rewriter, loc, aType.clone(u8),
+                                            scalar(f32), scalar(u8), a);
+  // The int8 weight as a blob, like the importer's weights (the object
+  // emitter embeds those without translating them element by element).
+  auto qType = RankedTensorType::get({k, n}, i8);
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>(reinterpret_cast<const char *>(w.q.data()), w.q.size()),
+      alignof(std::max_align_t));
+  Value qWeight = onnxConstant(
+      rewriter, loc,
+      DenseResourceElementsAttr::get(qType, "onnxc_q8", std::move(blob)));
+  Value none = NoValueOp::create(rewriter, loc, rewriter.getNoneType());
+  auto accType = resultType.clone(i32);
+  Value acc = MatMulIntegerOp::create(rewriter, loc, accType, dq.getY(),
+                                      qWeight, none, none);
+  // acc - zp_a * c[n], in i32 (exact: |zp_a * c| < 255 * 127 * K).
+  auto vecType = [&](Type t) { return RankedTensorType::get({n}, t); };
+  Value zp = CastOp::create(rewriter, loc, scalar(i32), dq.getYZeroPoint(),
+                            rewriter.getI64IntegerAttr(kOnnxInt32));
+  Value colSum = onnxConstant(
+      rewriter, loc,
+      DenseElementsAttr::get(vecType(i32), ArrayRef<int32_t>(w.columnSum)));
+  Value correction = MulOp::create(rewriter, loc, vecType(i32), zp, colSum);
+  Value corrected = SubOp::create(rewriter, loc, accType, acc, correction);
+  Value accF = CastOp::create(rewriter, loc, resultType, corrected,
+                              rewriter.getI64IntegerAttr(kOnnxFloat));
+  Value wScale = onnxConstant(
+      rewriter, loc,
+      DenseElementsAttr::get(vecType(f32), ArrayRef<float>(w.scale)));
+  Value scale =
+      MulOp::create(rewriter, loc, vecType(f32), dq.getYScale(), wScale);
+  return MulOp::create(rewriter, loc, resultType, accF, scale);
+}
+
+/// Checks A (f32, ranked, rank >= 2) and the result type.
+LogicalResult checkActivation(PatternRewriter &rewriter, Operation *op,
+                              Value a, RankedTensorType &resultType) {
+  auto aType = dyn_cast<RankedTensorType>(a.getType());
+  resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!aType || !resultType || !aType.getElementType().isF32() ||
+      !resultType.getElementType().isF32())
+    return rewriter.notifyMatchFailure(op, "needs ranked f32 A and result");
+  if (aType.getRank() < 2)
+    return rewriter.notifyMatchFailure(op, "A of rank < 2 is left in f32");
+  return success();
+}
+
+struct QuantizeMatMul : OpRewritePattern<MatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType resultType;
+    if (failed(checkActivation(rewriter, op, op.getA(), resultType)))
+      return failure();
+    std::optional<std::vector<float>> w = constantF32Matrix(op.getB());
+    if (!w)
+      return rewriter.notifyMatchFailure(
+          op, "B is not a constant 2-D f32 weight");
+    auto bType = cast<RankedTensorType>(op.getB().getType());
+    int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+    std::optional<QuantizedWeight> q = quantizeColumns(*w, k, n, false, 1.0f);
+    if (!q)
+      return rewriter.notifyMatchFailure(op, "non-finite weight");
+    rewriter.replaceOp(op, buildQuantizedProduct(rewriter, op.getLoc(),
+                                                 op.getA(), *q, k, n,
+                                                 resultType));
+    return success();
+  }
+};
+
+/// Y = alpha * A B' + beta * C: alpha goes into the weight scales, beta * C
+/// is added after dequantization.
+struct QuantizeGemm : OpRewritePattern<GemmOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GemmOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType resultType;
+    if (failed(checkActivation(rewriter, op, op.getA(), resultType)))
+      return failure();
+    if (op.getTransA() != 0)
+      return rewriter.notifyMatchFailure(op, "transA is left in f32");
+    std::optional<std::vector<float>> w = constantF32Matrix(op.getB());
+    if (!w)
+      return rewriter.notifyMatchFailure(
+          op, "B is not a constant 2-D f32 weight");
+    auto bType = cast<RankedTensorType>(op.getB().getType());
+    bool transB = op.getTransB() != 0;
+    int64_t k = bType.getDimSize(transB ? 1 : 0),
+            n = bType.getDimSize(transB ? 0 : 1);
+    float alpha = op.getAlpha().convertToFloat();
+    float beta = op.getBeta().convertToFloat();
+    if (!std::isfinite(alpha) || !std::isfinite(beta))
+      return rewriter.notifyMatchFailure(op, "non-finite alpha or beta");
+    std::optional<QuantizedWeight> q = quantizeColumns(*w, k, n, transB, alpha);
+    if (!q)
+      return rewriter.notifyMatchFailure(op, "non-finite weight");
+    Value c = op.getC();
+    bool addC = c && !isa<NoneType>(c.getType());
+    auto cType = addC ? dyn_cast<RankedTensorType>(c.getType()) : nullptr;
+    if (addC && (!cType || !cType.getElementType().isF32()))
+      return rewriter.notifyMatchFailure(op, "needs a ranked f32 C");
+    Location loc = op.getLoc();
+    Value y = buildQuantizedProduct(rewriter, loc, op.getA(), *q, k, n,
+                                    resultType);
+    if (addC) {
+      if (beta != 1.0f) {
+        Value b = onnxConstant(
+            rewriter, loc,
+            DenseElementsAttr::get(
+                RankedTensorType::get({}, rewriter.getF32Type()), beta));
+        c = MulOp::create(rewriter, loc, cType, c, b);
+      }
+      y = AddOp::create(rewriter, loc, resultType, y, c);
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct QuantizeDynamicPass : impl::QuantizeDynamicBase<QuantizeDynamicPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<QuantizeMatMul, QuantizeGemm>(&getContext());
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+
+} // namespace
+} // namespace onnxc

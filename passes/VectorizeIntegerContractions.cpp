@@ -1,0 +1,454 @@
+//===- VectorizeIntegerContractions.cpp - int8 matrix products on VNNI ----===//
+//
+// MatMulInteger with a constant int8 B and no zero points (what
+// QuantizeDynamic emits) lowers to a linalg.generic
+//
+//   C[.., m, n] += zext(A[.., m, k]) * sext(W[k, n])      (i32)
+//
+// Elementwise fusion then moves the producer of A (DynamicQuantizeLinear's
+// divide, round, saturate) into that body, where it would run once per
+// column of the product. This pass:
+//
+//  1. splits such a fused producer back out into its own elementwise
+//     generic that writes A as i8 (always: it is what makes the scalar
+//     fallback bearable too);
+//  2. with `vnni`, replaces the contraction by a register-blocked kernel on
+//     AVX-512 VNNI. vpdpbusd multiplies 4 adjacent u8 of one operand by 4
+//     adjacent s8 of the other and adds the 4 products to each i32 lane, so
+//     W is repacked at compile time into panels of 16 columns:
+//     P[nb, k4, 4 * j + t] = W[4 * k4 + t, 16 * nb + j] (zero-padded in k
+//     and n). Each step of the kernel's reduction loop broadcasts 4 bytes of
+//     each of `rows` rows of A to all lanes and issues rows x column-vectors
+//     vpdpbusd on 64-byte vectors of P; the block of C stays in registers.
+//     vpdpbusd wraps instead of saturating (vpdpbusds saturates), which is
+//     MatMulInteger's semantics: accumulation may overflow only in i32.
+//
+// The loop over rows is split into full blocks and a one-row tail, so the
+// inner loop never needs a mask; the reduction's last group of 4 (when K is
+// not a multiple of 4) is peeled with a zero-padded read of A. Columns past
+// N read zeros of P and are masked off when C is written.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/ConstantBytes.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+using namespace mlir;
+
+namespace onnxc {
+#define GEN_PASS_DEF_VECTORIZEINTEGERCONTRACTIONS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// An integer contraction C[b.., m, n] += zext(f(A)) * sext(W[k, n]).
+struct IntegerContraction {
+  linalg::GenericOp op;
+  int64_t rank = 0; // of A and C
+  /// The i8 value of A's element in the body (arg 0 itself, or computed
+  /// from it by `prologue`, in body order).
+  Value a8;
+  SmallVector<Operation *> prologue;
+  arith::ConstantOp weight; // [K, N] i8
+};
+
+/// `v`, looking through one `extOp` of an i8 value.
+template <typename ExtOp>
+Value throughExtension(Value v) {
+  auto ext = v.getDefiningOp<ExtOp>();
+  if (!ext || !ext.getIn().getType().isInteger(8))
+    return {};
+  return ext.getIn();
+}
+
+std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op->getNumResults() != 1 || !op.hasPureTensorSemantics())
+    return std::nullopt;
+  auto cType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  auto aType = dyn_cast<RankedTensorType>(op.getDpsInputs()[0].getType());
+  auto wType = dyn_cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+  if (!cType || !aType || !wType || !cType.getElementType().isInteger(32) ||
+      !wType.getElementType().isInteger(8) || wType.getRank() != 2 ||
+      !wType.hasStaticShape() || aType.getRank() != cType.getRank() ||
+      cType.getRank() < 2)
+    return std::nullopt;
+  auto weight = op.getDpsInputs()[1].getDefiningOp<arith::ConstantOp>();
+  if (!weight)
+    return std::nullopt;
+
+  // Loops (b.., m, n, k): C identity, A (b.., m, k), W (k, n).
+  int64_t rank = cType.getRank();
+  auto iterators = op.getIteratorTypesArray();
+  if (int64_t(iterators.size()) != rank + 1)
+    return std::nullopt;
+  for (int64_t i = 0; i < rank; ++i)
+    if (iterators[i] != utils::IteratorType::parallel)
+      return std::nullopt;
+  if (iterators[rank] != utils::IteratorType::reduction)
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> aExprs, cExprs;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    aExprs.push_back(d(i));
+  aExprs.push_back(d(rank));
+  for (int64_t i = 0; i < rank; ++i)
+    cExprs.push_back(d(i));
+  auto maps = op.getIndexingMapsArray();
+  if (maps[0] != AffineMap::get(rank + 1, 0, aExprs, ctx) ||
+      maps[1] != AffineMap::get(rank + 1, 0, {d(rank), d(rank - 1)}, ctx) ||
+      maps[2] != AffineMap::get(rank + 1, 0, cExprs, ctx))
+    return std::nullopt;
+
+  // Body: yield(acc + zext(a8) * sext(w)), either operand order.
+  Block &body = *op.getBlock();
+  Value aArg = body.getArgument(0), wArg = body.getArgument(1),
+        acc = body.getArgument(2);
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddIOp>();
+  if (!add || (add.getLhs() != acc && add.getRhs() != acc))
+    return std::nullopt;
+  auto mul = (add.getLhs() == acc ? add.getRhs() : add.getLhs())
+                 .getDefiningOp<arith::MulIOp>();
+  if (!mul)
+    return std::nullopt;
+  Value lhs = mul.getLhs(), rhs = mul.getRhs();
+  if (throughExtension<arith::ExtSIOp>(lhs) == wArg)
+    std::swap(lhs, rhs);
+  if (throughExtension<arith::ExtSIOp>(rhs) != wArg)
+    return std::nullopt;
+  Value a8 = throughExtension<arith::ExtUIOp>(lhs);
+  if (!a8)
+    return std::nullopt;
+
+  // The ops computing a8 from A's element and values from above (every
+  // body op that reads neither W nor the accumulator, even indirectly).
+  IntegerContraction match{op, rank, a8, {}, weight};
+  DenseSet<Value> fromA{aArg};
+  for (Operation &inner : body.without_terminator()) {
+    bool clean = llvm::all_of(inner.getOperands(), [&](Value v) {
+      return fromA.contains(v) || v.getParentBlock() != &body;
+    });
+    if (!clean)
+      continue;
+    if (inner.getNumRegions() || isa<linalg::IndexOp>(inner) ||
+        !isPure(&inner))
+      return std::nullopt;
+    for (Value r : inner.getResults())
+      fromA.insert(r);
+    match.prologue.push_back(&inner);
+  }
+  if (!fromA.contains(a8))
+    return std::nullopt;
+  if (a8 == aArg && !aType.getElementType().isInteger(8))
+    return std::nullopt;
+  return match;
+}
+
+/// A as an i8 tensor: the input itself, or an elementwise generic that
+/// computes the fused producer once per element.
+Value materializeA8(RewriterBase &rewriter, const IntegerContraction &m) {
+  linalg::GenericOp op = m.op;
+  Value a = op.getDpsInputs()[0];
+  Block &body = *op.getBlock();
+  if (m.a8 == body.getArgument(0))
+    return a;
+  Location loc = op.getLoc();
+  auto aType = cast<RankedTensorType>(a.getType());
+  Value empty = tensor::EmptyOp::create(
+      rewriter, loc, tensor::getMixedSizes(rewriter, loc, a),
+      rewriter.getI8Type());
+  int64_t rank = aType.getRank();
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, empty.getType(), a, empty,
+      SmallVector<AffineMap>(2, rewriter.getMultiDimIdentityMap(rank)),
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        IRMapping mapping;
+        mapping.map(body.getArgument(0), args[0]);
+        for (Operation *inner : m.prologue)
+          b.clone(*inner, mapping);
+        linalg::YieldOp::create(b, l, mapping.lookup(m.a8));
+      });
+  return generic.getResult(0);
+}
+
+/// The plain contraction on the i8 A (the portable form).
+void rebuildContraction(RewriterBase &rewriter, const IntegerContraction &m,
+                        Value a8) {
+  linalg::GenericOp op = m.op;
+  auto product = linalg::GenericOp::create(
+      rewriter, op.getLoc(), op->getResult(0).getType(),
+      ValueRange{a8, op.getDpsInputs()[1]}, op.getDpsInits(),
+      op.getIndexingMapsArray(), op.getIteratorTypesArray(),
+      [](OpBuilder &b, Location l, ValueRange args) {
+        Type i32 = b.getI32Type();
+        Value a = arith::ExtUIOp::create(b, l, i32, args[0]);
+        Value w = arith::ExtSIOp::create(b, l, i32, args[1]);
+        Value prod = arith::MulIOp::create(b, l, a, w);
+        linalg::YieldOp::create(b, l,
+                                arith::AddIOp::create(b, l, args[2], prod)
+                                    .getResult());
+      });
+  rewriter.replaceOp(op, product.getResults());
+}
+
+/// The i8 values of a constant, row-major; empty if unreadable.
+std::vector<int8_t> constantBytes(arith::ConstantOp cst) {
+  auto type = cast<RankedTensorType>(cst.getType());
+  std::vector<int8_t> out(type.getNumElements());
+  ArrayRef<char> raw = rawConstantBytes(cst.getValue());
+  if (!raw.empty() && raw.size() == out.size()) {
+    std::memcpy(out.data(), raw.data(), raw.size());
+    return out;
+  }
+  auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
+  if (!dense)
+    return {};
+  size_t i = 0;
+  for (const APInt &v : dense.getValues<APInt>())
+    out[i++] = int8_t(v.getSExtValue());
+  return out;
+}
+
+constexpr int64_t kLanes = 16;    // i32 lanes of a 512-bit vector
+constexpr int64_t kGroup = 4;     // bytes of k per lane and vpdpbusd
+constexpr int64_t kPanelBytes = kLanes * kGroup;
+
+/// W [K, N] repacked as P [NB, K4, 64] (NB a multiple of `nv`).
+std::vector<int8_t> packForVnni(ArrayRef<int8_t> w, int64_t k, int64_t n,
+                                int64_t nb, int64_t k4) {
+  std::vector<int8_t> p(nb * k4 * kPanelBytes, 0);
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t c = 0; c < n; ++c) {
+      int64_t block = c / kLanes, lane = c % kLanes;
+      p[(block * k4 + kk / kGroup) * kPanelBytes + lane * kGroup +
+        kk % kGroup] = w[kk * n + c];
+    }
+  return p;
+}
+
+/// `llvm.func internal @onnxc_vpdpbusd_512(acc, a, b)`, always inlined:
+/// the one place that calls the intrinsic. llvm.call_intrinsic declares no
+/// memory effects, which the buffer deallocation pipeline refuses in a
+/// func.func; an llvm.call has them and the helper's body is not analyzed.
+LLVM::LLVMFuncOp getOrCreateVnniHelper(ModuleOp module) {
+  constexpr StringLiteral name = "onnxc_vpdpbusd_512";
+  if (auto existing = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+    return existing;
+  MLIRContext *ctx = module.getContext();
+  auto b = OpBuilder::atBlockBegin(module.getBody());
+  Location loc = module.getLoc();
+  auto acc = VectorType::get({16}, IntegerType::get(ctx, 32));
+  auto bytes = VectorType::get({64}, IntegerType::get(ctx, 8));
+  auto fn = LLVM::LLVMFuncOp::create(
+      b, loc, name, LLVM::LLVMFunctionType::get(acc, {acc, bytes, bytes}),
+      LLVM::Linkage::Internal);
+  fn.setAlwaysInline(true);
+  Block *entry = fn.addEntryBlock(b);
+  b.setInsertionPointToStart(entry);
+  Value r = LLVM::CallIntrinsicOp::create(
+                b, loc, acc, b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+                entry->getArguments())
+                .getResult(0);
+  LLVM::ReturnOp::create(b, loc, r);
+  return fn;
+}
+
+struct VnniKernel {
+  int64_t rowsPerBlock, columnVectors;
+  LLVM::LLVMFuncOp helper;
+
+  LogicalResult rewrite(RewriterBase &rewriter, const IntegerContraction &m,
+                        Value a8) const {
+    linalg::GenericOp op = m.op;
+    Location loc = op.getLoc();
+    arith::ConstantOp weight = m.weight;
+    auto wType = cast<RankedTensorType>(weight.getType());
+    int64_t k = wType.getDimSize(0), n = wType.getDimSize(1);
+    std::vector<int8_t> w = constantBytes(weight);
+    if (w.empty() || k == 0 || n == 0)
+      return failure();
+    int64_t blocks = llvm::divideCeil(n, kLanes);
+    int64_t nv = std::min(columnVectors, blocks);
+    int64_t paddedBlocks = llvm::divideCeil(blocks, nv) * nv;
+    int64_t k4 = llvm::divideCeil(k, kGroup), fullK4 = k / kGroup;
+
+    Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
+    auto packedType =
+        RankedTensorType::get({paddedBlocks, k4, kPanelBytes}, i8);
+    std::vector<int8_t> packed = packForVnni(w, k, n, paddedBlocks, k4);
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        ArrayRef<char>(reinterpret_cast<const char *>(packed.data()),
+                       packed.size()),
+        64);
+    Value p = arith::ConstantOp::create(
+        rewriter, loc, packedType,
+        DenseResourceElementsAttr::get(packedType, "onnxc_vnni",
+                                       std::move(blob)));
+
+    // 2-D views: A [M, K], C [M, N] (leading dims collapsed).
+    int64_t rank = m.rank;
+    SmallVector<ReassociationIndices> reassoc(2);
+    for (int64_t i = 0; i < rank - 1; ++i)
+      reassoc[0].push_back(i);
+    reassoc[1].push_back(rank - 1);
+    Value a2 = a8, c2 = op.getDpsInits()[0];
+    if (rank > 2) {
+      a2 = tensor::CollapseShapeOp::create(rewriter, loc, a8, reassoc);
+      c2 = tensor::CollapseShapeOp::create(rewriter, loc, c2, reassoc);
+    }
+
+    auto idx = [&](OpBuilder &b, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    Value zero = idx(rewriter, 0), one = idx(rewriter, 1);
+    Value rows = tensor::DimOp::create(rewriter, loc, a2, 0);
+    Value mr = idx(rewriter, rowsPerBlock);
+    Value fullRows = arith::MulIOp::create(
+        rewriter, loc, arith::DivUIOp::create(rewriter, loc, rows, mr), mr);
+
+    auto accType = VectorType::get({kLanes}, i32);
+    auto bytesType = VectorType::get({kPanelBytes}, i8);
+    auto groupType = VectorType::get({kGroup}, i8);
+    Value padI8 = arith::ConstantOp::create(rewriter, loc, i8,
+                                            rewriter.getIntegerAttr(i8, 0));
+    Value padI32 = arith::ConstantOp::create(rewriter, loc, i32,
+                                             rewriter.getIntegerAttr(i32, 0));
+    // Column blocks past N exist only when N is not a multiple of
+    // 16 * nv; then C's reads and writes need masks.
+    bool columnsInBounds = n % kLanes == 0 && paddedBlocks == blocks;
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap minor =
+        AffineMap::get(2, 0, getAffineDimExpr(1, ctx), ctx);
+    AffineMap panelMinor =
+        AffineMap::get(3, 0, getAffineDimExpr(2, ctx), ctx);
+
+    // One block of `r` rows at row m0 and column blocks nb0..nb0+nv-1.
+    auto block = [&](OpBuilder &b, Value c, Value m0, Value nb0, int64_t r) {
+      SmallVector<Value> rowIdx, colIdx;
+      for (int64_t i = 0; i < r; ++i)
+        rowIdx.push_back(arith::AddIOp::create(b, loc, m0, idx(b, i)));
+      SmallVector<Value> blockIdx;
+      for (int64_t j = 0; j < nv; ++j) {
+        blockIdx.push_back(arith::AddIOp::create(b, loc, nb0, idx(b, j)));
+        colIdx.push_back(arith::MulIOp::create(b, loc, blockIdx.back(),
+                                               idx(b, kLanes)));
+      }
+      SmallVector<Value> accs;
+      for (int64_t i = 0; i < r; ++i)
+        for (int64_t j = 0; j < nv; ++j)
+          accs.push_back(vector::TransferReadOp::create(
+              b, loc, accType, c, ValueRange{rowIdx[i], colIdx[j]}, padI32,
+              minor, ArrayRef<bool>{columnsInBounds}));
+
+      // One reduction step at group g of k: A's bytes read in bounds or
+      // zero-padded (the peeled last group).
+      auto step = [&](OpBuilder &lb, Value g, ValueRange in,
+                      bool aInBounds) {
+        SmallVector<Value> panels;
+        for (int64_t j = 0; j < nv; ++j)
+          panels.push_back(vector::TransferReadOp::create(
+              lb, loc, bytesType, p, ValueRange{blockIdx[j], g, zero},
+              padI8, panelMinor, ArrayRef<bool>{true}));
+        Value kk = arith::MulIOp::create(lb, loc, g, idx(lb, kGroup));
+        SmallVector<Value> out(in);
+        for (int64_t i = 0; i < r; ++i) {
+          Value group = vector::TransferReadOp::create(
+              lb, loc, groupType, a2, ValueRange{rowIdx[i], kk}, padI8, minor,
+              ArrayRef<bool>{aInBounds});
+          Value word = vector::BitCastOp::create(
+              lb, loc, VectorType::get({1}, i32), group);
+          Value scalar = vector::ExtractOp::create(lb, loc, word, 0);
+          Value splat = vector::BroadcastOp::create(lb, loc, accType, scalar);
+          Value bytes = vector::BitCastOp::create(lb, loc, bytesType, splat);
+          for (int64_t j = 0; j < nv; ++j)
+            out[i * nv + j] =
+                LLVM::CallOp::create(
+                    lb, loc, helper,
+                    ValueRange{out[i * nv + j], bytes, panels[j]})
+                    .getResult();
+        }
+        return out;
+      };
+      auto loop = scf::ForOp::create(
+          b, loc, zero, idx(b, fullK4), one, accs,
+          [&](OpBuilder &lb, Location l, Value g, ValueRange in) {
+            scf::YieldOp::create(lb, l, step(lb, g, in, true));
+          });
+      SmallVector<Value> result(loop.getResults());
+      if (k4 != fullK4)
+        result = step(b, idx(b, fullK4), result, false);
+      for (int64_t i = 0; i < r; ++i)
+        for (int64_t j = 0; j < nv; ++j)
+          c = vector::TransferWriteOp::create(
+                  b, loc, result[i * nv + j], c,
+                  ValueRange{rowIdx[i], colIdx[j]}, minor,
+                  ArrayRef<bool>{columnsInBounds})
+                  .getResult();
+      return c;
+    };
+
+    // Column panels outside (a panel of P stays in cache while the rows
+    // sweep over it), full row blocks, then the rows left one by one.
+    auto columns = scf::ForOp::create(
+        rewriter, loc, zero, idx(rewriter, paddedBlocks), idx(rewriter, nv),
+        ValueRange{c2},
+        [&](OpBuilder &b, Location l, Value nb0, ValueRange cIn) {
+          auto full = scf::ForOp::create(
+              b, l, zero, fullRows, mr, cIn,
+              [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
+                scf::YieldOp::create(
+                    rb, rl, block(rb, c[0], m0, nb0, rowsPerBlock));
+              });
+          auto tail = scf::ForOp::create(
+              b, l, fullRows, rows, one, full.getResults(),
+              [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
+                scf::YieldOp::create(rb, rl, block(rb, c[0], m0, nb0, 1));
+              });
+          scf::YieldOp::create(b, l, tail.getResults());
+        });
+    Value result = columns.getResult(0);
+    if (rank > 2)
+      result = tensor::ExpandShapeOp::create(
+          rewriter, loc, op->getResult(0).getType(), result, reassoc);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct VectorizeIntegerContractionsPass
+    : impl::VectorizeIntegerContractionsBase<VectorizeIntegerContractionsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<IntegerContraction> matches;
+    module.walk([&](linalg::GenericOp op) {
+      if (auto m = matchIntegerContraction(op))
+        matches.push_back(*m);
+    });
+    if (matches.empty())
+      return;
+    IRRewriter rewriter(&getContext());
+    VnniKernel kernel{std::max<int64_t>(1, rows),
+                      std::max<int64_t>(1, columnVectors),
+                      vnni ? getOrCreateVnniHelper(module) : nullptr};
+    for (IntegerContraction &m : matches) {
+      rewriter.setInsertionPoint(m.op);
+      Value a8 = materializeA8(rewriter, m);
+      if (vnni && succeeded(kernel.rewrite(rewriter, m, a8)))
+        continue;
+      rebuildContraction(rewriter, m, a8);
+    }
+  }
+};
+
+} // namespace
+} // namespace onnxc

@@ -47,16 +47,32 @@ namespace onnxc {
 
 namespace {
 
-/// An integer contraction C[b.., m, n] += zext(f(A)) * sext(W[k, n]).
+/// An integer contraction C[r.., c..] += zext(f(A[r.., k])) * sext(W[k, c..])
+/// (reshape propagation may have split the rows r or the columns c into
+/// several dims; they are collapsed again into one M and one N).
 struct IntegerContraction {
   linalg::GenericOp op;
-  int64_t rank = 0; // of A and C
+  int64_t rowDims = 0; // j: C's first j dims are A's rows
+  int64_t outRank = 0; // C's rank
   /// The i8 value of A's element in the body (arg 0 itself, or computed
   /// from it by `prologue`, in body order).
   Value a8;
   SmallVector<Operation *> prologue;
-  arith::ConstantOp weight; // [K, N] i8
+  arith::ConstantOp weight; // [K, c..] i8, maybe reshaped on the way
 };
+
+/// The constant a value is, looking through reshapes (which keep the
+/// row-major bytes).
+arith::ConstantOp constantThroughReshapes(Value v) {
+  while (true) {
+    if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>())
+      v = e.getSrc();
+    else if (auto c = v.getDefiningOp<tensor::CollapseShapeOp>())
+      v = c.getSrc();
+    else
+      return v.getDefiningOp<arith::ConstantOp>();
+  }
+}
 
 /// `v`, looking through one `extOp` of an i8 value.
 template <typename ExtOp>
@@ -75,36 +91,39 @@ std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) 
   auto aType = dyn_cast<RankedTensorType>(op.getDpsInputs()[0].getType());
   auto wType = dyn_cast<RankedTensorType>(op.getDpsInputs()[1].getType());
   if (!cType || !aType || !wType || !cType.getElementType().isInteger(32) ||
-      !wType.getElementType().isInteger(8) || wType.getRank() != 2 ||
-      !wType.hasStaticShape() || aType.getRank() != cType.getRank() ||
-      cType.getRank() < 2)
+      !wType.getElementType().isInteger(8) || wType.getRank() < 2 ||
+      !wType.hasStaticShape() || aType.getRank() < 2)
     return std::nullopt;
-  auto weight = op.getDpsInputs()[1].getDefiningOp<arith::ConstantOp>();
+  arith::ConstantOp weight = constantThroughReshapes(op.getDpsInputs()[1]);
   if (!weight)
     return std::nullopt;
 
-  // Loops (b.., m, n, k): C identity, A (b.., m, k), W (k, n).
-  int64_t rank = cType.getRank();
-  auto iterators = op.getIteratorTypesArray();
-  if (int64_t(iterators.size()) != rank + 1)
+  // Loops (r.., c.., k): C identity, A (r.., k), W (k, c..).
+  int64_t p = cType.getRank(), j = aType.getRank() - 1;
+  if (wType.getRank() != p - j + 1)
     return std::nullopt;
-  for (int64_t i = 0; i < rank; ++i)
+  auto iterators = op.getIteratorTypesArray();
+  if (int64_t(iterators.size()) != p + 1)
+    return std::nullopt;
+  for (int64_t i = 0; i < p; ++i)
     if (iterators[i] != utils::IteratorType::parallel)
       return std::nullopt;
-  if (iterators[rank] != utils::IteratorType::reduction)
+  if (iterators[p] != utils::IteratorType::reduction)
     return std::nullopt;
   MLIRContext *ctx = op.getContext();
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> aExprs, cExprs;
-  for (int64_t i = 0; i < rank - 1; ++i)
+  SmallVector<AffineExpr> aExprs, wExprs{d(p)}, cExprs;
+  for (int64_t i = 0; i < j; ++i)
     aExprs.push_back(d(i));
-  aExprs.push_back(d(rank));
-  for (int64_t i = 0; i < rank; ++i)
+  aExprs.push_back(d(p));
+  for (int64_t i = j; i < p; ++i)
+    wExprs.push_back(d(i));
+  for (int64_t i = 0; i < p; ++i)
     cExprs.push_back(d(i));
   auto maps = op.getIndexingMapsArray();
-  if (maps[0] != AffineMap::get(rank + 1, 0, aExprs, ctx) ||
-      maps[1] != AffineMap::get(rank + 1, 0, {d(rank), d(rank - 1)}, ctx) ||
-      maps[2] != AffineMap::get(rank + 1, 0, cExprs, ctx))
+  if (maps[0] != AffineMap::get(p + 1, 0, aExprs, ctx) ||
+      maps[1] != AffineMap::get(p + 1, 0, wExprs, ctx) ||
+      maps[2] != AffineMap::get(p + 1, 0, cExprs, ctx))
     return std::nullopt;
 
   // Body: yield(acc + zext(a8) * sext(w)), either operand order.
@@ -130,7 +149,7 @@ std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) 
 
   // The ops computing a8 from A's element and values from above (every
   // body op that reads neither W nor the accumulator, even indirectly).
-  IntegerContraction match{op, rank, a8, {}, weight};
+  IntegerContraction match{op, j, p, a8, {}, weight};
   DenseSet<Value> fromA{aArg};
   for (Operation &inner : body.without_terminator()) {
     bool clean = llvm::all_of(inner.getOperands(), [&](Value v) {
@@ -271,9 +290,11 @@ struct VnniKernel {
     linalg::GenericOp op = m.op;
     Location loc = op.getLoc();
     arith::ConstantOp weight = m.weight;
-    auto wType = cast<RankedTensorType>(weight.getType());
-    int64_t k = wType.getDimSize(0), n = wType.getDimSize(1);
+    auto wType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+    int64_t k = wType.getDimSize(0), n = wType.getNumElements() / k;
     std::vector<int8_t> w = constantBytes(weight);
+    if (int64_t(w.size()) != k * n)
+      return failure();
     if (w.empty() || k == 0 || n == 0)
       return failure();
     int64_t blocks = llvm::divideCeil(n, kLanes);
@@ -294,17 +315,21 @@ struct VnniKernel {
         DenseResourceElementsAttr::get(packedType, "onnxc_vnni",
                                        std::move(blob)));
 
-    // 2-D views: A [M, K], C [M, N] (leading dims collapsed).
-    int64_t rank = m.rank;
-    SmallVector<ReassociationIndices> reassoc(2);
-    for (int64_t i = 0; i < rank - 1; ++i)
-      reassoc[0].push_back(i);
-    reassoc[1].push_back(rank - 1);
-    Value a2 = a8, c2 = op.getDpsInits()[0];
-    if (rank > 2) {
-      a2 = tensor::CollapseShapeOp::create(rewriter, loc, a8, reassoc);
-      c2 = tensor::CollapseShapeOp::create(rewriter, loc, c2, reassoc);
+    // 2-D views: A [M, K], C [M, N] (row dims and column dims collapsed).
+    int64_t j = m.rowDims, outRank = m.outRank;
+    SmallVector<ReassociationIndices> aReassoc(2), cReassoc(2);
+    for (int64_t i = 0; i < j; ++i) {
+      aReassoc[0].push_back(i);
+      cReassoc[0].push_back(i);
     }
+    aReassoc[1].push_back(j);
+    for (int64_t i = j; i < outRank; ++i)
+      cReassoc[1].push_back(i);
+    Value a2 = a8, c2 = op.getDpsInits()[0];
+    if (j > 1)
+      a2 = tensor::CollapseShapeOp::create(rewriter, loc, a8, aReassoc);
+    if (outRank > 2)
+      c2 = tensor::CollapseShapeOp::create(rewriter, loc, c2, cReassoc);
 
     auto idx = [&](OpBuilder &b, int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
@@ -416,9 +441,9 @@ struct VnniKernel {
           scf::YieldOp::create(b, l, tail.getResults());
         });
     Value result = columns.getResult(0);
-    if (rank > 2)
+    if (outRank > 2)
       result = tensor::ExpandShapeOp::create(
-          rewriter, loc, op->getResult(0).getType(), result, reassoc);
+          rewriter, loc, op->getResult(0).getType(), result, cReassoc);
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -1,0 +1,75 @@
+// RUN: onnxc-opt %s --onnxc-quantize-dynamic --split-input-file | FileCheck %s
+
+// A MatMul by a constant weight: A quantized at run time
+// (DynamicQuantizeLinear), the weight at compile time per column,
+// symmetric: column 0 has max |w| = 1 (scale 1/127: 1 -> 127, 0.5 -> 63.5
+// -> 64, half to even), column 1 max 4 (scale 4/127: -2 -> -63.5 -> -64,
+// 4 -> 127). Column sums 191 and 63 correct for A's zero point.
+// CHECK-LABEL: func.func @matmul_const
+// CHECK-DAG: %[[Y:.*]], %[[S:.*]], %[[ZP:.*]] = "onnx.DynamicQuantizeLinear"(%arg0) : (tensor<3x2xf32>) -> (tensor<3x2xui8>, tensor<f32>, tensor<ui8>)
+// CHECK-DAG: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<onnxc_q8> : tensor<2x2xi8>}>
+// CHECK-DAG: %[[ACC:.*]] = "onnx.MatMulInteger"(%[[Y]], %[[W]], %{{.*}}, %{{.*}}) : (tensor<3x2xui8>, tensor<2x2xi8>, none, none) -> tensor<3x2xi32>
+// CHECK-DAG: %[[ZP32:.*]] = "onnx.Cast"(%[[ZP]]) <{to = 6 : i64}> : (tensor<ui8>) -> tensor<i32>
+// CHECK-DAG: %[[CS:.*]] = "onnx.Constant"() <{value = dense<[191, 63]> : tensor<2xi32>}>
+// CHECK-DAG: %[[CORR:.*]] = "onnx.Mul"(%[[ZP32]], %[[CS]])
+// CHECK-DAG: %[[SUB:.*]] = "onnx.Sub"(%[[ACC]], %[[CORR]]) : (tensor<3x2xi32>, tensor<2xi32>) -> tensor<3x2xi32>
+// CHECK-DAG: %[[F:.*]] = "onnx.Cast"(%[[SUB]]) <{to = 1 : i64}> : (tensor<3x2xi32>) -> tensor<3x2xf32>
+// CHECK-DAG: %[[WS:.*]] = "onnx.Constant"() <{value = dense<[0.00787401571, 0.0314960629]> : tensor<2xf32>}>
+// CHECK-DAG: %[[SC:.*]] = "onnx.Mul"(%[[S]], %[[WS]])
+// CHECK-DAG: %[[R:.*]] = "onnx.Mul"(%[[F]], %[[SC]]) : (tensor<3x2xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+// CHECK: return %[[R]]
+// The blob (after its 4-byte alignment header): [[127, -64], [64, 127]].
+// CHECK: onnxc_q8: "0x100000007FC0407F"
+func.func @matmul_const(%a: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %w = "onnx.Constant"() {value = dense<[[1.0, -2.0], [0.5, 4.0]]> : tensor<2x2xf32>} : () -> tensor<2x2xf32>
+  %0 = "onnx.MatMul"(%a, %w) : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+// Gemm with transB = 1 (PyTorch's Linear), alpha 2 and beta 0.5: the weight
+// is transposed at compile time, alpha multiplies the scales (2/127 for a
+// column whose max is 1), beta * C is added after dequantization.
+// CHECK-LABEL: func.func @gemm_transb
+// CHECK: "onnx.MatMulInteger"({{.*}}) : (tensor<4x3xui8>, tensor<3x2xi8>, none, none) -> tensor<4x2xi32>
+// CHECK-DAG: dense<[0.0157480314, 0.0472440943]> : tensor<2xf32>
+// CHECK-DAG: %[[B:.*]] = "onnx.Constant"() <{value = dense<5.000000e-01> : tensor<f32>}>
+// CHECK-DAG: %[[BC:.*]] = "onnx.Mul"(%arg1, %[[B]])
+// CHECK: %[[Y:.*]] = "onnx.Add"(%{{.*}}, %[[BC]]) : (tensor<4x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+// CHECK: return %[[Y]]
+// Column 0 of W' is (1, 0, -0.5) -> (127, 0, -64); column 1 (3, 1, 0) ->
+// (127, 42, 0).
+// CHECK: onnxc_q8: "0x100000007F7F002AC000"
+func.func @gemm_transb(%a: tensor<4x3xf32>, %c: tensor<2xf32>) -> tensor<4x2xf32> {
+  %w = "onnx.Constant"() {value = dense<[[1.0, 0.0, -0.5], [3.0, 1.0, 0.0]]> : tensor<2x3xf32>} : () -> tensor<2x3xf32>
+  %0 = "onnx.Gemm"(%a, %w, %c) {transB = 1 : i64, alpha = 2.0 : f32, beta = 0.5 : f32} : (tensor<4x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+// Left in f32: a B that is not a constant, an f64 weight, a batched (3-D)
+// weight, a 1-D A, a transposed A, a weight holding an infinity.
+// CHECK-LABEL: func.func @not_quantized
+// CHECK-NOT: onnx.DynamicQuantizeLinear
+// CHECK-NOT: onnx.MatMulInteger
+// CHECK-COUNT-4: "onnx.MatMul"
+// CHECK: "onnx.Gemm"
+// CHECK: "onnx.MatMul"
+// CHECK-NOT: onnx.MatMulInteger
+func.func @not_quantized(%a: tensor<3x2xf32>, %b: tensor<2x2xf32>, %a64: tensor<3x2xf64>, %a3: tensor<2x3x2xf32>, %v: tensor<2xf32>) -> (tensor<3x2xf32>, tensor<3x2xf64>, tensor<2x3x2xf32>, tensor<2xf32>, tensor<2x2xf32>, tensor<3x2xf32>) {
+  %0 = "onnx.MatMul"(%a, %b) : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  %w64 = "onnx.Constant"() {value = dense<1.0> : tensor<2x2xf64>} : () -> tensor<2x2xf64>
+  %1 = "onnx.MatMul"(%a64, %w64) : (tensor<3x2xf64>, tensor<2x2xf64>) -> tensor<3x2xf64>
+  %w3 = "onnx.Constant"() {value = dense<1.0> : tensor<2x2x2xf32>} : () -> tensor<2x2x2xf32>
+  %2 = "onnx.MatMul"(%a3, %w3) : (tensor<2x3x2xf32>, tensor<2x2x2xf32>) -> tensor<2x3x2xf32>
+  %w = "onnx.Constant"() {value = dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>} : () -> tensor<2x2xf32>
+  %3 = "onnx.MatMul"(%v, %w) : (tensor<2xf32>, tensor<2x2xf32>) -> tensor<2xf32>
+  %at = "onnx.Constant"() {value = dense<[[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]]> : tensor<2x3xf32>} : () -> tensor<2x3xf32>
+  %none = onnx.NoValue
+  %4 = "onnx.Gemm"(%a, %at, %none) {transA = 1 : i64} : (tensor<3x2xf32>, tensor<2x3xf32>, none) -> tensor<2x2xf32>
+  %winf = "onnx.Constant"() {value = dense<[[1.0, 0x7F800000], [3.0, 4.0]]> : tensor<2x2xf32>} : () -> tensor<2x2xf32>
+  %5 = "onnx.MatMul"(%a, %winf) : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  return %0, %1, %2, %3, %4, %5 : tensor<3x2xf32>, tensor<3x2xf64>, tensor<2x3x2xf32>, tensor<2xf32>, tensor<2x2xf32>, tensor<3x2xf32>
+}

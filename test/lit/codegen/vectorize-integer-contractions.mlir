@@ -1,0 +1,95 @@
+// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions --split-input-file | FileCheck %s --check-prefix=PORTABLE
+// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='vnni=true rows=2 column-vectors=2' --split-input-file | FileCheck %s --check-prefix=VNNI
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#w = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// A u8 x s8 -> i32 product whose A is quantized in its body (as elementwise
+// fusion leaves DynamicQuantizeLinear + MatMulInteger): the quantization
+// goes to its own generic writing A as i8, computed once per element.
+// PORTABLE-LABEL: func.func @fused_quantize
+// PORTABLE: %[[A8:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<?x6xf32>) outs(%{{.*}} : tensor<?x6xi8>)
+// PORTABLE: arith.divf
+// PORTABLE: arith.trunci {{.*}} : i32 to i8
+// PORTABLE: linalg.yield {{.*}} : i8
+// PORTABLE: linalg.generic {{.*}} ins(%[[A8]], %{{.*}} : tensor<?x6xi8>, tensor<6x20xi8>)
+// PORTABLE-NEXT: ^bb0
+// PORTABLE-NEXT: arith.extui
+// PORTABLE-NEXT: arith.extsi
+// PORTABLE-NEXT: arith.muli
+// PORTABLE-NEXT: arith.addi
+// PORTABLE-NEXT: linalg.yield
+// PORTABLE-NOT: llvm.call
+
+// With vnni=true, W (K = 6, N = 20) is repacked into ceil(20/16) = 2 panels of
+// ceil(6/4) = 2 groups of 64 bytes: panel 0, group 0 starts with column 0's
+// k = 0..3 (1, 2, 3, 4), then column 1's (-1, 0, 0, 0); group 1 holds
+// k = 4, 5 of column 0 (5, 6) and two zero bytes. The kernel calls the
+// always-inlined helper (rows x column-vectors = 4 per step), peels the
+// last, partial group of k with a padded read, and masks the columns
+// past 20 when it writes C.
+// VNNI: llvm.func internal @onnxc_vpdpbusd_512(%{{.*}}: vector<16xi32>, %{{.*}}: vector<64xi8>, %{{.*}}: vector<64xi8>) -> vector<16xi32>
+// VNNI-SAME: always_inline
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI-LABEL: func.func @fused_quantize
+// VNNI: arith.constant dense_resource<onnxc_vnni> : tensor<2x2x64xi8>
+// VNNI: scf.for
+// VNNI: scf.for
+// VNNI: scf.for
+// VNNI-COUNT-4: llvm.call @onnxc_vpdpbusd_512
+// VNNI: vector.transfer_read {{.*}}{{\], %[a-z0-9_]+ : tensor<\?x6xi8>, vector<4xi8>}}
+// VNNI: vector.transfer_write {{.*}}{{\] : vector<16xi32>, tensor<\?x20xi32>}}
+// VNNI: onnxc_vnni: "0x4000000001020304FF000000
+// VNNI-SAME: 0506000000
+func.func @fused_quantize(%x: tensor<?x6xf32>, %s: f32, %init: tensor<?x20xi32>) -> tensor<?x20xi32> {
+  %w = arith.constant dense<"0x01FF00000000000000000000000000000000000002000000000000000000000000000000000000000300000000000000000000000000000000000000040000000000000000000000000000000000000005000000000000000000000000000000000000000600000000000000000000000000000000000000"> : tensor<6x20xi8>
+  %lo = arith.constant 0.0 : f32
+  %hi = arith.constant 255.0 : f32
+  %0 = linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : tensor<?x6xf32>, tensor<6x20xi8>) outs(%init : tensor<?x20xi32>) {
+  ^bb0(%in: f32, %wv: i8, %acc: i32):
+    %q = arith.divf %in, %s : f32
+    %r = math.roundeven %q : f32
+    %c0 = arith.maxnumf %r, %lo : f32
+    %c1 = arith.minnumf %c0, %hi : f32
+    %i = arith.fptosi %c1 : f32 to i32
+    %b = arith.trunci %i : i32 to i8
+    %ae = arith.extui %b : i8 to i32
+    %we = arith.extsi %wv : i8 to i32
+    %p = arith.muli %ae, %we : i32
+    %sum = arith.addi %acc, %p : i32
+    linalg.yield %sum : i32
+  } -> tensor<?x20xi32>
+  return %0 : tensor<?x20xi32>
+}
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#w = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// Not an int8 contraction of a constant W: a W computed at run time, and
+// an f32 product, are left alone (no kernel, no helper).
+// VNNI-LABEL: func.func @left_alone
+// VNNI-NOT: llvm.call
+// VNNI: linalg.generic
+// VNNI: linalg.generic
+// VNNI-NOT: llvm.call
+func.func @left_alone(%a: tensor<4x8xi8>, %w: tensor<8x16xi8>, %i: tensor<4x16xi32>, %af: tensor<4x8xf32>, %wf: tensor<8x16xf32>, %if: tensor<4x16xf32>) -> (tensor<4x16xi32>, tensor<4x16xf32>) {
+  %0 = linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %w : tensor<4x8xi8>, tensor<8x16xi8>) outs(%i : tensor<4x16xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extui %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  } -> tensor<4x16xi32>
+  %1 = linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%af, %wf : tensor<4x8xf32>, tensor<8x16xf32>) outs(%if : tensor<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x16xf32>
+  return %0, %1 : tensor<4x16xi32>, tensor<4x16xf32>
+}

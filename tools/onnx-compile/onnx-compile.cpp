@@ -11,10 +11,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CpuPipeline.h"
+#include "codegen/CudaPipeline.h"
 #include "codegen/HeaderWriter.h"
 #include "codegen/Linker.h"
 #include "codegen/ModelInterface.h"
 #include "codegen/ObjectEmitter.h"
+#include "codegen/PtxEmitter.h"
 #include "lib/importer/ModelImporter.h"
 
 #include "mlir/IR/AsmState.h"
@@ -26,8 +28,9 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Support/FileUtilities.h"
-#include "llvm/Config/llvm-config.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Process.h"
@@ -69,7 +72,8 @@ cl::opt<EmitStage> emitStage(
         clEnumValN(EmitStage::Obj, "obj", "an object file"),
         clEnumValN(EmitStage::Lib, "lib", "a static library"),
         clEnumValN(EmitStage::So, "so", "a shared library"),
-        clEnumValN(EmitStage::Ptx, "ptx", "CUDA PTX (not implemented yet)")),
+        clEnumValN(EmitStage::Ptx, "ptx",
+                   "CUDA PTX of all kernels (--target=cuda)")),
     cl::cat(category));
 cl::list<std::string> shapeOverrides(
     "shape", cl::desc("Fix an input's shape: NAME=1x3x224x224"),
@@ -83,14 +87,24 @@ cl::opt<bool> noShapeInference(
     cl::cat(category));
 
 cl::opt<std::string> target(
-    "target", cl::desc("Target architecture: x86_64 or aarch64 (default: "
-                       "the host)"),
+    "target", cl::desc("Target architecture: x86_64, aarch64 or cuda "
+                       "(default: the host)"),
     cl::value_desc("arch"), cl::init(""), cl::cat(category));
 cl::opt<std::string> cpu(
     "cpu",
     cl::desc("Target CPU, as LLVM names it (e.g. znver4, neoverse-v1; "
              "default: the host's CPU, or a generic one for another arch)"),
     cl::value_desc("name"), cl::init(""), cl::cat(category));
+cl::opt<std::string> cudaArch(
+    "cuda-arch",
+    cl::desc("GPU architecture of --target=cuda: sm_80, sm_86, sm_89 or "
+             "sm_90 (default: sm_80)"),
+    cl::value_desc("sm_XX"), cl::init("sm_80"), cl::cat(category));
+cl::opt<std::string> cudaPath(
+    "cuda-path",
+    cl::desc("CUDA toolkit whose libdevice --target=cuda links (default: "
+             "$CUDA_PATH, else /usr/local/cuda)"),
+    cl::value_desc("dir"), cl::init(""), cl::cat(category));
 enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
 cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O3),
                            cl::values(clEnumVal(O0, "no optimization"),
@@ -300,6 +314,8 @@ std::string codeFlags(const onnxc::ImportOptions &options) {
     flags += " --target=" + target;
   if (!cpu.empty())
     flags += " --cpu=" + cpu;
+  if (target == "cuda")
+    flags += " --cuda-arch=" + cudaArch;
   if (noShapeInference)
     flags += " --no-shape-inference";
   if (quantizeMode == QuantizeMode::DynamicInt8)
@@ -347,6 +363,7 @@ EmitStage stageFromOutput() {
   if (ext == ".o") return EmitStage::Obj;
   if (ext == ".ll") return EmitStage::Llvm;
   if (ext == ".s") return EmitStage::Asm;
+  if (ext == ".ptx") return EmitStage::Ptx;
   return EmitStage::Onnx;
 }
 
@@ -369,8 +386,10 @@ std::string defaultPrefix() {
 /// node coming from the op's location.
 class ModelDiagnostics {
 public:
-  ModelDiagnostics(mlir::MLIRContext &context, const std::string &file)
-      : handler(&context, [file](mlir::Diagnostic &diag) {
+  ModelDiagnostics(mlir::MLIRContext &context, const std::string &file,
+                   StringRef backend)
+      : handler(&context, [file, backend = backend.str()](
+                              mlir::Diagnostic &diag) {
           if (diag.getSeverity() != mlir::DiagnosticSeverity::Error)
             return mlir::success();
           std::string message = diag.str();
@@ -380,7 +399,8 @@ public:
           StringRef m(message);
           if (m.consume_front("failed to legalize operation 'onnx.")) {
             opType = m.split('\'').first.str();
-            message = "the CPU backend cannot lower this op yet (with these "
+            message = "the " + backend +
+                      " backend cannot lower this op yet (with these "
                       "types, shapes and attributes)";
           }
           errs() << file << ": ";
@@ -405,7 +425,8 @@ int stageCount(EmitStage stage) {
   case EmitStage::Linalg: return 2;
   case EmitStage::Llvm:
   case EmitStage::Asm:
-  case EmitStage::Obj: return 3;
+  case EmitStage::Obj:
+  case EmitStage::Ptx: return 3;
   default: return 4;
   }
 }
@@ -431,10 +452,50 @@ int main(int argc, char **argv) {
 
   EmitStage stage =
       emitStage.getNumOccurrences() ? emitStage.getValue() : stageFromOutput();
-  if (stage == EmitStage::Ptx) {
-    errs() << "onnx-compile: --emit=ptx (the CUDA backend) is not "
-              "implemented yet\n";
+  // The CUDA backend emits PTX for now; the library that embeds it and
+  // launches its kernels comes next.
+  if (target == "x86_64,cuda") {
+    errs() << "onnx-compile: --target=x86_64,cuda (a library with CPU and "
+              "CUDA code) is not implemented yet\n";
     return 1;
+  }
+  bool cuda = target == "cuda" || stage == EmitStage::Ptx;
+  if (cuda && !target.empty() && target != "cuda") {
+    errs() << "onnx-compile: --emit=ptx needs --target=cuda, not --target="
+           << target << "\n";
+    return 1;
+  }
+  if (cuda && stage != EmitStage::Onnx && stage != EmitStage::Linalg &&
+      stage != EmitStage::Ptx) {
+    errs() << "onnx-compile: --target=cuda emits PTX only so far "
+              "(--emit=ptx or -o FILE.ptx)\n";
+    return 1;
+  }
+  onnxc::PtxOptions ptxOptions;
+  if (cuda) {
+    ptxOptions.arch = cudaArch;
+    ptxOptions.optLevel = optLevel;
+    ptxOptions.printTiming = compileTiming;
+    if (!is_contained(onnxc::supportedCudaArchs(), ptxOptions.arch)) {
+      errs() << "onnx-compile: unknown --cuda-arch '" << cudaArch << "' (";
+      ListSeparator sep;
+      for (const std::string &arch : onnxc::supportedCudaArchs())
+        errs() << sep << arch;
+      errs() << ")\n";
+      return 1;
+    }
+    std::string toolkit = cudaPath;
+    if (toolkit.empty())
+      if (std::optional<std::string> env = sys::Process::GetEnv("CUDA_PATH"))
+        toolkit = *env;
+    if (toolkit.empty())
+      toolkit = "/usr/local/cuda";
+    std::string libdeviceError;
+    ptxOptions.libdevicePath = onnxc::findLibdevice(toolkit, libdeviceError);
+    if (stage == EmitStage::Ptx && ptxOptions.libdevicePath.empty()) {
+      errs() << "onnx-compile: " << libdeviceError << "\n";
+      return 1;
+    }
   }
   // External weights go to <OUT>.weights, so they need a named output. The
   // MLIR stages keep the weights in the IR and write no weights file.
@@ -447,14 +508,14 @@ int main(int argc, char **argv) {
   }
 
   onnxc::ObjectOptions objectOptions;
-  if (!target.empty()) {
+  if (!target.empty() && !cuda) {
     if (target == "x86_64")
       objectOptions.triple = "x86_64-unknown-linux-gnu";
     else if (target == "aarch64")
       objectOptions.triple = "aarch64-unknown-linux-gnu";
     else {
       errs() << "onnx-compile: unknown --target '" << target
-             << "' (x86_64 or aarch64)\n";
+             << "' (x86_64, aarch64 or cuda)\n";
       return 1;
     }
   }
@@ -475,6 +536,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   onnxc::registerImportedDialects(registry);
   onnxc::registerCpuPipelineDialects(registry);
+  onnxc::registerCudaPipelineDialects(registry);
   mlir::MLIRContext context(registry);
   // The importer reports its own errors; keep MLIR's from printing too.
   context.printOpOnDiagnostic(false);
@@ -484,7 +546,8 @@ int main(int argc, char **argv) {
   // 1.6 s against 0.2 s), so it runs beside the import and lowering and is
   // awaited only when the descriptor is built.
   std::future<std::string> modelSha256;
-  if (stage != EmitStage::Onnx && stage != EmitStage::Linalg)
+  if (stage != EmitStage::Onnx && stage != EmitStage::Linalg &&
+      stage != EmitStage::Ptx)
     modelSha256 = std::async(std::launch::async, [path = inputPath.getValue()] {
       return onnxc::sha256OfFile(path);
     });
@@ -532,8 +595,13 @@ int main(int argc, char **argv) {
   if (compileTiming)
     pm.enableTiming();
   onnxc::buildOnnxToLinalgPipeline(pm, pipeline);
-  if (stage != EmitStage::Linalg)
+  if (stage == EmitStage::Ptx) {
+    onnxc::CudaPipelineOptions cudaPipeline;
+    cudaPipeline.optLevel = optLevel;
+    onnxc::buildLinalgToNvvmPipeline(pm, cudaPipeline);
+  } else if (stage != EmitStage::Linalg) {
     onnxc::buildLinalgToLlvmPipeline(pm, pipeline);
+  }
   // --print-ir-after names passes by their command-line argument; a name
   // that matches no pass of the pipeline is reported after the run.
   llvm::StringSet<> printedPasses;
@@ -563,7 +631,7 @@ int main(int argc, char **argv) {
   if (auto f = module->lookupSymbol("main_graph"))
     f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&context));
   {
-    ModelDiagnostics diagnostics(context, inputPath);
+    ModelDiagnostics diagnostics(context, inputPath, cuda ? "CUDA" : "CPU");
     if (failed(pm.run(*module)))
       return 1;
   }
@@ -576,6 +644,21 @@ int main(int argc, char **argv) {
       module->print(os, mlir::OpPrintingFlags());
       os << "\n";
     });
+    progress.done();
+    return rc;
+  }
+
+  if (stage == EmitStage::Ptx) {
+    progress.stage("PTX generation");
+    std::string ptx;
+    {
+      PhaseTimer ptxTimer("PTX generation");
+      if (!onnxc::emitPtx(*module, ptxOptions, ptx, error)) {
+        errs() << inputPath << ": " << error << "\n";
+        return 1;
+      }
+    }
+    int rc = writeText(outputPath, [&](raw_ostream &os) { os << ptx; });
     progress.done();
     return rc;
   }

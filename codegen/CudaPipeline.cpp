@@ -1,0 +1,66 @@
+//===- CudaPipeline.cpp - linalg on tensors to NVVM kernels ---------------===//
+//
+// The CUDA backend's MLIR half: bufferize as the CPU pipeline does, turn
+// each linalg op into a GPU-mapped parallel loop (CudaMapToGpu), make the
+// loops `gpu.launch`es, outline them into kernels, gather the kernels in
+// one module and lower it to the LLVM and NVVM dialects. PtxEmitter.cpp
+// then does the LLVM half (libdevice, NVPTX code generation) in-process:
+// nothing here depends on MLIR's CUDA runtime wrappers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/CudaPipeline.h"
+#include "codegen/CudaPasses.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace onnxc {
+
+void registerCudaPipelineDialects(DialectRegistry &registry) {
+  registry.insert<gpu::GPUDialect>();
+  registerNVVMDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+}
+
+void buildLinalgToNvvmPipeline(OpPassManager &pm,
+                               const CudaPipelineOptions &options) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+
+  CudaMapToGpuOptions map;
+  map.blockSize = options.blockSize;
+  pm.addNestedPass<func::FuncOp>(createCudaMapToGpu(map));
+  pm.addPass(createConvertParallelLoopToGpuPass());
+  // Index arithmetic and views become plain arithmetic on the memref
+  // descriptors before outlining, so kernels get only what NVVM lowers.
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertMathToFuncs()); // math.ipowi, math.fpowi
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createCudaMergeKernelModules());
+
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createSCFToControlFlowPass());
+  // Math ops become libdevice calls (__nv_expf...), linked by emitPtx.
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+}
+
+} // namespace onnxc

@@ -21,6 +21,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 
@@ -173,15 +174,35 @@ LogicalResult mapToBlocksAndThreads(IRRewriter &rewriter, scf::ParallelOp loop,
   return success();
 }
 
-/// True when `op` reads or writes the contents of a buffer.
-bool touchesBufferContents(Operation *op) {
+/// True when `buffer` is (a view of) a constant global: the library keeps
+/// the host's copy of its bytes, so host code may read it (a Reshape's
+/// target shape, for one).
+bool isHostReadableConstant(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = view.getViewSource();
+  auto get = buffer.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return false;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  return global && global.getConstant();
+}
+
+/// True when `op` reads or writes the contents of a buffer the host cannot
+/// see (anything but reading a constant).
+bool touchesDeviceBuffer(Operation *op) {
   auto effects = dyn_cast<MemoryEffectOpInterface>(op);
   if (!effects)
     return false;
   SmallVector<MemoryEffects::EffectInstance> instances;
   effects.getEffects(instances);
   return llvm::any_of(instances, [](const MemoryEffects::EffectInstance &e) {
-    return isa<MemoryEffects::Read, MemoryEffects::Write>(e.getEffect());
+    if (isa<MemoryEffects::Write>(e.getEffect()))
+      return true;
+    if (!isa<MemoryEffects::Read>(e.getEffect()))
+      return false;
+    Value value = e.getValue();
+    return !value || !isHostReadableConstant(value);
   });
 }
 
@@ -227,11 +248,11 @@ struct CudaMapToGpuPass : impl::CudaMapToGpuBase<CudaMapToGpuPass> {
         return signalPassFailure();
 
     // What is left outside the kernels runs on the host, which cannot see
-    // the device's buffers.
+    // the device's buffers (constants excepted: the host keeps them).
     WalkResult result = func.walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (isa<scf::ParallelOp>(op))
         return WalkResult::skip();
-      if (!touchesBufferContents(op))
+      if (!touchesDeviceBuffer(op))
         return WalkResult::advance();
       op->emitError("the CUDA backend cannot run '")
           << op->getName()

@@ -31,8 +31,8 @@ void registerCudaPipelineDialects(DialectRegistry &registry) {
   registerGPUDialectTranslation(registry);
 }
 
-void buildLinalgToNvvmPipeline(OpPassManager &pm,
-                               const CudaPipelineOptions &options) {
+void buildGpuMappingPipeline(OpPassManager &pm,
+                             const CudaPipelineOptions &options) {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -44,6 +44,11 @@ void buildLinalgToNvvmPipeline(OpPassManager &pm,
   CudaMapToGpuOptions map;
   map.blockSize = options.blockSize;
   pm.addNestedPass<func::FuncOp>(createCudaMapToGpu(map));
+}
+
+void buildLinalgToNvvmPipeline(OpPassManager &pm,
+                               const CudaPipelineOptions &options) {
+  buildGpuMappingPipeline(pm, options);
   pm.addPass(createConvertParallelLoopToGpuPass());
   // Index arithmetic and views become plain arithmetic on the memref
   // descriptors before outlining, so kernels get only what NVVM lowers.

@@ -21,6 +21,13 @@ struct CudaPipelineOptions {
 void buildLinalgToNvvmPipeline(mlir::OpPassManager &pm,
                                const CudaPipelineOptions &options);
 
+/// Only the first steps of buildLinalgToNvvmPipeline: bufferization and
+/// CudaMapToGpu, whose mapped loops the CPU pipeline (buildLinalgToLlvm-
+/// Pipeline) then runs as plain loops. This checks the GPU mapping's
+/// numbers on a machine without a GPU (`onnx-compile --cuda-map-on-cpu`).
+void buildGpuMappingPipeline(mlir::OpPassManager &pm,
+                             const CudaPipelineOptions &options);
+
 /// The dialects and translations the CUDA pipeline and PTX emission need,
 /// on top of registerCpuPipelineDialects.
 void registerCudaPipelineDialects(mlir::DialectRegistry &registry);

@@ -47,3 +47,14 @@ if getattr(config, "onnxc_aarch64_cross", False) and \
     config.substitutions.append(
         ("%onnx_run_lite_aarch64",
          os.path.join(config.onnxc_tools_dir, "aarch64", "onnx-run-lite")))
+
+# CUDA backend tests that need the toolkit (ptxas, libdevice) but no GPU.
+cuda_path = "/usr/local/cuda"
+ptxas = os.path.join(cuda_path, "bin", "ptxas")
+libdevice = os.path.join(cuda_path, "nvvm", "libdevice", "libdevice.10.bc")
+if os.access(ptxas, os.X_OK) and os.path.exists(libdevice):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", ptxas))
+else:
+    lit_config.note(f"no CUDA toolkit at {cuda_path} (ptxas, libdevice): "
+                    "tests that REQUIRE cuda-toolkit are skipped")

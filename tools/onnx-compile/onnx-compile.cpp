@@ -105,6 +105,12 @@ cl::opt<std::string> cudaPath(
     cl::desc("CUDA toolkit whose libdevice --target=cuda links (default: "
              "$CUDA_PATH, else /usr/local/cuda)"),
     cl::value_desc("dir"), cl::init(""), cl::cat(category));
+cl::opt<bool> cudaMapOnCpu(
+    "cuda-map-on-cpu",
+    cl::desc("Testing: map the ops to GPU blocks and threads as --target=cuda "
+             "does, then run the mapped loops in a CPU library (checks the "
+             "mapping's numbers without a GPU)"),
+    cl::init(false), cl::Hidden, cl::cat(category));
 enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
 cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O3),
                            cl::values(clEnumVal(O0, "no optimization"),
@@ -320,6 +326,8 @@ std::string codeFlags(const onnxc::ImportOptions &options) {
     flags += " --no-shape-inference";
   if (quantizeMode == QuantizeMode::DynamicInt8)
     flags += " --quantize=dynamic-int8";
+  if (cudaMapOnCpu)
+    flags += " --cuda-map-on-cpu";
   for (const auto &[name, shape] : options.inputShapes) {
     flags += " --shape " + name + "=";
     for (size_t i = 0; i < shape.size(); ++i)
@@ -600,6 +608,8 @@ int main(int argc, char **argv) {
     cudaPipeline.optLevel = optLevel;
     onnxc::buildLinalgToNvvmPipeline(pm, cudaPipeline);
   } else if (stage != EmitStage::Linalg) {
+    if (cudaMapOnCpu)
+      onnxc::buildGpuMappingPipeline(pm, onnxc::CudaPipelineOptions());
     onnxc::buildLinalgToLlvmPipeline(pm, pipeline);
   }
   // --print-ir-after names passes by their command-line argument; a name

@@ -641,6 +641,27 @@ static int tensor_infos_ok(const onnxc_tensor_info *infos, uint32_t count) {
   return 1;
 }
 
+/* Scratch memory for a session's temporaries (`bytes` a multiple of 64).
+ * An arena of megabytes is touched page by page on the first run; with
+ * 4 KiB pages that is tens of thousands of page faults (mobilenet_v2's
+ * first run took 3x its steady time). Large arenas are therefore 2 MiB
+ * aligned and offered to the kernel for transparent huge pages: a few
+ * dozen faults, and fewer TLB misses on every run. */
+static void *alloc_scratch(size_t bytes) {
+  const size_t huge = (size_t)2 << 20;
+  if (bytes >= huge) {
+    size_t rounded = (bytes + huge - 1) & ~(huge - 1);
+    void *p = rounded >= bytes ? aligned_alloc(huge, rounded) : NULL;
+    if (p) {
+#ifdef MADV_HUGEPAGE
+      (void)madvise(p, rounded, MADV_HUGEPAGE); /* advice: may be refused */
+#endif
+      return p;
+    }
+  }
+  return aligned_alloc(64, bytes);
+}
+
 ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
                                             onnxc_session **session) {
   thread_error[0] = '\0';
@@ -694,7 +715,7 @@ ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
   if (model->scratch_bytes) {
     size_t bytes = (size_t)((model->scratch_bytes + 63) & ~(uint64_t)63);
     if ((uint64_t)bytes < model->scratch_bytes ||
-        !(s->arena = aligned_alloc(64, bytes))) {
+        !(s->arena = alloc_scratch(bytes))) {
       free(block);
       return fail_thread(ONNXC_ERROR_OUT_OF_MEMORY,
                          "out of memory for a %llu-byte scratch arena",
@@ -768,7 +789,7 @@ _mlir_ciface_onnxc_scratch_reserve(int64_t *result,
     size_t size = need > grown ? need : grown;
     size = (size + 63) & ~(size_t)63;
     free(s->dynamic_arena);
-    s->dynamic_arena = aligned_alloc(64, size);
+    s->dynamic_arena = alloc_scratch(size);
     s->dynamic_capacity = s->dynamic_arena ? size : 0;
     if (!s->dynamic_arena) {
       /* The compiled code cannot take an error here: stop cleanly rather

@@ -150,6 +150,8 @@ def OpenMPRegions : Pass<"onnxc-openmp-regions", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::omp::OpenMPDialect"];
+}
+
 def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", "mlir::ModuleOp"> {
   let summary = "u8 x s8 -> i32 matrix products on VNNI dot products";
   let description = [{

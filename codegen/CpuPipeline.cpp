@@ -87,6 +87,16 @@ void buildOnnxToLinalgPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
 }
 
+void addModuleBufferization(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
 void buildLinalgToLlvmPipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   if (options.optLevel > 0) {
@@ -98,16 +108,7 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  // The tiled kernels bufferize in place, but each tile's write-back is a
-  // copy between two identical subviews until CSE makes them one (and the
-  // self-copy folds away).
-  pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
+  addModuleBufferization(pm);
   // The parallel kernels' scf.forall, now on buffers, is an scf.parallel
   // (turned into OpenMP below).
   if (options.parallel)

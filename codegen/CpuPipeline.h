@@ -35,6 +35,13 @@ void buildLinalgToLlvmPipeline(mlir::OpPassManager &pm,
 
 /// Registers the dialects and external interface models the pipelines need
 /// (bufferization models are not registered by registerAllDialects).
+/// One-shot bufferization of the whole module, function boundaries
+/// included (identity layouts), followed by CSE and canonicalization: the
+/// tiled kernels' write-backs are copies between identical subviews until
+/// CSE makes them one and the self-copy folds away. Shared by the CPU and
+/// CUDA pipelines.
+void addModuleBufferization(mlir::OpPassManager &pm);
+
 void registerCpuPipelineDialects(mlir::DialectRegistry &registry);
 
 } // namespace onnxc

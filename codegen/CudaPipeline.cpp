@@ -11,6 +11,7 @@
 
 #include "codegen/CudaPipeline.h"
 #include "codegen/CudaPasses.h"
+#include "codegen/CpuPipeline.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -33,13 +34,7 @@ void registerCudaPipelineDialects(DialectRegistry &registry) {
 
 void buildGpuMappingPipeline(OpPassManager &pm,
                              const CudaPipelineOptions &options) {
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
+  addModuleBufferization(pm);
 
   CudaMapToGpuOptions map;
   map.blockSize = options.blockSize;

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/ObjectEmitter.h"
+#include "codegen/PhaseClock.h"
 #include "codegen/WeightEmbedding.h"
 #include "runtime/onnxc_model_desc.h"
 
@@ -296,25 +297,6 @@ void optimize(llvm::Module &m, llvm::TargetMachine *tm, int optLevel) {
   mpm.run(m, mam);
 }
 
-/// Prints how long each phase took when asked to (onnx-compile --timing).
-class PhaseClock {
-public:
-  explicit PhaseClock(bool enabled) : enabled(enabled) {}
-  void lap(const char *phase) {
-    auto now = std::chrono::steady_clock::now();
-    if (enabled)
-      llvm::errs() << "onnx-compile:   " << phase << ": "
-                   << std::chrono::duration_cast<std::chrono::milliseconds>(
-                          now - last)
-                          .count()
-                   << " ms\n";
-    last = now;
-  }
-
-private:
-  bool enabled;
-  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
-};
 
 } // namespace
 

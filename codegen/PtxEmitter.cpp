@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/PtxEmitter.h"
+#include "codegen/PhaseClock.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/IRMapping.h"
@@ -147,24 +148,6 @@ bool checkResolved(const llvm::Module &m, std::string &error) {
   return false;
 }
 
-class Clock {
-public:
-  explicit Clock(bool enabled) : enabled(enabled) {}
-  void lap(const char *what) {
-    auto now = std::chrono::steady_clock::now();
-    if (enabled)
-      llvm::errs() << "onnx-compile: " << what << " took "
-                   << std::chrono::duration_cast<std::chrono::milliseconds>(
-                          now - last)
-                          .count()
-                   << " ms\n";
-    last = now;
-  }
-
-private:
-  bool enabled;
-  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
-};
 
 } // namespace
 
@@ -190,7 +173,7 @@ bool emitPtx(mlir::ModuleOp module, const PtxOptions &options,
     error = "unsupported CUDA architecture '" + options.arch + "'";
     return false;
   }
-  Clock clock(options.printTiming);
+  PhaseClock clock(options.printTiming);
   std::unique_ptr<llvm::TargetMachine> tm =
       createNvptxTargetMachine(options, error);
   if (!tm)

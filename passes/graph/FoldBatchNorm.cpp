@@ -237,15 +237,11 @@ struct FoldBatchNormPass : impl::FoldBatchNormBase<FoldBatchNormPass> {
     int64_t folded = 0;
     RewritePatternSet patterns(ctx);
     patterns.add<FoldIntoConv, FoldIntoGemm>(ctx, folded);
-    int64_t before = countComputeOps(getOperation());
-    GreedyRewriteConfig config;
-    config.enableConstantCSE(false);
-    (void)applyPatternsGreedily(getOperation(), std::move(patterns), config);
+    int64_t removed = applyGraphRewrites(getOperation(), std::move(patterns));
     if (report)
       getOperation().emitRemark()
           << "onnxc-fold-batchnorm: folded " << folded
-          << " BatchNormalization ops, removed "
-          << before - countComputeOps(getOperation()) << " onnx ops";
+          << " BatchNormalization ops, removed " << removed << " onnx ops";
   }
 };
 

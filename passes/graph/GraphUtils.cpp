@@ -6,6 +6,7 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "llvm/ADT/APFloat.h"
 
@@ -180,6 +181,14 @@ int64_t countComputeOps(Operation *root) {
       ++count;
   });
   return count;
+}
+
+int64_t applyGraphRewrites(Operation *root, RewritePatternSet &&patterns) {
+  int64_t before = countComputeOps(root);
+  GreedyRewriteConfig config;
+  config.enableConstantCSE(false);
+  (void)applyPatternsGreedily(root, std::move(patterns), config);
+  return before - countComputeOps(root);
 }
 
 } // namespace onnxc

@@ -13,6 +13,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
 
 #include <optional>
@@ -53,6 +54,14 @@ bool isOnnxOp(mlir::Operation *op, llvm::StringRef name);
 /// The number of onnx ops in `root` other than constants and absent-value
 /// markers: what the graph passes report as removed.
 int64_t countComputeOps(mlir::Operation *root);
+
+/// Applies a graph pass's patterns to `root` with the greedy driver, keeping
+/// constants where the importer put them (no constant CSE: hoisting and
+/// merging them would only reorder the IR). Not converging within the
+/// driver's iteration limit leaves a correct, only less rewritten, graph.
+/// Returns how many compute ops (countComputeOps) the rewrites removed.
+int64_t applyGraphRewrites(mlir::Operation *root,
+                           mlir::RewritePatternSet &&patterns);
 
 } // namespace onnxc
 

@@ -299,16 +299,13 @@ struct RecognizeDecomposedOpsPass
     patterns.add<RecognizeLayerNorm>(ctx, layerNorms);
     patterns.add<RecognizeSoftmax>(ctx, softmaxes);
     patterns.add<RecognizeLogSoftmax>(ctx, logSoftmaxes);
-    int64_t before = countComputeOps(getOperation());
-    GreedyRewriteConfig config;
-    config.enableConstantCSE(false);
-    (void)applyPatternsGreedily(getOperation(), std::move(patterns), config);
+    int64_t removed = applyGraphRewrites(getOperation(), std::move(patterns));
     if (report)
       getOperation().emitRemark()
           << "onnxc-recognize-decomposed-ops: " << layerNorms
           << " LayerNormalization, " << softmaxes << " Softmax, "
-          << logSoftmaxes << " LogSoftmax; removed "
-          << before - countComputeOps(getOperation()) << " onnx ops";
+          << logSoftmaxes << " LogSoftmax; removed " << removed
+          << " onnx ops";
   }
 };
 

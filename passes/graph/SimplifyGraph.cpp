@@ -158,18 +158,10 @@ struct SimplifyGraphPass : impl::SimplifyGraphBase<SimplifyGraphPass> {
       patterns.add<RemoveOldInferenceDropout>(name, ctx);
     patterns.add<RemoveIdentityTranspose, RemoveInferenceDropout>(ctx);
 
-    int64_t before = countComputeOps(getOperation());
-    GreedyRewriteConfig config;
-    // Keep constants where the importer put them: hoisting and merging them
-    // would only reorder the IR.
-    config.enableConstantCSE(false);
-    // Not converging within the driver's iteration limit leaves a correct
-    // graph, only a less simplified one.
-    (void)applyPatternsGreedily(getOperation(), std::move(patterns), config);
+    int64_t removed = applyGraphRewrites(getOperation(), std::move(patterns));
     if (report)
       getOperation().emitRemark()
-          << "onnxc-simplify-graph: removed "
-          << before - countComputeOps(getOperation()) << " onnx ops";
+          << "onnxc-simplify-graph: removed " << removed << " onnx ops";
   }
 };
 

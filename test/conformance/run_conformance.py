@@ -95,6 +95,35 @@ def compare_with_expected(results, expected):
     return counts, problems
 
 
+def list_cases(data, suites, pattern=None):
+    """(suite/name, folder) of every case with a model.onnx in the given
+    suites of the test data, sorted; only those matching `pattern` (a
+    regular expression) when given."""
+    cases = []
+    for suite in suites:
+        root = os.path.join(data, suite)
+        if not os.path.isdir(root):
+            sys.exit(f"missing test data: {root} (install libonnx-testdata)")
+        for name in sorted(os.listdir(root)):
+            if pattern and not re.search(pattern, f"{suite}/{name}"):
+                continue
+            if os.path.isfile(os.path.join(root, name, "model.onnx")):
+                cases.append((f"{suite}/{name}", os.path.join(root, name)))
+    return cases
+
+
+def write_expected(path, results, expected):
+    """Writes the non-passing results as an expected file: a case listed
+    with the same status keeps its written reason, others get the detail."""
+    with open(path, "w") as f:
+        for case, status, detail in results:
+            if status != "pass":
+                listed = expected.get(case)
+                reason = listed[1] if listed and listed[0] == status \
+                    else detail
+                f.write(f"{case} {status} {reason}\n")
+
+
 def run_case(args, case, folder, tolerances, work):
     lib = os.path.join(work, case.replace("/", "__") + ".so")
     model = os.path.join(folder, "model.onnx")
@@ -151,16 +180,7 @@ def main():
     expected = {case: (status, reason)
                 for case, status, reason in read_table(args.expected, 3)}
     tolerances = read_table(args.tolerances, 4)
-    cases = []
-    for suite in args.suites.split(","):
-        root = os.path.join(args.data, suite)
-        if not os.path.isdir(root):
-            sys.exit(f"missing test data: {root} (install libonnx-testdata)")
-        for name in sorted(os.listdir(root)):
-            if args.filter and not re.search(args.filter, f"{suite}/{name}"):
-                continue
-            if os.path.isfile(os.path.join(root, name, "model.onnx")):
-                cases.append((f"{suite}/{name}", os.path.join(root, name)))
+    cases = list_cases(args.data, args.suites.split(","), args.filter)
 
     work = args.work or tempfile.mkdtemp(prefix="onnxc-conformance-")
     os.makedirs(work, exist_ok=True)
@@ -186,12 +206,7 @@ def main():
           f"{counts['unsupported']} unsupported, {counts['crash']} crash "
           f"of {len(results)}")
     if args.write_expected:
-        with open(args.write_expected, "w") as f:
-            for case, status, detail in results:
-                if status != "pass":
-                    reason = expected.get(case, (None, detail))[1] \
-                        if expected.get(case, ("",))[0] == status else detail
-                    f.write(f"{case} {status} {reason}\n")
+        write_expected(args.write_expected, results, expected)
     sys.exit(1 if problems else 0)
 
 

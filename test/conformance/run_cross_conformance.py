@@ -44,7 +44,8 @@ from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run_conformance import (compare_with_expected, compile_case,  # noqa: E402
-                             data_sets, read_table, tolerance_for)
+                             data_sets, read_table, tolerance_for,
+                             write_expected)
 
 TIMEOUT_S = 300
 
@@ -252,10 +253,7 @@ def main():
           f"{counts['fail']} fail, {counts['unsupported']} unsupported, "
           f"{counts['crash']} crash of {len(results)}")
     if args.write_expected:
-        with open(args.write_expected, "w") as f:
-            for case, status, detail in results:
-                if status != "pass":
-                    f.write(f"{case} {status} {detail}\n")
+        write_expected(args.write_expected, results, expected)
     sys.exit(1 if problems else 0)
 
 

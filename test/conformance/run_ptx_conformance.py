@@ -24,7 +24,6 @@ Usage: run_ptx_conformance.py --onnx-compile BIN --ptxas BIN --data DIR
 import argparse
 import concurrent.futures
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +31,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run_conformance import (  # noqa: E402
-    TIMEOUT_S, compare_with_expected, compile_case, read_table)
+    TIMEOUT_S, compare_with_expected, compile_case, list_cases, read_table,
+    write_expected)
 
 
 def run_ptxas(ptxas, arch, ptx, cubin):
@@ -89,16 +89,7 @@ def main():
 
     expected = {case: (status, reason)
                 for case, status, reason in read_table(args.expected, 3)}
-    root = os.path.join(args.data, "node")
-    if not os.path.isdir(root):
-        sys.exit(f"missing test data: {root} (install libonnx-testdata)")
-    cases = []
-    for name in sorted(os.listdir(root)):
-        case = f"node/{name}"
-        if args.filter and not re.search(args.filter, case):
-            continue
-        if os.path.isfile(os.path.join(root, name, "model.onnx")):
-            cases.append((case, os.path.join(root, name)))
+    cases = list_cases(args.data, ["node"], args.filter)
 
     work = tempfile.mkdtemp(prefix="onnxc-ptx-conformance-")
     try:
@@ -115,13 +106,7 @@ def main():
           f"cases give PTX ptxas accepts; {counts['fail']} fail, "
           f"{counts['unsupported']} unsupported, {counts['crash']} crash")
     if args.write_expected:
-        with open(args.write_expected, "w") as f:
-            for case, status, detail in results:
-                if status != "pass":
-                    listed = expected.get(case)
-                    reason = listed[1] if listed and listed[0] == status \
-                        else detail
-                    f.write(f"{case} {status} {reason}\n")
+        write_expected(args.write_expected, results, expected)
     sys.exit(1 if problems else 0)
 
 

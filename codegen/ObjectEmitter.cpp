@@ -168,10 +168,27 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
     }
   }
 
+  // CUDA code: the PTX text (NUL-terminated, as cuModuleLoadData takes
+  // it), its architecture and its kernel names.
+  llvm::Constant *null = llvm::ConstantPointerNull::get(ptrTy);
+  llvm::Constant *cudaPtx = null, *cudaArch = null, *cudaKernels = null;
+  uint64_t cudaPtxSize = 0, numCudaKernels = 0;
+  if (const CudaCode *cuda = options.cuda) {
+    cudaPtx = cString(m, cuda->ptx, "onnxc.cuda_ptx");
+    cudaPtxSize = cuda->ptx.size();
+    cudaArch = cString(m, cuda->arch, "onnxc.cuda_arch");
+    SmallVector<llvm::Constant *> names;
+    for (const std::string &kernel : cuda->kernels)
+      names.push_back(cString(m, kernel, "onnxc.cuda_kernel"));
+    numCudaKernels = names.size();
+    if (!names.empty())
+      cudaKernels = constArray(m, ptrTy, names, "onnxc.cuda_kernels");
+  }
+
   // struct onnxc_model (runtime/onnxc_model_desc.h)
   auto *modelTy = llvm::StructType::get(
       ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, i64, ptrTy,
-            i64, i64, ptrTy, i32, ptrTy});
+            i64, i64, ptrTy, i32, ptrTy, ptrTy, i64, ptrTy, i32, ptrTy});
   auto *desc = new llvm::GlobalVariable(
       m, modelTy, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(
@@ -186,7 +203,9 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
            weightsBase, llvm::ConstantInt::get(i64, weightsSize),
            llvm::ConstantInt::get(i64, weightsId), weightsState,
            llvm::ConstantInt::get(i32, model.compileInfo.size()),
-           compileInfoArr}),
+           compileInfoArr, cudaPtx, llvm::ConstantInt::get(i64, cudaPtxSize),
+           cudaArch, llvm::ConstantInt::get(i32, numCudaKernels),
+           cudaKernels}),
       "onnxc.model");
 
   // const onnxc_model *<prefix>_model(void), and onnxc_model_get for

@@ -9,8 +9,18 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <string>
+#include <vector>
 
 namespace onnxc {
+
+/// The CUDA half of a `--target=x86_64,cuda` library: the model's kernels as
+/// one PTX module (PtxEmitter.h), embedded beside the CPU code so the
+/// runtime can load it on a machine with a GPU.
+struct CudaCode {
+  std::string ptx;
+  std::string arch;                 ///< sm_80, ...
+  std::vector<std::string> kernels; ///< the PTX's `.entry` names
+};
 
 struct ObjectOptions {
   std::string triple;         ///< empty: the host
@@ -19,6 +29,7 @@ struct ObjectOptions {
   std::string symbolPrefix;   ///< exports `<prefix>_model`
   bool exportModelGet = true; ///< also export `onnxc_model_get` (.so)
   bool printTiming = false;   ///< print each phase's time to stderr
+  const CudaCode *cuda = nullptr; ///< embedded when set
 };
 
 enum class EmitKind { LlvmIr, Assembly, Object };

@@ -168,7 +168,8 @@ std::string findLibdevice(const std::string &cudaPath, std::string &error) {
 }
 
 bool emitPtx(mlir::ModuleOp module, const PtxOptions &options,
-             std::string &ptx, std::string &error) {
+             std::string &ptx, std::string &error,
+             std::vector<std::string> *kernelNames) {
   if (!llvm::is_contained(supportedCudaArchs(), options.arch)) {
     error = "unsupported CUDA architecture '" + options.arch + "'";
     return false;
@@ -223,6 +224,12 @@ bool emitPtx(mlir::ModuleOp module, const PtxOptions &options,
   }
   codegen.run(*m);
   ptx = std::string(buffer.str());
+  // The `.entry` names the driver looks the kernels up by, in module order
+  // (so identical builds list them identically).
+  if (kernelNames)
+    for (const llvm::Function &f : *m)
+      if (isKernel(f) && !f.isDeclaration())
+        kernelNames->push_back(f.getName().str());
   clock.lap("PTX: code generation");
   return true;
 }

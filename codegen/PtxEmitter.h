@@ -29,8 +29,11 @@ std::string findLibdevice(const std::string &cudaPath, std::string &error);
 /// LLVM's NVPTX backend: `ptx` gets one PTX module with every kernel. A
 /// model without kernels gets a PTX module with none. Fails, with `error`
 /// set, when a function would stay unresolved (a `__nv_*` libdevice lacks).
+/// With `kernelNames`, it also gets the name of every kernel (`.entry`) of
+/// the PTX.
 bool emitPtx(mlir::ModuleOp module, const PtxOptions &options,
-             std::string &ptx, std::string &error);
+             std::string &ptx, std::string &error,
+             std::vector<std::string> *kernelNames = nullptr);
 
 } // namespace onnxc
 

@@ -70,6 +70,15 @@ struct onnxc_model {
    * onnxc_model_compile_info (docs/runtime-api.md). */
   uint32_t num_compile_info;
   const onnxc_metadata_entry *compile_info; /* num_compile_info entries */
+  /* CUDA code (onnx-compile --target=x86_64,cuda; all zero without): the
+   * model's kernels as one PTX module, NUL-terminated, for the GPU
+   * architecture `cuda_arch` ("sm_80"), and the names of its kernels,
+   * which the runtime looks up when it loads the module. */
+  const char *cuda_ptx;
+  uint64_t cuda_ptx_size; /* bytes of cuda_ptx, without the NUL */
+  const char *cuda_arch;
+  uint32_t num_cuda_kernels;
+  const char *const *cuda_kernels; /* num_cuda_kernels entries */
 };
 
 #define ONNXC_WEIGHTS_STATE_BYTES 64

@@ -17,6 +17,7 @@
 
 #define _GNU_SOURCE /* dladdr (in glibc's libc since 2.34), sysconf, pread */
 
+#include "onnxc_cuda.h"
 #include "onnxc_model_desc.h"
 #include "onnxc_runtime_internal.h"
 
@@ -64,6 +65,8 @@ struct onnxc_session {
   size_t result_words;
   void **owned;        /* `allocated` of the last run's outputs, to free */
   sym_ref *first_use;  /* one per input dim, inputs back to back */
+  onnxc_device device; /* where runs go: CPU or CUDA */
+  char device_reason[ONNXC_CUDA_REASON_SIZE];
   char last_error[ONNXC_ERROR_SIZE];
 };
 
@@ -662,8 +665,73 @@ static void *alloc_scratch(size_t bytes) {
   return aligned_alloc(64, bytes);
 }
 
+/* Where a new session of `model` runs (onnxc_runtime.h, "Devices"):
+ * `*chosen` and, in `reason`, why. Fails only for a bad request: an
+ * unknown device or ONNXC_DEVICE value, or CUDA asked for and not usable
+ * (UNSUPPORTED, with the reason). */
+static onnxc_status select_device(const onnxc_model *model,
+                                  onnxc_device requested,
+                                  onnxc_device *chosen, char *reason,
+                                  size_t size) {
+  char origin[64] = "the caller";
+  if (requested == ONNXC_DEVICE_AUTO) {
+    const char *env = getenv("ONNXC_DEVICE");
+    if (env && *env) {
+      if (strcmp(env, "cpu") == 0)
+        requested = ONNXC_DEVICE_CPU;
+      else if (strcmp(env, "cuda") == 0)
+        requested = ONNXC_DEVICE_CUDA;
+      else if (strcmp(env, "auto") != 0)
+        return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
+                           "ONNXC_DEVICE is '%.64s'; it must be cpu, cuda or "
+                           "auto",
+                           env);
+      snprintf(origin, sizeof origin, "ONNXC_DEVICE=%s", env);
+    }
+  } else if (requested != ONNXC_DEVICE_CPU && requested != ONNXC_DEVICE_CUDA) {
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
+                       "onnxc_session_create_on_device: unknown device %d",
+                       (int)requested);
+  }
+  *chosen = ONNXC_DEVICE_CPU;
+  if (requested == ONNXC_DEVICE_CPU) {
+    /* Not even a probe: a CPU session never touches the driver. */
+    snprintf(reason, size, "%s asked for the CPU", origin);
+    return ONNXC_OK;
+  }
+  char why[ONNXC_CUDA_REASON_SIZE];
+  if (!model->cuda_ptx) {
+    snprintf(why, sizeof why, "the library has no CUDA code (compiled "
+                              "without --target=x86_64,cuda)");
+  } else {
+    onnxc_cuda_session cs;
+    if (onnxc_cuda_session_open(&cs, model, why, sizeof why)) {
+      /* The probe went all the way (driver, device, PTX JIT, kernels);
+       * running the kernels is the part still missing. */
+      snprintf(why, sizeof why,
+               "GPU execution not implemented yet (%s, compute capability "
+               "%d.%d, loaded the %u kernels of the %s PTX)",
+               cs.device_name, cs.cc_major, cs.cc_minor, cs.num_kernels,
+               model->cuda_arch ? model->cuda_arch : "?");
+      onnxc_cuda_session_close(&cs);
+    }
+  }
+  if (requested == ONNXC_DEVICE_CUDA)
+    return fail_thread(ONNXC_ERROR_UNSUPPORTED,
+                       "%s asked for the GPU, which cannot be used: %s",
+                       origin, why);
+  snprintf(reason, size, "%s", why);
+  return ONNXC_OK;
+}
+
 ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
                                             onnxc_session **session) {
+  return onnxc_session_create_on_device(model, ONNXC_DEVICE_AUTO, session);
+}
+
+ONNXC_API onnxc_status onnxc_session_create_on_device(const onnxc_model *model,
+                                                      onnxc_device requested,
+                                                      onnxc_session **session) {
   thread_error[0] = '\0';
   if (!session)
     return null_argument("onnxc_session_create", "session");
@@ -672,9 +740,16 @@ ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
   if (st != ONNXC_OK)
     return st;
   if (!model->run_packed || !tensor_infos_ok(model->inputs, model->num_inputs) ||
-      !tensor_infos_ok(model->outputs, model->num_outputs))
+      !tensor_infos_ok(model->outputs, model->num_outputs) ||
+      (model->cuda_ptx && model->num_cuda_kernels && !model->cuda_kernels))
     return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
                        "the model's descriptor is malformed");
+  onnxc_device device;
+  char device_reason[ONNXC_CUDA_REASON_SIZE];
+  st = select_device(model, requested, &device, device_reason,
+                     sizeof device_reason);
+  if (st != ONNXC_OK)
+    return st;
   st = ensure_weights(model);
   if (st != ONNXC_OK)
     return st;
@@ -700,6 +775,8 @@ ONNXC_API onnxc_status onnxc_session_create(const onnxc_model *model,
   char *p = block + head;
   s->model = model;
   s->num_threads = default_num_threads();
+  s->device = device;
+  memcpy(s->device_reason, device_reason, sizeof s->device_reason);
   s->args = (void **)p;
   p += sizeof(void *) * (2 + (size_t)model->num_inputs);
   s->results = (int64_t *)p;
@@ -853,6 +930,37 @@ _mlir_ciface_onnxc_run_num_threads(const int64_t *arena) {
   if (omp_in_parallel && omp_in_parallel())
     return 1;
   return s->num_threads;
+}
+
+ONNXC_API onnxc_status onnxc_model_has_device(const onnxc_model *model,
+                                              onnxc_device device, int *has) {
+  onnxc_status st = check_model(model);
+  if (st != ONNXC_OK)
+    return st;
+  if (!has)
+    return null_argument("onnxc_model_has_device", "has");
+  if (device != ONNXC_DEVICE_CPU && device != ONNXC_DEVICE_CUDA)
+    return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
+                       "onnxc_model_has_device: device %d is not CPU or CUDA",
+                       (int)device);
+  *has = device == ONNXC_DEVICE_CPU || model->cuda_ptx != NULL;
+  return ONNXC_OK;
+}
+
+ONNXC_API onnxc_status onnxc_session_device(const onnxc_session *session,
+                                            onnxc_device *device) {
+  thread_error[0] = '\0';
+  if (!session)
+    return null_argument("onnxc_session_device", "session");
+  if (!device)
+    return null_argument("onnxc_session_device", "device");
+  *device = session->device;
+  return ONNXC_OK;
+}
+
+ONNXC_API const char *
+onnxc_session_device_reason(const onnxc_session *session) {
+  return session ? session->device_reason : "";
 }
 
 ONNXC_API const char *onnxc_session_last_error(const onnxc_session *session) {

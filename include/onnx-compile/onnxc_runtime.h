@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change of this header. */
-#define ONNXC_ABI_VERSION 3
+#define ONNXC_ABI_VERSION 4
 
 typedef enum onnxc_status {
   ONNXC_OK = 0,
@@ -202,6 +202,49 @@ onnxc_status onnxc_session_run(onnxc_session *session,
 /* A message for the last failure of this session ("" if none); valid until
  * the next call on the session. */
 const char *onnxc_session_last_error(const onnxc_session *session);
+
+/* Devices. A library compiled with `onnx-compile --target=x86_64,cuda`
+ * holds CPU code and CUDA code (PTX); every other library CPU code only.
+ * Which one a session runs is decided when it is created:
+ *   ONNXC_DEVICE_AUTO  the GPU when it is usable, else the CPU. "Usable"
+ *                      means: the library has CUDA code, libcuda.so.1
+ *                      loads (it is opened at run time; no library links
+ *                      it), cuInit succeeds, there is a device, and the
+ *                      PTX JIT-compiles and loads. The environment
+ *                      variable ONNXC_DEVICE=cpu|cuda|auto overrides AUTO
+ *                      (an explicit CPU or CUDA request is not overridden).
+ *   ONNXC_DEVICE_CPU   the CPU, without touching CUDA at all.
+ *   ONNXC_DEVICE_CUDA  the GPU, or session creation fails with
+ *                      ONNXC_ERROR_UNSUPPORTED and the reason in
+ *                      onnxc_last_error().
+ * GPU execution itself is not implemented yet: a session whose GPU is
+ * usable still runs on the CPU, with the reason "GPU execution not
+ * implemented yet", and a CUDA request fails as above. */
+typedef enum onnxc_device {
+  ONNXC_DEVICE_AUTO = 0,
+  ONNXC_DEVICE_CPU = 1,
+  ONNXC_DEVICE_CUDA = 2
+} onnxc_device;
+
+/* Whether the library has code for `device` (CPU: always; CUDA: when it
+ * was compiled with --target=x86_64,cuda). ONNXC_DEVICE_AUTO is an invalid
+ * argument. */
+onnxc_status onnxc_model_has_device(const onnxc_model *model,
+                                    onnxc_device device, int *has);
+/* onnxc_session_create on the `requested` device (above). */
+onnxc_status onnxc_session_create_on_device(const onnxc_model *model,
+                                            onnxc_device requested,
+                                            onnxc_session **session);
+/* The device the session runs on: ONNXC_DEVICE_CPU or ONNXC_DEVICE_CUDA. */
+onnxc_status onnxc_session_device(const onnxc_session *session,
+                                  onnxc_device *device);
+/* Why the session runs where it does, for a person to read: the reason a
+ * GPU was not used ("libcuda.so.1 not found (...)", "cuInit failed:
+ * CUDA_ERROR_NO_DEVICE", "no CUDA device", "PTX JIT failed: ...", "the
+ * library has no CUDA code", "ONNXC_DEVICE=cpu", "requested the CPU",
+ * "GPU execution not implemented yet (...)"), or the GPU's name. Valid
+ * as long as the session. "" for NULL. */
+const char *onnxc_session_device_reason(const onnxc_session *session);
 
 /* A message for the last failure, on the calling thread, of a call that
  * has no session to keep it (onnxc_model_*, onnxc_session_create, and

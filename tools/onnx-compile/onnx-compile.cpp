@@ -87,8 +87,10 @@ cl::opt<bool> noShapeInference(
     cl::cat(category));
 
 cl::opt<std::string> target(
-    "target", cl::desc("Target architecture: x86_64, aarch64 or cuda "
-                       "(default: the host)"),
+    "target", cl::desc("Target architecture: x86_64, aarch64, cuda, or "
+                       "x86_64,cuda (a library with both; the runtime "
+                       "picks the GPU when one is usable) (default: the "
+                       "host)"),
     cl::value_desc("arch"), cl::init(""), cl::cat(category));
 cl::opt<std::string> cpu(
     "cpu",
@@ -97,8 +99,8 @@ cl::opt<std::string> cpu(
     cl::value_desc("name"), cl::init(""), cl::cat(category));
 cl::opt<std::string> cudaArch(
     "cuda-arch",
-    cl::desc("GPU architecture of --target=cuda: sm_80, sm_86, sm_89 or "
-             "sm_90 (default: sm_80)"),
+    cl::desc("GPU architecture of --target=cuda and x86_64,cuda: sm_80, "
+             "sm_86, sm_89 or sm_90 (default: sm_80)"),
     cl::value_desc("sm_XX"), cl::init("sm_80"), cl::cat(category));
 cl::opt<std::string> cudaPath(
     "cuda-path",
@@ -320,7 +322,7 @@ std::string codeFlags(const onnxc::ImportOptions &options) {
     flags += " --target=" + target;
   if (!cpu.empty())
     flags += " --cpu=" + cpu;
-  if (target == "cuda")
+  if (target == "cuda" || target == "x86_64,cuda")
     flags += " --cuda-arch=" + cudaArch;
   if (noShapeInference)
     flags += " --no-shape-inference";
@@ -460,11 +462,12 @@ int main(int argc, char **argv) {
 
   EmitStage stage =
       emitStage.getNumOccurrences() ? emitStage.getValue() : stageFromOutput();
-  // The CUDA backend emits PTX for now; the library that embeds it and
-  // launches its kernels comes next.
-  if (target == "x86_64,cuda") {
-    errs() << "onnx-compile: --target=x86_64,cuda (a library with CPU and "
-              "CUDA code) is not implemented yet\n";
+  // --target=x86_64,cuda: the x86-64 library, with the model's PTX
+  // embedded for the runtime to load where a GPU is usable.
+  bool fat = target == "x86_64,cuda";
+  if (fat && stage == EmitStage::Ptx) {
+    errs() << "onnx-compile: --emit=ptx needs --target=cuda; "
+              "--target=x86_64,cuda makes libraries (.so, .a, .o)\n";
     return 1;
   }
   bool cuda = target == "cuda" || stage == EmitStage::Ptx;
@@ -480,7 +483,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   onnxc::PtxOptions ptxOptions;
-  if (cuda) {
+  if (cuda || fat) {
     ptxOptions.arch = cudaArch;
     ptxOptions.optLevel = optLevel;
     ptxOptions.printTiming = compileTiming;
@@ -500,7 +503,7 @@ int main(int argc, char **argv) {
       toolkit = "/usr/local/cuda";
     std::string libdeviceError;
     ptxOptions.libdevicePath = onnxc::findLibdevice(toolkit, libdeviceError);
-    if (stage == EmitStage::Ptx && ptxOptions.libdevicePath.empty()) {
+    if ((stage == EmitStage::Ptx || fat) && ptxOptions.libdevicePath.empty()) {
       errs() << "onnx-compile: " << libdeviceError << "\n";
       return 1;
     }
@@ -517,13 +520,13 @@ int main(int argc, char **argv) {
 
   onnxc::ObjectOptions objectOptions;
   if (!target.empty() && !cuda) {
-    if (target == "x86_64")
+    if (target == "x86_64" || fat)
       objectOptions.triple = "x86_64-unknown-linux-gnu";
     else if (target == "aarch64")
       objectOptions.triple = "aarch64-unknown-linux-gnu";
     else {
       errs() << "onnx-compile: unknown --target '" << target
-             << "' (x86_64, aarch64 or cuda)\n";
+             << "' (x86_64, aarch64, cuda or x86_64,cuda)\n";
       return 1;
     }
   }
@@ -540,7 +543,9 @@ int main(int argc, char **argv) {
     }
   }
 
-  Progress progress(stageCount(stage));
+  // The CUDA half of x86_64,cuda is generated only for the native stages.
+  bool withCuda = fat && stage != EmitStage::Onnx && stage != EmitStage::Linalg;
+  Progress progress(stageCount(stage) + (withCuda ? 1 : 0));
   mlir::DialectRegistry registry;
   onnxc::registerImportedDialects(registry);
   onnxc::registerCpuPipelineDialects(registry);
@@ -587,8 +592,6 @@ int main(int argc, char **argv) {
   onnxc::setCompileInfo(interface, "compiler_version", ONNXC_VERSION);
   onnxc::setCompileInfo(interface, "compiler_flags", codeFlags(options));
 
-  progress.stage(stage == EmitStage::Linalg ? "lowering to linalg"
-                                            : "lowering to the LLVM dialect");
   onnxc::CpuPipelineOptions pipeline;
   pipeline.optLevel = optLevel;
   // Threads need libomp for the target; only the host's is at hand (a
@@ -599,6 +602,38 @@ int main(int argc, char **argv) {
           Triple(sys::getDefaultTargetTriple()).getArch();
   pipeline.quantizeDynamicInt8 = quantizeMode == QuantizeMode::DynamicInt8;
   pipeline.avx512Vnni = targetHasAvx512Vnni();
+
+  // x86_64,cuda: the GPU code comes from a copy of the imported module
+  // lowered by the CUDA pipeline, as --target=cuda --emit=ptx lowers it;
+  // the CPU code from the module itself, as --target=x86_64 does. Every
+  // op must have a GPU kernel: a library that claims CUDA code for only
+  // part of the model would not be what was asked for.
+  onnxc::CudaCode cudaCode;
+  if (withCuda) {
+    progress.stage("lowering to CUDA kernels and PTX generation");
+    mlir::OwningOpRef<mlir::ModuleOp> gpuModule = (*module).clone();
+    mlir::PassManager gpuPm(&context);
+    if (compileTiming)
+      gpuPm.enableTiming();
+    onnxc::buildOnnxToLinalgPipeline(gpuPm, pipeline);
+    onnxc::buildLinalgToNvvmPipeline(gpuPm, onnxc::CudaPipelineOptions());
+    {
+      ModelDiagnostics diagnostics(context, inputPath, "CUDA");
+      if (failed(gpuPm.run(*gpuModule)))
+        return 1;
+    }
+    PhaseTimer ptxTimer("PTX generation");
+    if (!onnxc::emitPtx(*gpuModule, ptxOptions, cudaCode.ptx, error,
+                        &cudaCode.kernels)) {
+      errs() << inputPath << ": " << error << "\n";
+      return 1;
+    }
+    cudaCode.arch = ptxOptions.arch;
+    objectOptions.cuda = &cudaCode;
+  }
+
+  progress.stage(stage == EmitStage::Linalg ? "lowering to linalg"
+                                            : "lowering to the LLVM dialect");
   mlir::PassManager pm(&context);
   if (compileTiming)
     pm.enableTiming();

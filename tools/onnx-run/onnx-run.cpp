@@ -6,6 +6,10 @@
 //   onnx-run --info LIB.so
 //   --weights PATH: the weights file of a library compiled with
 //   --weights=external (default: LIB.so.weights)
+//   --device cpu|cuda|auto: where the session runs (default auto: the GPU
+//   when the library has CUDA code and a GPU is usable, else the CPU;
+//   ONNXC_DEVICE overrides auto). The device chosen, and why, is printed
+//   for a library with CUDA code or when --device is given.
 //
 // The library is opened with dlopen and driven only through the C ABI of
 // onnxc_runtime.h, whose functions are looked up in the library itself: each
@@ -51,7 +55,7 @@ const char *kUsageText =
     "usage: onnx-run LIB.so [--test-data DIR] [--rtol R] [--atol A]\n"
     "                [--input NAME=FILE(.pb|.npy)]... [--output-dir DIR]\n"
     "                [--benchmark N] [--warmup W] [--threads T]\n"
-    "                [--weights PATH]\n"
+    "                [--weights PATH] [--device cpu|cuda|auto]\n"
     "       onnx-run --info LIB.so\n";
 
 //===----------------------------------------------------------------------===//
@@ -160,6 +164,10 @@ struct Library {
   decltype(&onnxc_session_last_error) lastError;
   decltype(&onnxc_model_set_weights_path) setWeightsPath;
   decltype(&onnxc_last_error) threadLastError;
+  decltype(&onnxc_session_create_on_device) sessionCreateOnDevice;
+  decltype(&onnxc_session_device) sessionDevice;
+  decltype(&onnxc_session_device_reason) deviceReason;
+  decltype(&onnxc_model_has_device) hasDevice;
   std::vector<onnxc_tensor_info> inputs, outputs;
 
   explicit Library(const std::string &path) {
@@ -196,6 +204,10 @@ struct Library {
     sym(lastError, "onnxc_session_last_error");
     sym(setWeightsPath, "onnxc_model_set_weights_path");
     sym(threadLastError, "onnxc_last_error");
+    sym(sessionCreateOnDevice, "onnxc_session_create_on_device");
+    sym(sessionDevice, "onnxc_session_device");
+    sym(deviceReason, "onnxc_session_device_reason");
+    sym(hasDevice, "onnxc_model_has_device");
     if (abiVersion() != ONNXC_ABI_VERSION)
       fail(kUsage, path + ": built for runtime ABI version " +
                        std::to_string(abiVersion()) + ", onnx-run uses " +
@@ -380,6 +392,8 @@ struct Options {
   double rtol = 1e-3, atol = 1e-5;
   long benchmark = 0, warmup = 1, threads = 0;
   bool info = false;
+  onnxc_device device = ONNXC_DEVICE_AUTO;
+  bool deviceGiven = false;
 };
 
 double parseDouble(const std::string &flag, const std::string &s) {
@@ -431,6 +445,17 @@ Options parseArgs(int argc, char **argv) {
       o.weights = next();
       if (o.weights.empty())
         fail(kUsage, "--weights needs a path");
+    } else if (arg == "--device") {
+      std::string d = next();
+      if (d == "cpu")
+        o.device = ONNXC_DEVICE_CPU;
+      else if (d == "cuda")
+        o.device = ONNXC_DEVICE_CUDA;
+      else if (d == "auto")
+        o.device = ONNXC_DEVICE_AUTO;
+      else
+        fail(kUsage, "--device needs cpu, cuda or auto, got '" + d + "'");
+      o.deviceGiven = true;
     } else if (arg == "--output-dir") {
       o.outputDir = next();
     } else if (arg == "--rtol") {
@@ -561,11 +586,21 @@ int runMain(int argc, char **argv) {
 
   onnxc_session *raw = nullptr;
   auto createStart = Clock::now();
-  if (onnxc_status st = lib.sessionCreate(lib.model, &raw))
+  if (onnxc_status st =
+          lib.sessionCreateOnDevice(lib.model, o.device, &raw))
     fail(kMismatch, "cannot create a session (status " + std::to_string(st) +
                         "): " + lib.threadLastError());
   std::unique_ptr<onnxc_session, decltype(lib.sessionDestroy)> session(
       raw, lib.sessionDestroy);
+  int hasCuda = 0;
+  lib.hasDevice(lib.model, ONNXC_DEVICE_CUDA, &hasCuda);
+  if (hasCuda || o.deviceGiven) {
+    onnxc_device device = ONNXC_DEVICE_CPU;
+    lib.sessionDevice(raw, &device);
+    std::printf("device: %s (%s)\n",
+                device == ONNXC_DEVICE_CUDA ? "cuda" : "cpu",
+                lib.deviceReason(raw));
+  }
   if (lib.setNumThreads(raw, int32_t(o.threads)) != ONNXC_OK)
     fail(kUsage, std::string("--threads: ") + lib.lastError(raw));
 

@@ -18,5 +18,6 @@ fi
 # $flags and $omp are word lists on purpose.
 # shellcheck disable=SC2086
 cc -std=c11 -g -O1 -Wall -Wextra -Werror $flags -I"$src/include" -I"$src" \
-  "$src/runtime/onnxc_runtime.c" "$src/test/runtime/model_driver.c" \
+  "$src/runtime/onnxc_runtime.c" "$src/runtime/onnxc_cuda.c" \
+  "$src/test/runtime/model_driver.c" \
   "$model" $omp -lpthread -lm -o "$out"

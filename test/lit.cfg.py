@@ -5,6 +5,7 @@
 
 import os
 import shutil
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -58,3 +59,32 @@ if os.access(ptxas, os.X_OK) and os.path.exists(libdevice):
 else:
     lit_config.note(f"no CUDA toolkit at {cuda_path} (ptxas, libdevice): "
                     "tests that REQUIRE cuda-toolkit are skipped")
+
+# Tests that need a usable GPU: libcuda.so.1 loads, cuInit succeeds and
+# there is a device. Probed with ctypes in a child process (a broken driver
+# must not take lit down). Where there is none, they are skipped, with this
+# note saying why.
+def _cuda_gpu_reason():
+    probe = ("import ctypes,sys\n"
+             "try: lib=ctypes.CDLL('libcuda.so.1')\n"
+             "except OSError as e: sys.exit('libcuda.so.1 not found')\n"
+             "r=lib.cuInit(0)\n"
+             "if r: sys.exit('cuInit failed with CUDA error %d' % r)\n"
+             "n=ctypes.c_int(0); lib.cuDeviceGetCount(ctypes.byref(n))\n"
+             "sys.exit(0 if n.value > 0 else 'no CUDA device')\n")
+    import subprocess
+    try:
+        p = subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                           text=True, timeout=60)
+    except Exception as e:  # a hung or crashing driver counts as none
+        return str(e)
+    return "" if p.returncode == 0 else (p.stderr.strip() or "probe failed")
+
+_gpu_reason = _cuda_gpu_reason()
+if _gpu_reason.startswith("libcuda.so.1 not found"):
+    config.available_features.add("no-libcuda")
+if not _gpu_reason:
+    config.available_features.add("cuda-gpu")
+else:
+    lit_config.note(f"no usable GPU ({_gpu_reason}): tests that REQUIRE "
+                    "cuda-gpu are skipped")

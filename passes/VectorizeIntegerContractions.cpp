@@ -7,11 +7,13 @@
 //
 // Elementwise fusion then moves the producer of A (DynamicQuantizeLinear's
 // divide, round, saturate) into that body, where it would run once per
-// column of the product. This pass:
+// column of the product. That producer may bring its own inputs along,
+// indexed by rows only (the per-row scale and zero point QuantizeDynamic
+// computes). This pass:
 //
-//  1. splits such a fused producer back out into its own elementwise
-//     generic that writes A as i8 (always: it is what makes the scalar
-//     fallback bearable too);
+//  1. splits such a fused producer, with those inputs, back out into its
+//     own elementwise generic over (rows, k) that writes A as i8 (always:
+//     it is what makes the scalar fallback bearable too);
 //  2. with `vnni`, replaces the contraction by a register-blocked kernel on
 //     AVX-512 VNNI. vpdpbusd multiplies 4 adjacent u8 of one operand by 4
 //     adjacent s8 of the other and adds the 4 products to each i32 lane, so
@@ -54,8 +56,14 @@ struct IntegerContraction {
   linalg::GenericOp op;
   int64_t rowDims = 0; // j: C's first j dims are A's rows
   int64_t outRank = 0; // C's rank
-  /// The i8 value of A's element in the body (arg 0 itself, or computed
-  /// from it by `prologue`, in body order).
+  /// The inputs that index only rows and k: A itself (`a`, indexed
+  /// (r.., k)) and, fused from A's producer, values per row or per tensor
+  /// (the scale and zero point of a per-row quantization).
+  SmallVector<OpOperand *> aSide;
+  OpOperand *a = nullptr;
+  OpOperand *w = nullptr; // the weight, indexed (k, c..)
+  /// The i8 value of A's element in the body (A's block argument itself, or
+  /// computed from the A-side arguments by `prologue`, in body order).
   Value a8;
   SmallVector<Operation *> prologue;
   arith::ConstantOp weight; // [K, c..] i8, maybe reshaped on the way
@@ -84,23 +92,35 @@ Value throughExtension(Value v) {
 }
 
 std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+  if (op.getNumDpsInputs() < 2 || op.getNumDpsInits() != 1 ||
       op->getNumResults() != 1 || !op.hasPureTensorSemantics())
     return std::nullopt;
   auto cType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-  auto aType = dyn_cast<RankedTensorType>(op.getDpsInputs()[0].getType());
-  auto wType = dyn_cast<RankedTensorType>(op.getDpsInputs()[1].getType());
-  if (!cType || !aType || !wType || !cType.getElementType().isInteger(32) ||
-      !wType.getElementType().isInteger(8) || wType.getRank() < 2 ||
-      !wType.hasStaticShape() || aType.getRank() < 2)
+  if (!cType || !cType.getElementType().isInteger(32))
     return std::nullopt;
-  arith::ConstantOp weight = constantThroughReshapes(op.getDpsInputs()[1]);
-  if (!weight)
+  // W: the one input that is a constant static i8 tensor of rank >= 2.
+  IntegerContraction match;
+  match.op = op;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    auto t = dyn_cast<RankedTensorType>(in->get().getType());
+    if (!t || !t.getElementType().isInteger(8) || t.getRank() < 2 ||
+        !t.hasStaticShape())
+      continue;
+    arith::ConstantOp cst = constantThroughReshapes(in->get());
+    if (!cst)
+      continue;
+    if (match.w)
+      return std::nullopt; // two candidate weights: not this form
+    match.w = in;
+    match.weight = cst;
+  }
+  if (!match.w)
     return std::nullopt;
+  auto wType = cast<RankedTensorType>(match.w->get().getType());
 
   // Loops (r.., c.., k): C identity, A (r.., k), W (k, c..).
-  int64_t p = cType.getRank(), j = aType.getRank() - 1;
-  if (wType.getRank() != p - j + 1)
+  int64_t p = cType.getRank(), j = p - (wType.getRank() - 1);
+  if (j < 1)
     return std::nullopt;
   auto iterators = op.getIteratorTypesArray();
   if (int64_t(iterators.size()) != p + 1)
@@ -120,16 +140,34 @@ std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) 
     wExprs.push_back(d(i));
   for (int64_t i = 0; i < p; ++i)
     cExprs.push_back(d(i));
-  auto maps = op.getIndexingMapsArray();
-  if (maps[0] != AffineMap::get(p + 1, 0, aExprs, ctx) ||
-      maps[1] != AffineMap::get(p + 1, 0, wExprs, ctx) ||
-      maps[2] != AffineMap::get(p + 1, 0, cExprs, ctx))
+  AffineMap aMap = AffineMap::get(p + 1, 0, aExprs, ctx);
+  if (op.getMatchingIndexingMap(match.w) != AffineMap::get(p + 1, 0, wExprs, ctx) ||
+      op.getMatchingIndexingMap(op.getDpsInitOperand(0)) !=
+          AffineMap::get(p + 1, 0, cExprs, ctx))
+    return std::nullopt;
+  // Every other input indexes no column dim; the first indexed exactly
+  // (r.., k) is A.
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    if (in == match.w)
+      continue;
+    AffineMap map = op.getMatchingIndexingMap(in);
+    for (int64_t i = j; i < p; ++i)
+      if (map.isFunctionOfDim(i))
+        return std::nullopt;
+    if (!match.a && map == aMap)
+      match.a = in;
+    match.aSide.push_back(in);
+  }
+  if (!match.a)
+    return std::nullopt;
+  auto aType = dyn_cast<RankedTensorType>(match.a->get().getType());
+  if (!aType || aType.getRank() != j + 1)
     return std::nullopt;
 
   // Body: yield(acc + zext(a8) * sext(w)), either operand order.
   Block &body = *op.getBlock();
-  Value aArg = body.getArgument(0), wArg = body.getArgument(1),
-        acc = body.getArgument(2);
+  Value wArg = op.getMatchingBlockArgument(match.w),
+        acc = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   auto add = yield.getOperand(0).getDefiningOp<arith::AddIOp>();
   if (!add || (add.getLhs() != acc && add.getRhs() != acc))
@@ -146,11 +184,14 @@ std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) 
   Value a8 = throughExtension<arith::ExtUIOp>(lhs);
   if (!a8)
     return std::nullopt;
+  match.a8 = a8;
 
-  // The ops computing a8 from A's element and values from above (every
-  // body op that reads neither W nor the accumulator, even indirectly).
-  IntegerContraction match{op, j, p, a8, {}, weight};
-  DenseSet<Value> fromA{aArg};
+  // The ops computing a8 from the A-side arguments and values from above
+  // (every body op that reads neither W nor the accumulator, even
+  // indirectly).
+  DenseSet<Value> fromA;
+  for (OpOperand *in : match.aSide)
+    fromA.insert(op.getMatchingBlockArgument(in));
   for (Operation &inner : body.without_terminator()) {
     bool clean = llvm::all_of(inner.getOperands(), [&](Value v) {
       return fromA.contains(v) || v.getParentBlock() != &body;
@@ -166,32 +207,49 @@ std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) 
   }
   if (!fromA.contains(a8))
     return std::nullopt;
-  if (a8 == aArg && !aType.getElementType().isInteger(8))
+  // a8 straight from a block argument: it must be A's, of i8 elements.
+  if (isa<BlockArgument>(a8) &&
+      (a8 != op.getMatchingBlockArgument(match.a) ||
+       !aType.getElementType().isInteger(8)))
     return std::nullopt;
+  match.rowDims = j;
+  match.outRank = p;
   return match;
 }
 
-/// A as an i8 tensor: the input itself, or an elementwise generic that
-/// computes the fused producer once per element.
+/// A as an i8 tensor: the input itself, or an elementwise generic over
+/// (r.., k) that computes the fused producer once per element.
 Value materializeA8(RewriterBase &rewriter, const IntegerContraction &m) {
   linalg::GenericOp op = m.op;
-  Value a = op.getDpsInputs()[0];
-  Block &body = *op.getBlock();
-  if (m.a8 == body.getArgument(0))
+  Value a = m.a->get();
+  if (m.a8 == op.getMatchingBlockArgument(m.a))
     return a;
   Location loc = op.getLoc();
-  auto aType = cast<RankedTensorType>(a.getType());
+  MLIRContext *ctx = rewriter.getContext();
+  int64_t j = m.rowDims, p = m.outRank;
+  // The contraction's dims (r.., c.., k) -> the new loop's (r.., k); the
+  // A-side maps use no column dim, so those map anywhere.
+  SmallVector<AffineExpr> dims;
+  for (int64_t i = 0; i < p + 1; ++i)
+    dims.push_back(getAffineDimExpr(i < j ? i : j, ctx));
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  for (OpOperand *in : m.aSide) {
+    ins.push_back(in->get());
+    maps.push_back(op.getMatchingIndexingMap(in).replaceDimsAndSymbols(
+        dims, {}, j + 1, 0));
+  }
   Value empty = tensor::EmptyOp::create(
       rewriter, loc, tensor::getMixedSizes(rewriter, loc, a),
       rewriter.getI8Type());
-  int64_t rank = aType.getRank();
+  maps.push_back(rewriter.getMultiDimIdentityMap(j + 1));
   auto generic = linalg::GenericOp::create(
-      rewriter, loc, empty.getType(), a, empty,
-      SmallVector<AffineMap>(2, rewriter.getMultiDimIdentityMap(rank)),
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      rewriter, loc, empty.getType(), ins, empty, maps,
+      SmallVector<utils::IteratorType>(j + 1, utils::IteratorType::parallel),
       [&](OpBuilder &b, Location l, ValueRange args) {
         IRMapping mapping;
-        mapping.map(body.getArgument(0), args[0]);
+        for (auto [in, arg] : llvm::zip(m.aSide, args))
+          mapping.map(op.getMatchingBlockArgument(in), arg);
         for (Operation *inner : m.prologue)
           b.clone(*inner, mapping);
         linalg::YieldOp::create(b, l, mapping.lookup(m.a8));
@@ -203,10 +261,13 @@ Value materializeA8(RewriterBase &rewriter, const IntegerContraction &m) {
 void rebuildContraction(RewriterBase &rewriter, const IntegerContraction &m,
                         Value a8) {
   linalg::GenericOp op = m.op;
+  SmallVector<AffineMap> maps{
+      op.getMatchingIndexingMap(m.a), op.getMatchingIndexingMap(m.w),
+      op.getMatchingIndexingMap(op.getDpsInitOperand(0))};
   auto product = linalg::GenericOp::create(
       rewriter, op.getLoc(), op->getResult(0).getType(),
-      ValueRange{a8, op.getDpsInputs()[1]}, op.getDpsInits(),
-      op.getIndexingMapsArray(), op.getIteratorTypesArray(),
+      ValueRange{a8, m.w->get()}, op.getDpsInits(), maps,
+      op.getIteratorTypesArray(),
       [](OpBuilder &b, Location l, ValueRange args) {
         Type i32 = b.getI32Type();
         Value a = arith::ExtUIOp::create(b, l, i32, args[0]);
@@ -290,7 +351,7 @@ struct VnniKernel {
     linalg::GenericOp op = m.op;
     Location loc = op.getLoc();
     arith::ConstantOp weight = m.weight;
-    auto wType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+    auto wType = cast<RankedTensorType>(m.w->get().getType());
     int64_t k = wType.getDimSize(0), n = wType.getNumElements() / k;
     std::vector<int8_t> w = constantBytes(weight);
     if (int64_t(w.size()) != k * n)

@@ -1,22 +1,42 @@
 // RUN: onnxc-opt %s --onnxc-quantize-dynamic --split-input-file | FileCheck %s
 
-// A MatMul by a constant weight: A quantized at run time
-// (DynamicQuantizeLinear), the weight at compile time per column,
+// A MatMul by a constant weight: A quantized at run time per row (one
+// scale and zero point per row of A: its range [min(0, min), max(0, max)]
+// over the last axis onto [0, 255]), the weight at compile time per column,
 // symmetric: column 0 has max |w| = 1 (scale 1/127: 1 -> 127, 0.5 -> 63.5
 // -> 64, half to even), column 1 max 4 (scale 4/127: -2 -> -63.5 -> -64,
-// 4 -> 127). Column sums 191 and 63 correct for A's zero point.
+// 4 -> 127). Column sums 191 and 63 correct for each row's zero point.
 // CHECK-LABEL: func.func @matmul_const
-// CHECK-DAG: %[[Y:.*]], %[[S:.*]], %[[ZP:.*]] = "onnx.DynamicQuantizeLinear"(%arg0) : (tensor<3x2xf32>) -> (tensor<3x2xui8>, tensor<f32>, tensor<ui8>)
+// CHECK-NOT: onnx.DynamicQuantizeLinear
+// CHECK-DAG: %[[ZERO:.*]] = "onnx.Constant"() <{value = dense<0.000000e+00> : tensor<f32>}>
+// CHECK-DAG: %[[C255:.*]] = "onnx.Constant"() <{value = dense<2.550000e+02> : tensor<f32>}>
+// CHECK-DAG: %[[TINY:.*]] = "onnx.Constant"() <{value = dense<1.17549435E-38> : tensor<f32>}>
+// CHECK-DAG: %[[RMIN:.*]] = "onnx.ReduceMin"(%arg0) <{axes = [1], keepdims = 1 : i64}> : (tensor<3x2xf32>) -> tensor<3x1xf32>
+// CHECK-DAG: %[[LO:.*]] = "onnx.Min"(%[[RMIN]], %[[ZERO]])
+// CHECK-DAG: %[[RMAX:.*]] = "onnx.ReduceMax"(%arg0) <{axes = [1], keepdims = 1 : i64}> : (tensor<3x2xf32>) -> tensor<3x1xf32>
+// CHECK-DAG: %[[HI:.*]] = "onnx.Max"(%[[RMAX]], %[[ZERO]])
+// CHECK-DAG: %[[WIDTH:.*]] = "onnx.Sub"(%[[HI]], %[[LO]]) : (tensor<3x1xf32>, tensor<3x1xf32>) -> tensor<3x1xf32>
+// CHECK-DAG: %[[STEP:.*]] = "onnx.Div"(%[[WIDTH]], %[[C255]])
+// CHECK-DAG: %[[S:.*]] = "onnx.Max"(%[[STEP]], %[[TINY]])
+// CHECK-DAG: %[[NEGLO:.*]] = "onnx.Neg"(%[[LO]])
+// CHECK-DAG: %[[ZPD:.*]] = "onnx.Div"(%[[NEGLO]], %[[S]])
+// CHECK-DAG: %[[ZPR:.*]] = "onnx.Round"(%[[ZPD]])
+// CHECK-DAG: %[[ZP:.*]] = "onnx.Clip"(%[[ZPR]], %[[ZERO]], %[[C255]]) : (tensor<3x1xf32>, tensor<f32>, tensor<f32>) -> tensor<3x1xf32>
+// CHECK-DAG: %[[AD:.*]] = "onnx.Div"(%arg0, %[[S]]) : (tensor<3x2xf32>, tensor<3x1xf32>) -> tensor<3x2xf32>
+// CHECK-DAG: %[[AR:.*]] = "onnx.Round"(%[[AD]])
+// CHECK-DAG: %[[AZ:.*]] = "onnx.Add"(%[[AR]], %[[ZP]]) : (tensor<3x2xf32>, tensor<3x1xf32>) -> tensor<3x2xf32>
+// CHECK-DAG: %[[AC:.*]] = "onnx.Clip"(%[[AZ]], %[[ZERO]], %[[C255]])
+// CHECK-DAG: %[[Y:.*]] = "onnx.Cast"(%[[AC]]) <{to = 2 : i64}> : (tensor<3x2xf32>) -> tensor<3x2xui8>
 // CHECK-DAG: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<onnxc_q8> : tensor<2x2xi8>}>
 // CHECK-DAG: %[[ACC:.*]] = "onnx.MatMulInteger"(%[[Y]], %[[W]], %{{.*}}, %{{.*}}) : (tensor<3x2xui8>, tensor<2x2xi8>, none, none) -> tensor<3x2xi32>
-// CHECK-DAG: %[[ZP32:.*]] = "onnx.Cast"(%[[ZP]]) <{to = 6 : i64}> : (tensor<ui8>) -> tensor<i32>
+// CHECK-DAG: %[[ZP32:.*]] = "onnx.Cast"(%[[ZP]]) <{to = 6 : i64}> : (tensor<3x1xf32>) -> tensor<3x1xi32>
 // CHECK-DAG: %[[CS:.*]] = "onnx.Constant"() <{value = dense<[191, 63]> : tensor<2xi32>}>
-// CHECK-DAG: %[[CORR:.*]] = "onnx.Mul"(%[[ZP32]], %[[CS]])
-// CHECK-DAG: %[[SUB:.*]] = "onnx.Sub"(%[[ACC]], %[[CORR]]) : (tensor<3x2xi32>, tensor<2xi32>) -> tensor<3x2xi32>
+// CHECK-DAG: %[[CORR:.*]] = "onnx.Mul"(%[[ZP32]], %[[CS]]) : (tensor<3x1xi32>, tensor<2xi32>) -> tensor<3x2xi32>
+// CHECK-DAG: %[[SUB:.*]] = "onnx.Sub"(%[[ACC]], %[[CORR]]) : (tensor<3x2xi32>, tensor<3x2xi32>) -> tensor<3x2xi32>
 // CHECK-DAG: %[[F:.*]] = "onnx.Cast"(%[[SUB]]) <{to = 1 : i64}> : (tensor<3x2xi32>) -> tensor<3x2xf32>
 // CHECK-DAG: %[[WS:.*]] = "onnx.Constant"() <{value = dense<[0.00787401571, 0.0314960629]> : tensor<2xf32>}>
-// CHECK-DAG: %[[SC:.*]] = "onnx.Mul"(%[[S]], %[[WS]])
-// CHECK-DAG: %[[R:.*]] = "onnx.Mul"(%[[F]], %[[SC]]) : (tensor<3x2xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+// CHECK-DAG: %[[RS:.*]] = "onnx.Mul"(%[[F]], %[[S]]) : (tensor<3x2xf32>, tensor<3x1xf32>) -> tensor<3x2xf32>
+// CHECK-DAG: %[[R:.*]] = "onnx.Mul"(%[[RS]], %[[WS]]) : (tensor<3x2xf32>, tensor<2xf32>) -> tensor<3x2xf32>
 // CHECK: return %[[R]]
 // The blob (after its 4-byte alignment header): [[127, -64], [64, 127]].
 // CHECK: onnxc_q8: "0x100000007FC0407F"

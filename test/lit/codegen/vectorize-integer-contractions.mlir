@@ -66,6 +66,74 @@ func.func @fused_quantize(%x: tensor<?x6xf32>, %s: f32, %init: tensor<?x20xi32>)
 // -----
 
 #a = affine_map<(m, n, k) -> (m, k)>
+#row = affine_map<(m, n, k) -> (m, 0)>
+#col = affine_map<(m, n, k) -> (n)>
+#w = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// Per-row quantization (QuantizeDynamic's form) fused into the product: the
+// row's scale and zero point come in as inputs indexed by rows only. They
+// go to the split-out quantization generic over (m, k), with their maps
+// rewritten to (m, k) -> (m, 0); the product reads only the i8 A and W.
+// PORTABLE-LABEL: func.func @per_row_quantize
+// PORTABLE: %[[A8:.*]] = linalg.generic {indexing_maps = [#[[ID:.*]], #[[ROW:.*]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1, %arg2 : tensor<?x6xf32>, tensor<?x1xf32>, tensor<?x1xf32>) outs(%{{.*}} : tensor<?x6xi8>)
+// PORTABLE: arith.divf
+// PORTABLE: arith.addf
+// PORTABLE: linalg.yield {{.*}} : i8
+// PORTABLE: linalg.generic {{.*}} ins(%[[A8]], %{{.*}} : tensor<?x6xi8>, tensor<6x20xi8>)
+// PORTABLE-NOT: arith.divf
+// PORTABLE: return
+// VNNI-LABEL: func.func @per_row_quantize
+// VNNI: linalg.generic {{.*}} ins(%arg0, %arg1, %arg2 : tensor<?x6xf32>, tensor<?x1xf32>, tensor<?x1xf32>) outs(%{{.*}} : tensor<?x6xi8>)
+// VNNI: llvm.call @onnxc_vpdpbusd_512
+// A per-column input in the producer is not a quantization of A's rows:
+// the contraction is left alone.
+// VNNI-LABEL: func.func @column_input
+// VNNI-NOT: llvm.call
+// VNNI: linalg.generic
+// VNNI-NOT: linalg.generic
+// VNNI-NOT: llvm.call
+func.func @per_row_quantize(%x: tensor<?x6xf32>, %s: tensor<?x1xf32>, %zp: tensor<?x1xf32>, %init: tensor<?x20xi32>) -> tensor<?x20xi32> {
+  %w = arith.constant dense<1> : tensor<6x20xi8>
+  %lo = arith.constant 0.0 : f32
+  %hi = arith.constant 255.0 : f32
+  %0 = linalg.generic {indexing_maps = [#a, #row, #row, #w, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %s, %zp, %w : tensor<?x6xf32>, tensor<?x1xf32>, tensor<?x1xf32>, tensor<6x20xi8>) outs(%init : tensor<?x20xi32>) {
+  ^bb0(%in: f32, %sv: f32, %zv: f32, %wv: i8, %acc: i32):
+    %q = arith.divf %in, %sv : f32
+    %r = math.roundeven %q : f32
+    %z = arith.addf %r, %zv : f32
+    %c0 = arith.maxnumf %z, %lo : f32
+    %c1 = arith.minnumf %c0, %hi : f32
+    %i = arith.fptosi %c1 : f32 to i32
+    %b = arith.trunci %i : i32 to i8
+    %ae = arith.extui %b : i8 to i32
+    %we = arith.extsi %wv : i8 to i32
+    %p = arith.muli %ae, %we : i32
+    %sum = arith.addi %acc, %p : i32
+    linalg.yield %sum : i32
+  } -> tensor<?x20xi32>
+  return %0 : tensor<?x20xi32>
+}
+
+func.func @column_input(%x: tensor<?x6xf32>, %s: tensor<20xf32>, %init: tensor<?x20xi32>) -> tensor<?x20xi32> {
+  %w = arith.constant dense<1> : tensor<6x20xi8>
+  %0 = linalg.generic {indexing_maps = [#a, #col, #w, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %s, %w : tensor<?x6xf32>, tensor<20xf32>, tensor<6x20xi8>) outs(%init : tensor<?x20xi32>) {
+  ^bb0(%in: f32, %sv: f32, %wv: i8, %acc: i32):
+    %q = arith.divf %in, %sv : f32
+    %i = arith.fptosi %q : f32 to i32
+    %b = arith.trunci %i : i32 to i8
+    %ae = arith.extui %b : i8 to i32
+    %we = arith.extsi %wv : i8 to i32
+    %p = arith.muli %ae, %we : i32
+    %sum = arith.addi %acc, %p : i32
+    linalg.yield %sum : i32
+  } -> tensor<?x20xi32>
+  return %0 : tensor<?x20xi32>
+}
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
 #w = affine_map<(m, n, k) -> (k, n)>
 #c = affine_map<(m, n, k) -> (m, n)>
 
@@ -93,3 +161,4 @@ func.func @left_alone(%a: tensor<4x8xi8>, %w: tensor<8x16xi8>, %i: tensor<4x16xi
   } -> tensor<4x16xf32>
   return %0, %1 : tensor<4x16xi32>, tensor<4x16xf32>
 }
+

@@ -4,6 +4,7 @@
 //   onnx-run LIB.so [--input NAME=FILE]... [--output-dir DIR]
 //   onnx-run LIB.so --benchmark N [--warmup W] [--threads T]
 //   onnx-run --info LIB.so
+//   onnx-run LIB.so --compare-with REF.so [--compare-sets N] [--test-data DIR]
 //   --weights PATH: the weights file of a library compiled with
 //   --weights=external (default: LIB.so.weights)
 //   --device cpu|cuda|auto: where the session runs (default auto: the GPU
@@ -56,6 +57,8 @@ const char *kUsageText =
     "                [--input NAME=FILE(.pb|.npy)]... [--output-dir DIR]\n"
     "                [--benchmark N] [--warmup W] [--threads T]\n"
     "                [--weights PATH] [--device cpu|cuda|auto]\n"
+    "       onnx-run LIB.so --compare-with REF.so [--compare-sets N]\n"
+    "                [--test-data DIR | --input NAME=FILE...] [--threads T]\n"
     "       onnx-run --info LIB.so\n";
 
 //===----------------------------------------------------------------------===//
@@ -394,6 +397,10 @@ struct Options {
   bool info = false;
   onnxc_device device = ONNXC_DEVICE_AUTO;
   bool deviceGiven = false;
+  // --compare-with: the reference library (e.g. the f32 build of a model
+  // whose LIB is quantized) and the number of input sets.
+  std::string compareWith;
+  long compareSets = 1;
 };
 
 double parseDouble(const std::string &flag, const std::string &s) {
@@ -470,6 +477,14 @@ Options parseArgs(int argc, char **argv) {
       o.warmup = parseCount(arg, next());
     } else if (arg == "--threads") {
       o.threads = parseCount(arg, next());
+    } else if (arg == "--compare-with") {
+      o.compareWith = next();
+      if (o.compareWith.empty())
+        fail(kUsage, "--compare-with needs a library");
+    } else if (arg == "--compare-sets") {
+      o.compareSets = parseCount(arg, next());
+      if (!o.compareSets)
+        fail(kUsage, "--compare-sets needs at least 1 set");
     } else if (arg == "--input") {
       std::string spec = next();
       size_t eq = spec.find('=');
@@ -487,6 +502,10 @@ Options parseArgs(int argc, char **argv) {
   }
   if (o.library.empty())
     fail(kUsage, "no model library given (see --help)");
+  if (o.compareWith.empty() && o.compareSets != 1)
+    fail(kUsage, "--compare-sets needs --compare-with");
+  if (!o.compareWith.empty() && (o.benchmark || !o.outputDir.empty()))
+    fail(kUsage, "--compare-with takes neither --benchmark nor --output-dir");
   return o;
 }
 
@@ -549,6 +568,160 @@ std::vector<HostTensor> gatherInputs(const Options &o, const Library &lib) {
   return inputs;
 }
 
+//===----------------------------------------------------------------------===//
+// Comparing two libraries (--compare-with)
+//===----------------------------------------------------------------------===//
+
+/// Error statistics of one output of LIB against the same output of the
+/// reference library, accumulated over the input sets.
+struct OutputDiff {
+  double maxAbs = 0, sumAbs = 0, sumSqDiff = 0, sumSqRef = 0;
+  size_t elements = 0, rows = 0, rowsAgreeing = 0;
+  bool nonFinite = false;
+};
+
+/// The index of the largest value of row [begin, begin + n), NaN never
+/// largest (the first of equal values, as numpy's argmax).
+size_t argmaxRow(const std::vector<double> &v, size_t begin, size_t n) {
+  size_t best = begin;
+  for (size_t i = begin + 1; i < begin + n; ++i)
+    if (v[i] > v[best] || std::isnan(v[best]))
+      best = i;
+  return best - begin;
+}
+
+/// Runs one session of `lib` on `inputs`; every output as doubles, with its
+/// dims.
+std::vector<std::pair<std::vector<int64_t>, std::vector<double>>>
+runForComparison(const Library &lib, const std::vector<HostTensor> &inputs,
+                 long threads, const std::string &path) {
+  std::vector<onnxc_tensor> in(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::memset(&in[i], 0, sizeof in[i]);
+    in[i].dtype = onnxc_dtype(inputs[i].dtype);
+    in[i].rank = int32_t(inputs[i].dims.size());
+    std::copy(inputs[i].dims.begin(), inputs[i].dims.end(), in[i].dims);
+    in[i].data = const_cast<uint8_t *>(inputs[i].bytes.data());
+    in[i].size_bytes = inputs[i].bytes.size;
+  }
+  std::vector<onnxc_tensor> out(lib.outputs.size());
+  onnxc_session *raw = nullptr;
+  if (onnxc_status st = lib.sessionCreate(lib.model, &raw))
+    fail(kMismatch, path + ": cannot create a session (status " +
+                        std::to_string(st) + "): " + lib.threadLastError());
+  std::unique_ptr<onnxc_session, decltype(lib.sessionDestroy)> session(
+      raw, lib.sessionDestroy);
+  if (lib.setNumThreads(raw, int32_t(threads)) != ONNXC_OK)
+    fail(kUsage, std::string("--threads: ") + lib.lastError(raw));
+  if (onnxc_status st =
+          lib.run(raw, in.data(), in.size(), out.data(), out.size()))
+    fail(kMismatch, path + ": run failed (status " + std::to_string(st) +
+                        "): " + lib.lastError(raw));
+  std::vector<std::pair<std::vector<int64_t>, std::vector<double>>> result;
+  for (const onnxc_tensor &t : out) {
+    std::vector<int64_t> dims(t.dims, t.dims + t.rank);
+    size_t esize = dtypeSize(t.dtype), n = t.size_bytes / esize;
+    std::vector<double> values(n);
+    for (size_t i = 0; i < n; ++i)
+      values[i] = elementAsDouble(
+          t.dtype, static_cast<const uint8_t *>(t.data) + i * esize);
+    result.emplace_back(std::move(dims), std::move(values));
+  }
+  return result;
+}
+
+/// `onnx-run LIB --compare-with REF`: both libraries run on the same inputs
+/// (set 0: --test-data / --input / random, as a plain run gathers them;
+/// sets 1..N-1: random, from fixed seeds, so that runs repeat), and each
+/// output of LIB is measured against REF's: max and mean absolute error,
+/// relative L2 error ||lib - ref|| / ||ref|| over all sets, and top-1
+/// agreement (argmax over the last axis, per row). A tool for judging an
+/// approximation (a quantized build against its f32 build): it reports and
+/// does not judge; exit 0 unless a run fails or the models' interfaces
+/// differ.
+int compareLibraries(const Options &o, const Library &lib) {
+  Library ref(o.compareWith);
+  auto sameInterface = [](const std::vector<onnxc_tensor_info> &a,
+                          const std::vector<onnxc_tensor_info> &b) {
+    if (a.size() != b.size())
+      return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i].dtype != b[i].dtype || a[i].rank != b[i].rank)
+        return false;
+    return true;
+  };
+  if (!sameInterface(lib.inputs, ref.inputs) ||
+      !sameInterface(lib.outputs, ref.outputs))
+    fail(kUsage, o.library + " and " + o.compareWith +
+                     ": the models' inputs or outputs differ in number, "
+                     "dtype or rank");
+
+  std::vector<OutputDiff> diffs(lib.outputs.size());
+  for (long set = 0; set < o.compareSets; ++set) {
+    std::vector<HostTensor> inputs;
+    if (set == 0) {
+      inputs = gatherInputs(o, lib);
+    } else {
+      std::mt19937_64 rng(20240521 + uint64_t(set));
+      for (const onnxc_tensor_info &info : lib.inputs)
+        inputs.push_back(randomInput(info, rng));
+    }
+    auto got = runForComparison(lib, inputs, o.threads, o.library);
+    auto want = runForComparison(ref, inputs, o.threads, o.compareWith);
+    for (size_t i = 0; i < diffs.size(); ++i) {
+      if (got[i].first != want[i].first)
+        fail(kMismatch, "set " + std::to_string(set) + ": output " +
+                            std::to_string(i) + " is " +
+                            shapeString(got[i].first.data(),
+                                        got[i].first.size()) +
+                            ", the reference's " +
+                            shapeString(want[i].first.data(),
+                                        want[i].first.size()));
+      const std::vector<double> &x = got[i].second, &y = want[i].second;
+      OutputDiff &d = diffs[i];
+      for (size_t e = 0; e < x.size(); ++e) {
+        double diff = std::fabs(x[e] - y[e]);
+        if (!std::isfinite(diff)) {
+          d.nonFinite |= !(x[e] == y[e]); // equal infinities agree
+          continue;
+        }
+        d.maxAbs = std::max(d.maxAbs, diff);
+        d.sumAbs += diff;
+        d.sumSqDiff += diff * diff;
+        d.sumSqRef += y[e] * y[e];
+      }
+      d.elements += x.size();
+      size_t last = got[i].first.empty() ? 0 : size_t(got[i].first.back());
+      if (last > 0 && isFloat(lib.outputs[i].dtype))
+        for (size_t r = 0; r < x.size() / last; ++r) {
+          ++d.rows;
+          d.rowsAgreeing += argmaxRow(x, r * last, last) ==
+                            argmaxRow(y, r * last, last);
+        }
+    }
+  }
+
+  std::printf("compare: %s against %s, %ld input set%s\n", o.library.c_str(),
+              o.compareWith.c_str(), o.compareSets,
+              o.compareSets == 1 ? "" : "s");
+  for (size_t i = 0; i < diffs.size(); ++i) {
+    const OutputDiff &d = diffs[i];
+    double relL2 = d.sumSqRef > 0 ? std::sqrt(d.sumSqDiff / d.sumSqRef)
+                   : d.sumSqDiff > 0 ? INFINITY
+                                     : 0;
+    std::printf("output %zu '%s': max_abs_err %.6g, mean_abs_err %.6g, "
+                "rel_l2_err %.6g",
+                i, lib.outputs[i].name, d.maxAbs,
+                d.elements ? d.sumAbs / double(d.elements) : 0.0, relL2);
+    if (d.rows)
+      std::printf(", top1_agreement %.2f%% (%zu of %zu rows)",
+                  100.0 * double(d.rowsAgreeing) / double(d.rows),
+                  d.rowsAgreeing, d.rows);
+    std::printf("%s\n", d.nonFinite ? ", non-finite values differ" : "");
+  }
+  return kOk;
+}
+
 int runMain(int argc, char **argv) {
   Options o = parseArgs(argc, argv);
   // First-call latency (--benchmark): loading the library, creating the
@@ -569,6 +742,8 @@ int runMain(int argc, char **argv) {
   if (!o.weights.empty() &&
       lib.setWeightsPath(lib.model, o.weights.c_str()) != ONNXC_OK)
     fail(kUsage, std::string("--weights: ") + lib.threadLastError());
+  if (!o.compareWith.empty())
+    return compareLibraries(o, lib);
 
   std::vector<HostTensor> hostInputs = gatherInputs(o, lib);
   std::vector<onnxc_tensor> inputs(hostInputs.size());

@@ -27,6 +27,11 @@
 // loop after the product. All standard ops, so every later pass and the
 // fallback lowering need nothing new.
 //
+// An A that a LayerNormalization with constant gamma and beta produces is
+// first smoothed (channel k divided by s_k, row k of the weight multiplied
+// by it; see layerNormSmoothing): exact in real arithmetic, it moves the
+// range of large channels from the activation to the weight.
+//
 // Left in f32 (the pass never guesses): non-constant B, B not a 2-D f32
 // matrix, non-finite weights, A of rank < 2, transposed A.
 //
@@ -57,12 +62,12 @@ constexpr int64_t kOnnxFloat = 1;
 constexpr int64_t kOnnxUint8 = 2;
 constexpr int64_t kOnnxInt32 = 6;
 
-/// The f32 values of a constant 2-D weight, row-major [rows, cols], or
-/// nullopt when `v` is not such a constant.
-std::optional<std::vector<float>> constantF32Matrix(Value v) {
+/// The f32 values of a constant of rank `rank`, row-major, or nullopt when
+/// `v` is not such a constant.
+std::optional<std::vector<float>> constantF32Values(Value v, int64_t rank) {
   auto cst = v.getDefiningOp<ConstantOp>();
   auto type = dyn_cast<RankedTensorType>(v.getType());
-  if (!cst || !type || type.getRank() != 2 || !type.hasStaticShape() ||
+  if (!cst || !type || type.getRank() != rank || !type.hasStaticShape() ||
       !type.getElementType().isF32() || !cst.getValueAttr())
     return std::nullopt;
   ElementsAttr value = cst.getValueAttr();
@@ -83,6 +88,54 @@ std::optional<std::vector<float>> constantF32Matrix(Value v) {
   for (float f : dense.getValues<float>())
     out[i++] = f;
   return out;
+}
+
+/// A constant 2-D weight [rows, cols].
+std::optional<std::vector<float>> constantF32Matrix(Value v) {
+  return constantF32Values(v, 2);
+}
+
+/// Smoothing of an activation that a LayerNormalization over the last axis
+/// produces, with constant scale (gamma) and bias (beta) of K values.
+///
+/// Such activations have a few channels far larger than the rest (large
+/// |gamma_k| or |beta_k|: BERT's "outlier dimensions"), and a row's
+/// quantization grid must span them, which leaves the other channels few
+/// levels. A[m, k] W[k, n] = (A[m, k] / s_k) (s_k W[k, n]) for any s_k > 0,
+/// so dividing channel k by s_k and multiplying row k of W by it moves
+/// range from the activation to the weight (whose columns are quantized
+/// separately, so a larger row costs less). With no calibration data the
+/// channel's typical magnitude is estimated from the normalization itself:
+/// its normalized values have unit variance, so |gamma_k| + |beta_k|; and
+/// s_k = sqrt(that / max_n |W[k, n]|) balances the two (SmoothQuant's
+/// alpha = 1/2). Empty when A has no such producer: nothing is smoothed.
+std::vector<float> layerNormSmoothing(Value a, const std::vector<float> &w,
+                                      int64_t k, int64_t n, bool transposed) {
+  auto ln = a.getDefiningOp<LayerNormalizationOp>();
+  if (!ln || ln.getY() != a)
+    return {};
+  auto aType = cast<RankedTensorType>(a.getType());
+  int64_t axis = int64_t(ln.getAxis());
+  if (axis != -1 && axis != aType.getRank() - 1)
+    return {};
+  std::optional<std::vector<float>> gamma = constantF32Values(ln.getScale(), 1);
+  std::optional<std::vector<float>> beta =
+      isa<NoneType>(ln.getB().getType())
+          ? std::optional<std::vector<float>>(std::vector<float>(k, 0.0f))
+          : constantF32Values(ln.getB(), 1);
+  if (!gamma || !beta || int64_t(gamma->size()) != k ||
+      int64_t(beta->size()) != k)
+    return {};
+  std::vector<float> s(k, 1.0f);
+  for (int64_t r = 0; r < k; ++r) {
+    float act = std::fabs((*gamma)[r]) + std::fabs((*beta)[r]);
+    float wMax = 0;
+    for (int64_t c = 0; c < n; ++c)
+      wMax = std::max(wMax, std::fabs(transposed ? w[c * k + r] : w[r * n + c]));
+    if (act > 0 && wMax > 0 && std::isfinite(act) && std::isfinite(wMax))
+      s[r] = std::sqrt(act / wMax);
+  }
+  return s;
 }
 
 /// A weight quantized per column: q [K, N] row-major, s[n], c[n] = sum_k q.
@@ -131,6 +184,30 @@ Value onnxConstant(OpBuilder &b, Location loc, ElementsAttr attr) {
   return ConstantOp::create(b, loc, attr.getType(), ElementsAttr(), attr,
                             FloatAttr(), ArrayAttr(), IntegerAttr(),
                             ArrayAttr(), StringAttr(), ArrayAttr());
+}
+
+/// Multiplies row k of `w` by s_k (see layerNormSmoothing), in place.
+void smoothWeight(std::vector<float> &w, int64_t k, int64_t n,
+                  bool transposed, const std::vector<float> &s) {
+  if (s.empty())
+    return; // not smoothed
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c)
+      (transposed ? w[c * k + r] : w[r * n + c]) *= s[r];
+}
+
+/// A / s_k: an elementwise Mul by 1 / s_k, which fuses into the row
+/// quantization.
+Value smoothActivation(PatternRewriter &rewriter, Location loc, Value a,
+                       const std::vector<float> &s) {
+  std::vector<float> inverse;
+  for (float x : s)
+    inverse.push_back(1.0f / x);
+  auto vecType =
+      RankedTensorType::get({int64_t(s.size())}, rewriter.getF32Type());
+  Value inv = onnxConstant(
+      rewriter, loc, DenseElementsAttr::get(vecType, ArrayRef<float>(inverse)));
+  return MulOp::create(rewriter, loc, a.getType(), a, inv);
 }
 
 /// The per-row quantization of `a` ([.., M, K] f32) to u8, in onnx ops:
@@ -267,12 +344,17 @@ struct QuantizeMatMul : OpRewritePattern<MatMulOp> {
           op, "B is not a constant 2-D f32 weight");
     auto bType = cast<RankedTensorType>(op.getB().getType());
     int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+    Value a = op.getA();
+    std::vector<float> s = layerNormSmoothing(a, *w, k, n, false);
+    smoothWeight(*w, k, n, false, s);
+    // Fails before any op is created.
     std::optional<QuantizedWeight> q = quantizeColumns(*w, k, n, false, 1.0f);
     if (!q)
       return rewriter.notifyMatchFailure(op, "non-finite weight");
-    rewriter.replaceOp(op, buildQuantizedProduct(rewriter, op.getLoc(),
-                                                 op.getA(), *q, k, n,
-                                                 resultType));
+    if (!s.empty())
+      a = smoothActivation(rewriter, op.getLoc(), a, s);
+    rewriter.replaceOp(op, buildQuantizedProduct(rewriter, op.getLoc(), a, *q,
+                                                 k, n, resultType));
     return success();
   }
 };
@@ -300,17 +382,22 @@ struct QuantizeGemm : OpRewritePattern<GemmOp> {
     float beta = op.getBeta().convertToFloat();
     if (!std::isfinite(alpha) || !std::isfinite(beta))
       return rewriter.notifyMatchFailure(op, "non-finite alpha or beta");
-    std::optional<QuantizedWeight> q = quantizeColumns(*w, k, n, transB, alpha);
-    if (!q)
-      return rewriter.notifyMatchFailure(op, "non-finite weight");
     Value c = op.getC();
     bool addC = c && !isa<NoneType>(c.getType());
     auto cType = addC ? dyn_cast<RankedTensorType>(c.getType()) : nullptr;
     if (addC && (!cType || !cType.getElementType().isF32()))
       return rewriter.notifyMatchFailure(op, "needs a ranked f32 C");
     Location loc = op.getLoc();
-    Value y = buildQuantizedProduct(rewriter, loc, op.getA(), *q, k, n,
-                                    resultType);
+    Value a = op.getA();
+    std::vector<float> s = layerNormSmoothing(a, *w, k, n, transB);
+    smoothWeight(*w, k, n, transB, s);
+    // Fails before any op is created.
+    std::optional<QuantizedWeight> q = quantizeColumns(*w, k, n, transB, alpha);
+    if (!q)
+      return rewriter.notifyMatchFailure(op, "non-finite weight");
+    if (!s.empty())
+      a = smoothActivation(rewriter, loc, a, s);
+    Value y = buildQuantizedProduct(rewriter, loc, a, *q, k, n, resultType);
     if (addC) {
       if (beta != 1.0f) {
         Value b = onnxConstant(

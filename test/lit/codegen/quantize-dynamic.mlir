@@ -69,6 +69,44 @@ func.func @gemm_transb(%a: tensor<4x3xf32>, %c: tensor<2xf32>) -> tensor<4x2xf32
 
 // -----
 
+// A MatMul whose A is a LayerNormalization over the last axis with constant
+// gamma (1, 4) and beta (0, 0): channel magnitudes |gamma| + |beta| = (1, 4),
+// W's row maxima (2, 1), so s = sqrt((1/2, 4/1)) = (0.7071, 2). A is
+// divided by s (a Mul by (1.4142, 0.5) that the row quantization reads) and
+// W's rows multiplied by it: W' = [[0.7071, 1.4142], [2, 2]], column
+// maxima 2 and 2 (scales 2/127), q = [[45, 90], [127, 127]], column sums
+// 172 and 217. With a gamma known only at run time nothing is smoothed.
+// CHECK-LABEL: func.func @layernorm_smoothing
+// CHECK: %[[Y:.*]], %{{.*}}, %{{.*}} = "onnx.LayerNormalization"
+// CHECK: %[[INV:.*]] = "onnx.Constant"() <{value = dense<[1.41421354, 5.000000e-01]> : tensor<2xf32>}>
+// CHECK: %[[A:.*]] = "onnx.Mul"(%[[Y]], %[[INV]]) : (tensor<3x2xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+// CHECK: "onnx.ReduceMin"(%[[A]])
+// CHECK: dense<[172, 217]> : tensor<2xi32>
+// CHECK: dense<0.0157480314> : tensor<2xf32>
+// CHECK-LABEL: func.func @layernorm_runtime_gamma
+// CHECK: %[[Y2:.*]], %{{.*}}, %{{.*}} = "onnx.LayerNormalization"
+// CHECK-NOT: "onnx.Mul"
+// CHECK: "onnx.ReduceMin"(%[[Y2]])
+// CHECK: onnxc_q8: "0x100000002D5A7F7F"
+func.func @layernorm_smoothing(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %g = "onnx.Constant"() {value = dense<[1.0, 4.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+  %b = "onnx.Constant"() {value = dense<[0.0, 0.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+  %y, %m, %s = "onnx.LayerNormalization"(%x, %g, %b) {axis = -1 : i64, epsilon = 1.0e-5 : f32} : (tensor<3x2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<3x2xf32>, none, none)
+  %w = "onnx.Constant"() {value = dense<[[1.0, 2.0], [1.0, 1.0]]> : tensor<2x2xf32>} : () -> tensor<2x2xf32>
+  %0 = "onnx.MatMul"(%y, %w) : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+func.func @layernorm_runtime_gamma(%x: tensor<3x2xf32>, %g: tensor<2xf32>) -> tensor<3x2xf32> {
+  %b = "onnx.Constant"() {value = dense<[0.0, 0.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+  %y, %m, %s = "onnx.LayerNormalization"(%x, %g, %b) {axis = -1 : i64, epsilon = 1.0e-5 : f32} : (tensor<3x2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<3x2xf32>, none, none)
+  %w = "onnx.Constant"() {value = dense<[[1.0, 2.0], [1.0, 1.0]]> : tensor<2x2xf32>} : () -> tensor<2x2xf32>
+  %0 = "onnx.MatMul"(%y, %w) : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
 // Left in f32: a B that is not a constant, an f64 weight, a batched (3-D)
 // weight, a 1-D A, a transposed A, a weight holding an infinity.
 // CHECK-LABEL: func.func @not_quantized

@@ -95,13 +95,17 @@ def QuantizeDynamic : Pass<"onnxc-quantize-dynamic", "mlir::func::FuncOp"> {
     Runs on the onnx dialect before convert-onnx-to-linalg
     (`onnx-compile --quantize=dynamic-int8`). Every onnx.MatMul and
     onnx.Gemm (transA = 0) whose B is a constant 2-D f32 weight becomes
-    DynamicQuantizeLinear of A (uint8, per tensor), MatMulInteger with the
-    weight quantized at compile time per output column, symmetric
-    (scale = max|w| / 127, values in [-127, 127]), the zero-point
-    correction `zp_a * sum_k q[k, n]` subtracted in i32, and the result
-    scaled back to f32 (Gemm's alpha folded into the scales, beta * C
-    added). Anything else (non-constant or non-f32 B, A of rank < 2,
-    non-finite weights) is left in f32.
+    A quantized at run time to uint8 per row (one scale and zero point per
+    row of A: ReduceMin/ReduceMax over the last axis and elementwise onnx
+    ops), MatMulInteger with the weight quantized at compile time per
+    output column, symmetric (scale = max|w| / 127, values in
+    [-127, 127]), the zero-point correction `zp_a[m] * sum_k q[k, n]`
+    subtracted in i32, and the result scaled back to f32 by
+    `s_a[m] * s_w[n]` (Gemm's alpha folded into the scales, beta * C
+    added). An A that a LayerNormalization with constant gamma and beta
+    produces is smoothed first (channel k divided by s_k, weight row k
+    multiplied by it). Anything else (non-constant or non-f32 B, A of
+    rank < 2, non-finite weights) is left in f32.
   }];
 }
 

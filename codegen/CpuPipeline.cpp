@@ -101,7 +101,10 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   if (options.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createPrepackWeights());
-    pm.addPass(createVectorizeIntegerContractions({options.avx512Vnni}));
+    VectorizeIntegerContractionsOptions integer;
+    integer.vnni = options.avx512Vnni;
+    integer.parallel = options.parallel;
+    pm.addPass(createVectorizeIntegerContractions(integer));
     VectorizeContractionsOptions blocking = contractionBlocking();
     blocking.parallel = options.parallel;
     pm.addNestedPass<func::FuncOp>(createVectorizeContractions(blocking));

@@ -179,7 +179,14 @@ def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", 
     Option<"rows", "rows", "int64_t", /*default=*/"6",
            "Rows of the output in one register block">,
     Option<"columnVectors", "column-vectors", "int64_t", /*default=*/"4",
-           "Vectors of 16 columns per row of a register block">
+           "Vectors of 16 columns per row of a register block">,
+    Option<"parallel", "parallel", "bool", /*default=*/"false",
+           "With vnni: the kernel's column panels are an scf.forall (each "
+           "iteration one panel of 16 x column-vectors columns, all rows)">,
+    Option<"minParallelMacs", "min-parallel-macs", "int64_t",
+           /*default=*/"262144",
+           "Multiply-adds (K x N, rows counted as 1) below which the "
+           "kernel stays serial">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect",
                            "mlir::scf::SCFDialect",

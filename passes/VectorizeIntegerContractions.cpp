@@ -30,6 +30,12 @@
 // not a multiple of 4) is peeled with a zero-padded read of A. Columns past
 // N read zeros of P and are masked off when C is written.
 //
+// With `parallel`, the loop over column panels (groups of `column-vectors`
+// panels of 16 columns) is an scf.forall when there are at least two and
+// K x N reaches `min-parallel-macs`: each iteration owns a slice of C's
+// columns, so the threads share nothing but the read-only A and P, and the
+// result is the same, bit for bit, at any thread count.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/ConstantBytes.h"
@@ -345,6 +351,8 @@ LLVM::LLVMFuncOp getOrCreateVnniHelper(ModuleOp module) {
 struct VnniKernel {
   int64_t rowsPerBlock, columnVectors;
   LLVM::LLVMFuncOp helper;
+  bool parallel;
+  int64_t minParallelMacs;
 
   LogicalResult rewrite(RewriterBase &rewriter, const IntegerContraction &m,
                         Value a8) const {
@@ -418,15 +426,21 @@ struct VnniKernel {
         AffineMap::get(3, 0, getAffineDimExpr(2, ctx), ctx);
 
     // One block of `r` rows at row m0 and column blocks nb0..nb0+nv-1.
-    auto block = [&](OpBuilder &b, Value c, Value m0, Value nb0, int64_t r) {
+    // `relative`: c is the slice of C's columns from panel nb0 on (the
+    // parallel form), so its column indices start at 0.
+    auto block = [&](OpBuilder &b, Value c, Value m0, Value nb0, int64_t r,
+                     bool relative) {
       SmallVector<Value> rowIdx, colIdx;
       for (int64_t i = 0; i < r; ++i)
         rowIdx.push_back(arith::AddIOp::create(b, loc, m0, idx(b, i)));
       SmallVector<Value> blockIdx;
       for (int64_t j = 0; j < nv; ++j) {
         blockIdx.push_back(arith::AddIOp::create(b, loc, nb0, idx(b, j)));
-        colIdx.push_back(arith::MulIOp::create(b, loc, blockIdx.back(),
-                                               idx(b, kLanes)));
+        colIdx.push_back(relative ? idx(b, j * kLanes)
+                                  : arith::MulIOp::create(b, loc,
+                                                          blockIdx.back(),
+                                                          idx(b, kLanes))
+                                        .getResult());
       }
       SmallVector<Value> accs;
       for (int64_t i = 0; i < r; ++i)
@@ -482,26 +496,63 @@ struct VnniKernel {
       return c;
     };
 
+    // Full row blocks, then the rows left one by one, over the column
+    // panels nb0..nb0+nv-1.
+    auto sweepRows = [&](OpBuilder &b, Location l, Value cIn, Value nb0,
+                         bool relative) -> Value {
+      auto full = scf::ForOp::create(
+          b, l, zero, fullRows, mr, cIn,
+          [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
+            scf::YieldOp::create(
+                rb, rl, block(rb, c[0], m0, nb0, rowsPerBlock, relative));
+          });
+      auto tail = scf::ForOp::create(
+          b, l, fullRows, rows, one, full.getResults(),
+          [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
+            scf::YieldOp::create(rb, rl,
+                                 block(rb, c[0], m0, nb0, 1, relative));
+          });
+      return tail.getResult(0);
+    };
+
     // Column panels outside (a panel of P stays in cache while the rows
-    // sweep over it), full row blocks, then the rows left one by one.
-    auto columns = scf::ForOp::create(
-        rewriter, loc, zero, idx(rewriter, paddedBlocks), idx(rewriter, nv),
-        ValueRange{c2},
-        [&](OpBuilder &b, Location l, Value nb0, ValueRange cIn) {
-          auto full = scf::ForOp::create(
-              b, l, zero, fullRows, mr, cIn,
-              [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
-                scf::YieldOp::create(
-                    rb, rl, block(rb, c[0], m0, nb0, rowsPerBlock));
-              });
-          auto tail = scf::ForOp::create(
-              b, l, fullRows, rows, one, full.getResults(),
-              [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
-                scf::YieldOp::create(rb, rl, block(rb, c[0], m0, nb0, 1));
-              });
-          scf::YieldOp::create(b, l, tail.getResults());
-        });
-    Value result = columns.getResult(0);
+    // sweep over it). The panels write disjoint columns of C: with
+    // `parallel`, they are an scf.forall, each iteration on its own slice
+    // of C's columns (the last one narrower when N is not a multiple).
+    int64_t groups = paddedBlocks / nv;
+    Value result;
+    if (parallel && groups > 1 &&
+        llvm::SaturatingMultiply(uint64_t(k), uint64_t(n)) >=
+            uint64_t(std::max<int64_t>(0, minParallelMacs))) {
+      auto forall = scf::ForallOp::create(
+          rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(groups)},
+          ValueRange{c2}, std::nullopt);
+      OpBuilder b = OpBuilder::atBlockBegin(forall.getBody());
+      Value shared = forall.getRegionIterArgs()[0];
+      Value nb0 = arith::MulIOp::create(b, loc, forall.getInductionVars()[0],
+                                        idx(b, nv));
+      Value col0 = arith::MulIOp::create(b, loc, nb0, idx(b, kLanes));
+      Value width = arith::MinSIOp::create(
+          b, loc, idx(b, nv * kLanes),
+          arith::SubIOp::create(b, loc, idx(b, n), col0));
+      SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), col0},
+          sizes{rows, width}, strides{b.getIndexAttr(1), b.getIndexAttr(1)};
+      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
+                                                   sizes, strides);
+      Value done = sweepRows(b, loc, slice, nb0, true);
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets,
+                                            sizes, strides);
+      result = forall.getResult(0);
+    } else {
+      auto columns = scf::ForOp::create(
+          rewriter, loc, zero, idx(rewriter, paddedBlocks), idx(rewriter, nv),
+          ValueRange{c2},
+          [&](OpBuilder &b, Location l, Value nb0, ValueRange cIn) {
+            scf::YieldOp::create(b, l, sweepRows(b, l, cIn[0], nb0, false));
+          });
+      result = columns.getResult(0);
+    }
     if (outRank > 2)
       result = tensor::ExpandShapeOp::create(
           rewriter, loc, op->getResult(0).getType(), result, cReassoc);
@@ -525,7 +576,8 @@ struct VectorizeIntegerContractionsPass
     IRRewriter rewriter(&getContext());
     VnniKernel kernel{std::max<int64_t>(1, rows),
                       std::max<int64_t>(1, columnVectors),
-                      vnni ? getOrCreateVnniHelper(module) : nullptr};
+                      vnni ? getOrCreateVnniHelper(module) : nullptr,
+                      parallel, minParallelMacs};
     for (IntegerContraction &m : matches) {
       rewriter.setInsertionPoint(m.op);
       Value a8 = materializeA8(rewriter, m);

@@ -1,5 +1,6 @@
 // RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions --split-input-file | FileCheck %s --check-prefix=PORTABLE
 // RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='vnni=true rows=2 column-vectors=2' --split-input-file | FileCheck %s --check-prefix=VNNI
+// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='vnni=true rows=2 column-vectors=1 parallel=true min-parallel-macs=100' --split-input-file | FileCheck %s --check-prefix=PAR
 
 #a = affine_map<(m, n, k) -> (m, k)>
 #w = affine_map<(m, n, k) -> (k, n)>
@@ -33,6 +34,7 @@
 // VNNI-SAME: always_inline
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // VNNI-LABEL: func.func @fused_quantize
+// VNNI-NOT: scf.forall
 // VNNI: arith.constant dense_resource<onnxc_vnni> : tensor<2x2x64xi8>
 // VNNI: scf.for
 // VNNI: scf.for
@@ -42,6 +44,26 @@
 // VNNI: vector.transfer_write {{.*}}{{\] : vector<16xi32>, tensor<\?x20xi32>}}
 // VNNI: onnxc_vnni: "0x4000000001020304FF000000
 // VNNI-SAME: 0506000000
+// With parallel=true the column panels (here one vector each: N = 20 is 2
+// panels, the second 4 columns wide) are an scf.forall; each iteration
+// sweeps all rows over its own slice of C and inserts it back. K x N =
+// 120 multiply-adds pass min-parallel-macs=100.
+// PAR-LABEL: func.func @fused_quantize
+// PAR: %[[R:.*]] = scf.forall (%[[G:.*]]) in (2) shared_outs(%[[C:.*]] = %arg2) -> (tensor<?x20xi32>)
+// PAR: %[[NB:.*]] = arith.muli %[[G]], %{{.*}} : index
+// PAR: %[[COL:.*]] = arith.muli %[[NB]], %c16{{.*}} : index
+// PAR: %[[LEFT:.*]] = arith.subi %c20{{.*}}, %[[COL]] : index
+// PAR: %[[W:.*]] = arith.minsi %c16{{.*}}, %[[LEFT]] : index
+// PAR: %[[S:.*]] = tensor.extract_slice %[[C]][0, %[[COL]]] [%{{.*}}, %[[W]]] [1, 1] : tensor<?x20xi32> to tensor<?x?xi32>
+// PAR: scf.for
+// PAR: llvm.call @onnxc_vpdpbusd_512
+// PAR: vector.transfer_write {{.*}} : vector<16xi32>, tensor<?x?xi32>
+// PAR: scf.forall.in_parallel
+// PAR-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[C]][0, %[[COL]]] [%{{.*}}, %[[W]]] [1, 1]
+// PAR: return %[[R]]
+// The per-row form likewise.
+// PAR-LABEL: func.func @per_row_quantize
+// PAR: scf.forall
 func.func @fused_quantize(%x: tensor<?x6xf32>, %s: f32, %init: tensor<?x20xi32>) -> tensor<?x20xi32> {
   %w = arith.constant dense<"0x01FF00000000000000000000000000000000000002000000000000000000000000000000000000000300000000000000000000000000000000000000040000000000000000000000000000000000000005000000000000000000000000000000000000000600000000000000000000000000000000000000"> : tensor<6x20xi8>
   %lo = arith.constant 0.0 : f32

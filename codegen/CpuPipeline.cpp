@@ -107,6 +107,13 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     pm.addPass(createVectorizeIntegerContractions(integer));
     VectorizeContractionsOptions blocking = contractionBlocking();
     blocking.parallel = options.parallel;
+    // Depthwise convolutions first: the contraction pass would make them an
+    // im2col copy and a product with a reduction only kh*kw long.
+    VectorizeDepthwiseConvOptions depthwise;
+    depthwise.vectorBytes = blocking.vectorBytes;
+    depthwise.parallel = options.parallel;
+    depthwise.minParallelMacs = blocking.minParallelMacs;
+    pm.addNestedPass<func::FuncOp>(createVectorizeDepthwiseConv(depthwise));
     pm.addNestedPass<func::FuncOp>(createVectorizeContractions(blocking));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

@@ -195,6 +195,36 @@ def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", 
                            "mlir::arith::ArithDialect"];
 }
 
+def VectorizeDepthwiseConv : Pass<"onnxc-vectorize-depthwise-conv", "mlir::func::FuncOp"> {
+  let summary = "Direct vector kernels for f32 depthwise 2-D convolutions";
+  let description = [{
+    Runs on tensors, before bufferization and before
+    onnxc-vectorize-contractions. A 2-D convolution generic (as the Conv
+    lowering emits it) with one input channel per group, f32 operands, at
+    most 64 taps and strides of at most 4 is computed directly per output
+    plane: the taps are broadcast to vectors once per plane, and each output
+    row is a sweep of vectors along its width, each accumulating one
+    vector.fma per tap (stride 1: a contiguous input row; stride s: s times
+    as many elements deinterleaved by vector.shuffle). Vectors past either
+    row's end are masked. With `parallel`, the planes of a convolution of
+    at least `min-parallel-macs` multiply-adds are an `scf.forall`. Other
+    convolutions are left to onnxc-vectorize-contractions.
+  }];
+  let options = [
+    Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"32",
+           "Bytes in one vector register of the target">,
+    Option<"parallel", "parallel", "bool", /*default=*/"false",
+           "Emit the planes of large convolutions as an scf.forall">,
+    Option<"minParallelMacs", "min-parallel-macs", "int64_t",
+           /*default=*/"262144",
+           "Multiply-adds below which a convolution stays serial">
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::FuncOp"> {
   let summary = "Register-blocked vector kernels for matmul-shaped linalg ops";
   let description = [{

@@ -30,6 +30,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/ConvForm.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -48,59 +49,6 @@ namespace onnxc {
 #include "passes/Passes.h.inc"
 
 namespace {
-
-/// Whether `body` is exactly `yield(arg2 + arg0 * arg1)` (float ops, any
-/// operand order of the commutative ops).
-bool isMulAddBody(Block &body) {
-  if (body.getNumArguments() != 3 ||
-      !llvm::hasNItems(body.without_terminator(), 2))
-    return false;
-  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
-  if (!yield || yield.getNumOperands() != 1)
-    return false;
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
-  Value acc = body.getArgument(2);
-  Value prodValue = add.getLhs() == acc ? add.getRhs() : add.getLhs();
-  if ((add.getLhs() != acc && add.getRhs() != acc) || prodValue == acc)
-    return false;
-  auto mul = prodValue.getDefiningOp<arith::MulFOp>();
-  if (!mul)
-    return false;
-  Value a = body.getArgument(0), b = body.getArgument(1);
-  return (mul.getLhs() == a && mul.getRhs() == b) ||
-         (mul.getLhs() == b && mul.getRhs() == a);
-}
-
-/// Decomposes an affine expression that is a linear combination of dims
-/// (plus a constant) into `coeffs`/`constant`; false if it is not linear.
-bool linearCoefficients(AffineExpr e, int64_t mult,
-                        SmallVectorImpl<int64_t> &coeffs, int64_t &constant) {
-  if (auto d = dyn_cast<AffineDimExpr>(e)) {
-    coeffs[d.getPosition()] += mult;
-    return true;
-  }
-  if (auto c = dyn_cast<AffineConstantExpr>(e)) {
-    constant += mult * c.getValue();
-    return true;
-  }
-  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
-  if (!bin)
-    return false;
-  if (e.getKind() == AffineExprKind::Add)
-    return linearCoefficients(bin.getLHS(), mult, coeffs, constant) &&
-           linearCoefficients(bin.getRHS(), mult, coeffs, constant);
-  if (e.getKind() == AffineExprKind::Mul) {
-    if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS()))
-      return linearCoefficients(bin.getLHS(), mult * c.getValue(), coeffs,
-                                constant);
-    if (auto c = dyn_cast<AffineConstantExpr>(bin.getLHS()))
-      return linearCoefficients(bin.getRHS(), mult * c.getValue(), coeffs,
-                                constant);
-  }
-  return false;
-}
 
 bool isVectorizableElement(Type t) { return t.isF32() || t.isF64(); }
 
@@ -259,61 +207,6 @@ LogicalResult unfusePrologues(RewriterBase &rewriter, linalg::GenericOp op) {
 //===----------------------------------------------------------------------===//
 // Convolution -> im2col + matrix product
 //===----------------------------------------------------------------------===//
-
-/// The convolution generic of Conv.cpp: loops n g m o_1..o_ns | c k_1..k_ns,
-/// X[n, g, c, o*s + k*d], W[g, m, c, k...], Y[n, g, m, o...].
-struct ConvForm {
-  int64_t ns;
-  SmallVector<int64_t> strides, dilations;
-};
-
-std::optional<ConvForm> matchConv(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op->getNumResults() != 1 || !op.hasPureTensorSemantics() ||
-      op.hasDynamicShape() || !isMulAddBody(*op.getBlock()))
-    return std::nullopt;
-  int64_t numLoops = op.getNumLoops();
-  if (numLoops < 6 || numLoops % 2)
-    return std::nullopt;
-  int64_t ns = (numLoops - 4) / 2;
-  auto iterators = op.getIteratorTypesArray();
-  for (int64_t i = 0; i < numLoops; ++i)
-    if ((i < 3 + ns) != (iterators[i] == utils::IteratorType::parallel))
-      return std::nullopt;
-  for (Value v : op->getOperands())
-    if (!isVectorizableElement(getElementTypeOrSelf(v.getType())))
-      return std::nullopt;
-  MLIRContext *ctx = op.getContext();
-  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  auto maps = op.getIndexingMapsArray();
-  SmallVector<AffineExpr> wExprs{d(1), d(2), d(3 + ns)}, yExprs{d(0), d(1), d(2)};
-  for (int64_t i = 0; i < ns; ++i) {
-    wExprs.push_back(d(4 + ns + i));
-    yExprs.push_back(d(3 + i));
-  }
-  if (maps[1] != AffineMap::get(numLoops, 0, wExprs, ctx) ||
-      maps[2] != AffineMap::get(numLoops, 0, yExprs, ctx))
-    return std::nullopt;
-  AffineMap xMap = maps[0];
-  if (xMap.getNumResults() != 3 + ns || xMap.getResult(0) != d(0) ||
-      xMap.getResult(1) != d(1) || xMap.getResult(2) != d(3 + ns))
-    return std::nullopt;
-  ConvForm form{ns, {}, {}};
-  for (int64_t i = 0; i < ns; ++i) {
-    SmallVector<int64_t> coeffs(numLoops, 0);
-    int64_t constant = 0;
-    if (!linearCoefficients(xMap.getResult(3 + i), 1, coeffs, constant) ||
-        constant != 0)
-      return std::nullopt;
-    int64_t s = coeffs[3 + i], dl = coeffs[4 + ns + i];
-    coeffs[3 + i] = coeffs[4 + ns + i] = 0;
-    if (s < 1 || dl < 1 || llvm::any_of(coeffs, [](int64_t c) { return c; }))
-      return std::nullopt;
-    form.strides.push_back(s);
-    form.dilations.push_back(dl);
-  }
-  return form;
-}
 
 LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::GenericOp op,
                                   const ConvForm &form) {

@@ -1,0 +1,114 @@
+// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-depthwise-conv{vector-bytes=32}),canonicalize,cse)' | FileCheck %s
+// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-depthwise-conv{vector-bytes=32 parallel=1 min-parallel-macs=1000}),canonicalize,cse)' | FileCheck %s --check-prefix=PAR
+
+// The convolution generic of passes/lowering/Conv.cpp: loops n g m oy ox |
+// c ky kx, X[n, g, c, oy*sy + ky*dy, ox*sx + kx*dx], W[g, m, c, ky, kx].
+#s1 = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + d6, d4 + d7)>
+#s2 = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 * 2 + d6, d4 * 2 + d7)>
+#d2 = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + d6 * 2, d4 + d7 * 2)>
+#w = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>
+#y = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d4)>
+
+// Stride 1, 3x3, output rows of 10 with 8 lanes: per row one full vector
+// (plain transfers) and one masked one, 9 taps each, no shuffles; planes
+// in serial loops (not `parallel`; the unit n and m loops fold away), the
+// taps broadcast once per plane.
+// CHECK-LABEL: func.func @depthwise_s1
+// CHECK: scf.for %[[G:.*]] = %c0 to %c4 step %c1 iter_args(%[[OUT:.*]] = %{{.*}})
+// CHECK: tensor.extract_slice %{{.*}}[0, %[[G]], 0, 0, 0] [1, 1, 1, 10, 12] [1, 1, 1, 1, 1] : tensor<1x4x1x10x12xf32> to tensor<10x12xf32>
+// CHECK: tensor.extract_slice %[[OUT]][0, %[[G]], 0, 0, 0] [1, 1, 1, 8, 10] [1, 1, 1, 1, 1] : tensor<1x4x1x8x10xf32> to tensor<8x10xf32>
+// CHECK-COUNT-9: vector.broadcast %{{.*}} : f32 to vector<8xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK: vector.transfer_read {{.*}} {in_bounds = [true]} : tensor<8x10xf32>, vector<8xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<8x10xf32>, vector<8xf32>
+// CHECK-NOT: vector.shuffle
+// CHECK-COUNT-18: vector.fma
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<8xf32>, tensor<8x10xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<8x10xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %[[OUT]][0, %[[G]], 0, 0, 0] [1, 1, 1, 8, 10]
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @depthwise_s1(%x: tensor<1x4x1x10x12xf32>, %w: tensor<4x1x1x3x3xf32>, %b: tensor<1x4x1x8x10xf32>) -> tensor<1x4x1x8x10xf32> {
+  %r = linalg.generic {indexing_maps = [#s1, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x4x1x10x12xf32>, tensor<4x1x1x3x3xf32>) outs(%b : tensor<1x4x1x8x10xf32>) {
+  ^bb0(%in: f32, %k: f32, %acc: f32):
+    %p = arith.mulf %in, %k : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x1x8x10xf32>
+  return %r : tensor<1x4x1x8x10xf32>
+}
+
+// Stride 2: each vector is 16 contiguous elements deinterleaved by a
+// shuffle. 40 output columns are 5 vectors of 8, of which 4 fit entirely
+// (the fifth would read past the 81-wide input row): one step of 4 (its
+// single-trip loop folds away), then the masked fifth. With `parallel` and
+// enough work the planes are an scf.forall (unit dims fold away) writing
+// disjoint planes.
+// CHECK-LABEL: func.func @depthwise_s2
+// CHECK-NOT: scf.forall
+// PAR-LABEL: func.func @depthwise_s2
+// PAR: scf.forall (%[[G:.*]]) in (2) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<1x2x1x3x40xf32>)
+// PAR: tensor.extract_slice %[[OUT]][0, %[[G]], 0, 0, 0] [1, 1, 1, 3, 40]
+// PAR: scf.for %{{.*}} = %c0 to %c3 step %c1
+// PAR-COUNT-4: vector.transfer_read {{.*}} {in_bounds = [true]} : tensor<3x40xf32>, vector<8xf32>
+// PAR-NEXT: arith.muli
+// PAR-NEXT: vector.transfer_read {{.*}} {in_bounds = [true]} : tensor<7x81xf32>, vector<16xf32>
+// PAR-NEXT: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<16xf32>, vector<16xf32>
+// PAR-COUNT-36: vector.fma
+// PAR: vector.transfer_read {{.*}}[%{{.*}}, %c32], %{{.*}} : tensor<3x40xf32>, vector<8xf32>
+// PAR: vector.transfer_read {{.*}}[%{{.*}}, %c64], %{{.*}} : tensor<7x81xf32>, vector<16xf32>
+// PAR: scf.forall.in_parallel
+// PAR-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[G]], 0, 0, 0] [1, 1, 1, 3, 40]
+func.func @depthwise_s2(%x: tensor<1x2x1x7x81xf32>, %w: tensor<2x1x1x3x3xf32>, %b: tensor<1x2x1x3x40xf32>) -> tensor<1x2x1x3x40xf32> {
+  %r = linalg.generic {indexing_maps = [#s2, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x1x7x81xf32>, tensor<2x1x1x3x3xf32>) outs(%b : tensor<1x2x1x3x40xf32>) {
+  ^bb0(%in: f32, %k: f32, %acc: f32):
+    %p = arith.mulf %in, %k : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x1x3x40xf32>
+  return %r : tensor<1x2x1x3x40xf32>
+}
+
+// Dilation only moves the taps (columns 0, 2, 4 of the window).
+// CHECK-LABEL: func.func @depthwise_dilated
+// CHECK-COUNT-9: vector.fma
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @depthwise_dilated(%x: tensor<1x2x1x9x12xf32>, %w: tensor<2x1x1x3x3xf32>, %b: tensor<1x2x1x5x8xf32>) -> tensor<1x2x1x5x8xf32> {
+  %r = linalg.generic {indexing_maps = [#d2, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x1x9x12xf32>, tensor<2x1x1x3x3xf32>) outs(%b : tensor<1x2x1x5x8xf32>) {
+  ^bb0(%in: f32, %k: f32, %acc: f32):
+    %p = arith.mulf %in, %k : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x1x5x8xf32>
+  return %r : tensor<1x2x1x5x8xf32>
+}
+
+// Two input channels per group: not depthwise, left alone (the contraction
+// pass makes it an im2col product).
+// CHECK-LABEL: func.func @grouped
+// CHECK-NOT: vector.fma
+// CHECK: linalg.generic
+func.func @grouped(%x: tensor<1x2x2x10x12xf32>, %w: tensor<2x1x2x3x3xf32>, %b: tensor<1x2x1x8x10xf32>) -> tensor<1x2x1x8x10xf32> {
+  %r = linalg.generic {indexing_maps = [#s1, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x2x10x12xf32>, tensor<2x1x2x3x3xf32>) outs(%b : tensor<1x2x1x8x10xf32>) {
+  ^bb0(%in: f32, %k: f32, %acc: f32):
+    %p = arith.mulf %in, %k : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x1x8x10xf32>
+  return %r : tensor<1x2x1x8x10xf32>
+}
+
+// f64: left alone.
+// CHECK-LABEL: func.func @depthwise_f64
+// CHECK-NOT: vector.fma
+// CHECK: linalg.generic
+func.func @depthwise_f64(%x: tensor<1x4x1x10x12xf64>, %w: tensor<4x1x1x3x3xf64>, %b: tensor<1x4x1x8x10xf64>) -> tensor<1x4x1x8x10xf64> {
+  %r = linalg.generic {indexing_maps = [#s1, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x4x1x10x12xf64>, tensor<4x1x1x3x3xf64>) outs(%b : tensor<1x4x1x8x10xf64>) {
+  ^bb0(%in: f64, %k: f64, %acc: f64):
+    %p = arith.mulf %in, %k : f64
+    %s = arith.addf %acc, %p : f64
+    linalg.yield %s : f64
+  } -> tensor<1x4x1x8x10xf64>
+  return %r : tensor<1x4x1x8x10xf64>
+}

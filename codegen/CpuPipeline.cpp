@@ -115,6 +115,10 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     depthwise.minParallelMacs = blocking.minParallelMacs;
     pm.addNestedPass<func::FuncOp>(createVectorizeDepthwiseConv(depthwise));
     pm.addNestedPass<func::FuncOp>(createVectorizeContractions(blocking));
+    // What runs between the kernels (and their im2col copies) would
+    // otherwise be serial.
+    if (options.parallel)
+      pm.addNestedPass<func::FuncOp>(createParallelizeElementwise());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

@@ -195,6 +195,32 @@ def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", 
                            "mlir::arith::ArithDialect"];
 }
 
+def ParallelizeElementwise : Pass<"onnxc-parallelize-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Large all-parallel linalg.generics as an scf.forall";
+  let description = [{
+    Runs on tensors, before bufferization (after the vector kernels, so
+    that their im2col copies are included). A linalg.generic with only
+    parallel loops, static ranges, output maps that are permutations and
+    at least `min-parallel-elements` iterations, not already inside an
+    scf.forall, is tiled along its outer loop dims (1 along the outermost
+    non-unit dims, then a chunk of the dim where the count reaches `tiles`,
+    the inner dims whole) into an scf.forall, which the CPU pipeline runs
+    on the session's threads. Each iteration writes its own output
+    elements, so the tiles write disjoint parts.
+  }];
+  let options = [
+    Option<"minParallelElements", "min-parallel-elements", "int64_t",
+           /*default=*/"65536",
+           "Iterations below which a generic stays serial">,
+    Option<"tiles", "tiles", "int64_t", /*default=*/"32",
+           "About how many tiles to split a generic into">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
 def VectorizeDepthwiseConv : Pass<"onnxc-vectorize-depthwise-conv", "mlir::func::FuncOp"> {
   let summary = "Direct vector kernels for f32 depthwise 2-D convolutions";
   let description = [{

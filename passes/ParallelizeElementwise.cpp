@@ -10,6 +10,10 @@
 // tiles, which the CPU pipeline runs like the kernels' (scf.parallel, then
 // OpenMP with the session's thread count).
 //
+// The convolutions' tensor.pad (a fill and a copy, serial memset/memcpy
+// once bufferized) is split the same way along its unpadded outer dims
+// (batch, channels): each tile fills and copies its own planes.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
@@ -90,6 +94,80 @@ LogicalResult parallelize(RewriterBase &rewriter, linalg::GenericOp op,
   return success();
 }
 
+/// tensor.pad with a constant value and static shapes, whose leading dims
+/// are not padded: an scf.forall over those dims (tiles of 1, until there
+/// are `tiles` of them) whose iterations fill their part of the result and
+/// copy the source's into it.
+LogicalResult parallelizePad(RewriterBase &rewriter, tensor::PadOp op,
+                             int64_t minElements, int64_t tiles) {
+  RankedTensorType resultType = op.getResultType();
+  RankedTensorType sourceType = op.getSourceType();
+  Value padValue = op.getConstantPaddingValue();
+  if (!padValue || !resultType.hasStaticShape() ||
+      !sourceType.hasStaticShape() || !op.getLow().empty() ||
+      !op.getHigh().empty())
+    return rewriter.notifyMatchFailure(
+        op, "needs static shapes, static padding and a constant value");
+  if (op->getParentOfType<scf::ForallOp>())
+    return rewriter.notifyMatchFailure(op, "already in a parallel loop");
+  if (resultType.getNumElements() < std::max<int64_t>(minElements, 0))
+    return rewriter.notifyMatchFailure(op, "too small to pay for threads");
+  ArrayRef<int64_t> low = op.getStaticLow(), high = op.getStaticHigh();
+  int64_t rank = resultType.getRank(), outer = 0, count = 1;
+  while (outer < rank && low[outer] == 0 && high[outer] == 0 &&
+         count < tiles) {
+    count *= resultType.getDimSize(outer);
+    ++outer;
+  }
+  if (count < 2)
+    return rewriter.notifyMatchFailure(op, "no unpadded outer dims to split");
+
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                        resultType.getElementType());
+  SmallVector<OpFoldResult> bounds;
+  for (int64_t i = 0; i < outer; ++i)
+    bounds.push_back(rewriter.getIndexAttr(resultType.getDimSize(i)));
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, bounds, ValueRange{empty}, std::nullopt,
+      [&](OpBuilder &b, Location, ValueRange args) {
+        Value out = args[outer];
+        // Offsets: the tile's indices on the outer dims, 0 inside; sizes:
+        // 1 on the outer dims, whole inside.
+        auto slice = [&](ArrayRef<int64_t> shape) {
+          SmallVector<OpFoldResult> offsets, sizes;
+          for (int64_t i = 0; i < rank; ++i) {
+            offsets.push_back(i < outer ? OpFoldResult(args[i])
+                                        : OpFoldResult(b.getIndexAttr(0)));
+            sizes.push_back(b.getIndexAttr(i < outer ? 1 : shape[i]));
+          }
+          return std::make_pair(offsets, sizes);
+        };
+        SmallVector<OpFoldResult> unit(rank, b.getIndexAttr(1));
+        auto [srcOffsets, srcSizes] = slice(sourceType.getShape());
+        auto [dstOffsets, dstSizes] = slice(resultType.getShape());
+        Value src = tensor::ExtractSliceOp::create(b, loc, op.getSource(),
+                                                   srcOffsets, srcSizes, unit);
+        Value dst = tensor::ExtractSliceOp::create(b, loc, out, dstOffsets,
+                                                   dstSizes, unit);
+        Value filled =
+            linalg::FillOp::create(b, loc, padValue, dst).getResult(0);
+        SmallVector<OpFoldResult> at;
+        for (int64_t i = 0; i < rank; ++i)
+          at.push_back(b.getIndexAttr(i < outer ? 0 : low[i]));
+        Value copied = tensor::InsertSliceOp::create(b, loc, src, filled, at,
+                                                     srcSizes, unit);
+        auto inParallel = scf::InParallelOp::create(b, loc);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(inParallel.getBody());
+        tensor::ParallelInsertSliceOp::create(b, loc, copied, out, dstOffsets,
+                                              dstSizes, unit);
+      });
+  rewriter.replaceOp(op, forall.getResults());
+  return success();
+}
+
 struct ParallelizeElementwisePass
     : impl::ParallelizeElementwiseBase<ParallelizeElementwisePass> {
   using Base::Base;
@@ -100,6 +178,11 @@ struct ParallelizeElementwisePass
     for (linalg::GenericOp op : generics)
       (void)parallelize(rewriter, op, minParallelElements,
                         std::max<int64_t>(2, tiles));
+    SmallVector<tensor::PadOp> pads;
+    getOperation().walk([&](tensor::PadOp op) { pads.push_back(op); });
+    for (tensor::PadOp op : pads)
+      (void)parallelizePad(rewriter, op, minParallelElements,
+                           std::max<int64_t>(2, tiles));
   }
 };
 

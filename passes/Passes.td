@@ -206,7 +206,10 @@ def ParallelizeElementwise : Pass<"onnxc-parallelize-elementwise", "mlir::func::
     non-unit dims, then a chunk of the dim where the count reaches `tiles`,
     the inner dims whole) into an scf.forall, which the CPU pipeline runs
     on the session's threads. Each iteration writes its own output
-    elements, so the tiles write disjoint parts.
+    elements, so the tiles write disjoint parts. A tensor.pad as large,
+    with static shapes and padding and a constant value, becomes an
+    scf.forall over its unpadded outer dims (tiles of 1) whose iterations
+    fill their part of the result and copy the source's part into it.
   }];
   let options = [
     Option<"minParallelElements", "min-parallel-elements", "int64_t",

@@ -67,3 +67,39 @@ func.func @row_sum(%x: tensor<64x1024xf32>, %acc: tensor<64xf32>) -> tensor<64xf
   } -> tensor<64xf32>
   return %r : tensor<64xf32>
 }
+
+// A convolution's padding: the unpadded batch and channel dims become the
+// forall (tiles of 1 until there are 8: 2 x 4); each iteration fills its
+// planes and copies the source's planes to offset (1, 2) in them.
+// CHECK-LABEL: func.func @pad
+// CHECK: %[[PV:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: scf.forall (%[[N:.*]], %[[C:.*]]) in (2, 4) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<2x4x34x36xf32>)
+// CHECK: %[[SRC:.*]] = tensor.extract_slice %{{.*}}[%[[N]], %[[C]], 0, 0] [1, 1, 32, 32] [1, 1, 1, 1] : tensor<2x4x32x32xf32> to tensor<1x1x32x32xf32>
+// CHECK: %[[DST:.*]] = tensor.extract_slice %[[OUT]][%[[N]], %[[C]], 0, 0] [1, 1, 34, 36]
+// CHECK: %[[F:.*]] = linalg.fill ins(%[[PV]] : f32) outs(%[[DST]] : tensor<1x1x34x36xf32>)
+// CHECK: %[[I:.*]] = tensor.insert_slice %[[SRC]] into %[[F]][0, 0, 1, 2] [1, 1, 32, 32]
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %[[I]] into %[[OUT]][%[[N]], %[[C]], 0, 0] [1, 1, 34, 36]
+// CHECK-NOT: tensor.pad
+// CHECK: return
+func.func @pad(%x: tensor<2x4x32x32xf32>) -> tensor<2x4x34x36xf32> {
+  %z = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 2] high[0, 0, 1, 2] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %z : f32
+  } : tensor<2x4x32x32xf32> to tensor<2x4x34x36xf32>
+  return %p : tensor<2x4x34x36xf32>
+}
+
+// Padding on the outermost dim: nothing to split.
+// CHECK-LABEL: func.func @pad_outer
+// CHECK-NOT: scf.forall
+// CHECK: tensor.pad
+func.func @pad_outer(%x: tensor<32x64xf32>) -> tensor<34x64xf32> {
+  %z = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[1, 0] high[1, 0] {
+  ^bb0(%a: index, %b: index):
+    tensor.yield %z : f32
+  } : tensor<32x64xf32> to tensor<34x64xf32>
+  return %p : tensor<34x64xf32>
+}

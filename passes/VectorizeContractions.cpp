@@ -10,6 +10,8 @@
 //     product: col[n, g, (c, k...), (o...)] = X[n, g, c, o*s + k*d], then
 //     Y[n, g, m, p] += W[g, m, r] * col[n, g, r, p]. A 1x1 convolution with
 //     unit strides needs no copy (col is X itself).
+//     (f32 depthwise convolutions never get here: the CPU pipeline runs
+//     passes/VectorizeDepthwiseConv.cpp first.)
 //  2. A contraction with static columns and reduction and an f32/f64
 //     `acc + a * b` body is tiled (scf::tileUsingSCF) so that each tile is a
 //     block of MR rows by NR columns of the output (NR a multiple of the

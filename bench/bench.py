@@ -50,6 +50,13 @@ GEMM_ATOL = 1e-3
 # build is checked against PyTorch's f32 output with a tolerance that fits
 # its quantization error (BERT's outputs reach 16.6; int8 is within 0.5).
 VARIANTS = {"bert-int8": ("bert", ["--quantize=dynamic-int8"], 0.5)}
+ALL_MODELS = FULL_MODELS + ["resnet50-b8"] + list(VARIANTS)
+
+
+def base_model(name: str) -> str:
+    """The exported model a row runs: resnet50-b8 is resnet50 rebatched, a
+    variant its base model compiled with other flags."""
+    return VARIANTS[name][0] if name in VARIANTS else name.replace("-b8", "")
 
 
 def log(message: str) -> None:
@@ -417,7 +424,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help=f"smoke test: {', '.join(QUICK_MODELS)} and GEMM "
                              f"{QUICK_GEMM[0]} only; does not touch docs/")
     parser.add_argument("--models", help="comma-separated subset of "
-                        f"{','.join(FULL_MODELS)},resnet50-b8 (default: all)")
+                        f"{','.join(ALL_MODELS)} (default: all)")
     parser.add_argument("--gemm", help="comma-separated GEMM sizes, or 'none' "
                         f"(default: {','.join(map(str, FULL_GEMM))})")
     parser.add_argument("--threads", default="1,2",
@@ -439,10 +446,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.models:
         models = [m for m in args.models.split(",") if m]
     else:
-        models = QUICK_MODELS if args.quick else \
-            FULL_MODELS + ["resnet50-b8"] + list(VARIANTS)
-    unknown = [m for m in models
-               if m not in FULL_MODELS + ["resnet50-b8"] + list(VARIANTS)]
+        models = QUICK_MODELS if args.quick else ALL_MODELS
+    unknown = [m for m in models if m not in ALL_MODELS]
     if unknown:
         parser.error(f"unknown model(s): {', '.join(unknown)}")
     if args.gemm:
@@ -487,13 +492,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         meta["fma_peak_gflops"], meta["fma_isa"] = measure_fma_peak(work)
         log(f"   {meta['fma_peak_gflops']} GFLOP/s ({meta['fma_isa']})")
 
-    base = sorted({VARIANTS[m][0] if m in VARIANTS else m.replace("-b8", "")
-                   for m in models}, key=FULL_MODELS.index)
+    base = sorted({base_model(m) for m in models}, key=FULL_MODELS.index)
     if base and not export_models(base, models_dir):
         log("some exports failed; benchmarking the models that exist")
 
     for name in models:
-        base_name = VARIANTS[name][0] if name in VARIANTS else name.replace("-b8", "")
+        base_name = base_model(name)
         src = Case(base_name, 1, os.path.join(models_dir, f"{base_name}-opset{OPSET}"))
         if not os.path.isfile(src.model):
             results["compile"].append({"model": src.name, "batch": 1,

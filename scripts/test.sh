@@ -30,6 +30,16 @@ else
 fi
 rm -f "$fuzz_log"
 
+# The compiler itself under ASan + UBSan: a second build (build-sanitized)
+# and the pass, importer and tool tests plus a conformance sample run with
+# it (scripts/test-sanitized.sh). Counted as one test in the summary line.
+if ./scripts/test-sanitized.sh; then
+  echo "  Passed: 1" >>"$log"
+else
+  status=1
+  echo "  Failed: 1" >>"$log"
+fi
+
 # One plain summary line for tools that read it.
 # lit ends with lines such as "  Passed: 10 (100.00%)".
 awk '

@@ -102,7 +102,14 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   if (options.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createPrepackWeights());
     VectorizeIntegerContractionsOptions integer;
-    integer.vnni = options.avx512Vnni;
+    integer.dotProduct = options.int8DotProduct;
+    // Register blocks that fit the register file: 32 vector registers on
+    // AVX-512 and NEON (6 x 4 accumulators, 4 panels, 1 broadcast), 16 on
+    // AVX2 (4 x 3, 3, 1).
+    if (options.int8DotProduct == "avx-vnni") {
+      integer.rows = 4;
+      integer.columnVectors = 3;
+    }
     integer.parallel = options.parallel;
     pm.addPass(createVectorizeIntegerContractions(integer));
     VectorizeContractionsOptions blocking = contractionBlocking();

@@ -18,10 +18,11 @@ struct CpuPipelineOptions {
   /// --quantize=dynamic-int8: MatMul/Gemm weights to int8 at compile time,
   /// activations at run time (passes/QuantizeDynamic.cpp).
   bool quantizeDynamicInt8 = false;
-  /// The target has AVX-512 VNNI: the int8 matrix products use vpdpbusd
-  /// (passes/VectorizeIntegerContractions.cpp). The driver sets it from
-  /// the target CPU; the intrinsic does not compile for a CPU without it.
-  bool avx512Vnni = false;
+  /// The target's 4-byte int8 dot product the int8 matrix products run on
+  /// (passes/VectorizeIntegerContractions.cpp: none, avx512-vnni, avx-vnni,
+  /// neon-i8mm, neon-dotprod). The driver sets it from the target CPU
+  /// (int8DotProductFor); the intrinsics do not compile for a CPU without.
+  std::string int8DotProduct = "none";
 };
 
 /// onnx dialect -> linalg on tensors (stops here for --emit=linalg).

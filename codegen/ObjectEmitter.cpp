@@ -319,6 +319,26 @@ void optimize(llvm::Module &m, llvm::TargetMachine *tm, int optLevel) {
 
 } // namespace
 
+std::string int8DotProductFor(const ObjectOptions &options) {
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
+  if (!tm)
+    return "none";
+  const llvm::MCSubtargetInfo *info = tm->getMCSubtargetInfo();
+  // The widest first: a CPU with AVX-512 VNNI usually has AVX-VNNI too.
+  // (checkFeatures aborts on a feature name of another architecture.)
+  const llvm::Triple &triple = tm->getTargetTriple();
+  std::vector<std::pair<const char *, const char *>> candidates;
+  if (triple.isX86())
+    candidates = {{"+avx512vnni", "avx512-vnni"}, {"+avxvnni", "avx-vnni"}};
+  else if (triple.isAArch64())
+    candidates = {{"+i8mm", "neon-i8mm"}, {"+dotprod", "neon-dotprod"}};
+  for (auto [feature, isa] : candidates)
+    if (info->checkFeatures(feature))
+      return isa;
+  return "none";
+}
+
 bool emitModelObject(ModuleOp module, const ModelInterface &model,
                      const ObjectOptions &options, EmitKind kind,
                      std::string &out, std::string &error,

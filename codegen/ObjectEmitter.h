@@ -45,6 +45,12 @@ bool emitModelObject(mlir::ModuleOp module, const ModelInterface &model,
                      std::string &out, std::string &error,
                      ExternalWeights *externalWeights = nullptr);
 
+/// The 4-byte int8 dot product of the target CPU that `options` name, as
+/// VectorizeIntegerContractions' `dot-product` option: avx512-vnni,
+/// avx-vnni, neon-i8mm, neon-dotprod, or none (also for a target or CPU
+/// LLVM does not know: the object emitter reports those).
+std::string int8DotProductFor(const ObjectOptions &options);
+
 } // namespace onnxc
 
 #endif // ONNXC_CODEGEN_OBJECTEMITTER_H

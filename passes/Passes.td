@@ -157,32 +157,36 @@ def OpenMPRegions : Pass<"onnxc-openmp-regions", "mlir::ModuleOp"> {
 }
 
 def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", "mlir::ModuleOp"> {
-  let summary = "u8 x s8 -> i32 matrix products on VNNI dot products";
+  let summary = "u8 x s8 -> i32 matrix products on 4-byte dot-product instructions";
   let description = [{
     Runs on tensors, before bufferization. A linalg.generic computing
     C[.., m, n] += zext(A[.., m, k]) * sext(W[k, n]) in i32 (A u8, W a
     constant s8 matrix; the form MatMulInteger without zero points lowers
     to, possibly with an elementwise producer of A fused into its body,
-    which is split back out first) becomes, with `vnni`, a register-blocked
-    kernel on AVX-512 VNNI: W is repacked at compile time into 16-column
-    panels of 4-byte groups of k (the layout vpdpbusd reads), each step
-    broadcasts 4 bytes of a row of A and accumulates `rows` x
-    `column-vectors` vectors of 16 i32 with llvm.x86.avx512.vpdpbusd.512
-    (non-saturating), called through one always-inlined internal
-    llvm.func, `onnxc_vpdpbusd_512`, that the pass adds to the module.
-    Without `vnni` only the unfusing is done; the contraction stays a
-    generic (scalar loops).
+    which is split back out first) becomes, with `dot-product` set, a
+    register-blocked kernel on that instruction set: avx512-vnni
+    (vpdpbusd, 16 lanes), avx-vnni (vpdpbusd on 256 bits, 8 lanes),
+    neon-i8mm (usdot, 4 lanes) or neon-dotprod (sdot, 4 lanes; A is flipped
+    to a - 128 and 128 * sum_k W[k, n] added back). W is repacked at
+    compile time into panels of `lanes` columns of 4-byte groups of k (the
+    layout the instructions read); each step broadcasts 4 bytes of a row of
+    A and accumulates `rows` x `column-vectors` vectors of i32 through one
+    always-inlined internal llvm.func, `onnxc_dot_<isa>`, that the pass adds
+    to the module. With `none` only the unfusing is done; the contraction
+    stays a generic (scalar loops).
   }];
   let options = [
-    Option<"vnni", "vnni", "bool", /*default=*/"false",
-           "The target has AVX-512 VNNI (vpdpbusd on 512-bit vectors)">,
+    Option<"dotProduct", "dot-product", "std::string", /*default=*/"\"none\"",
+           "The target's int8 dot product: none, avx512-vnni, avx-vnni, "
+           "neon-i8mm or neon-dotprod">,
     Option<"rows", "rows", "int64_t", /*default=*/"6",
            "Rows of the output in one register block">,
     Option<"columnVectors", "column-vectors", "int64_t", /*default=*/"4",
-           "Vectors of 16 columns per row of a register block">,
+           "Vectors of `lanes` columns per row of a register block">,
     Option<"parallel", "parallel", "bool", /*default=*/"false",
-           "With vnni: the kernel's column panels are an scf.forall (each "
-           "iteration one panel of 16 x column-vectors columns, all rows)">,
+           "With a dot product: the kernel's column panels are an "
+           "scf.forall (each iteration one panel of lanes x column-vectors "
+           "columns, all rows)">,
     Option<"minParallelMacs", "min-parallel-macs", "int64_t",
            /*default=*/"262144",
            "Multiply-adds (K x N, rows counted as 1) below which the "

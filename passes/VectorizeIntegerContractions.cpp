@@ -1,4 +1,4 @@
-//===- VectorizeIntegerContractions.cpp - int8 matrix products on VNNI ----===//
+//===- VectorizeIntegerContractions.cpp - int8 products on dot products ---===//
 //
 // MatMulInteger with a constant int8 B and no zero points (what
 // QuantizeDynamic emits) lowers to a linalg.generic
@@ -14,16 +14,25 @@
 //  1. splits such a fused producer, with those inputs, back out into its
 //     own elementwise generic over (rows, k) that writes A as i8 (always:
 //     it is what makes the scalar fallback bearable too);
-//  2. with `vnni`, replaces the contraction by a register-blocked kernel on
-//     AVX-512 VNNI. vpdpbusd multiplies 4 adjacent u8 of one operand by 4
-//     adjacent s8 of the other and adds the 4 products to each i32 lane, so
-//     W is repacked at compile time into panels of 16 columns:
-//     P[nb, k4, 4 * j + t] = W[4 * k4 + t, 16 * nb + j] (zero-padded in k
+//  2. with a `dot-product` instruction set, replaces the contraction by a
+//     register-blocked kernel on it. Every such instruction multiplies 4
+//     adjacent bytes of one operand by 4 adjacent bytes of the other and
+//     adds the 4 products to each i32 lane:
+//       avx512-vnni   vpdpbusd on 512-bit vectors (16 lanes), u8 x s8;
+//       avx-vnni      vpdpbusd on 256-bit vectors (8 lanes), u8 x s8
+//                     (AVX-VNNI: CPUs with AVX2 but without AVX-512);
+//       neon-i8mm     usdot on 128-bit vectors (4 lanes), u8 x s8;
+//       neon-dotprod  sdot (4 lanes), s8 x s8 only: A's bytes are flipped
+//                     to a - 128 (xor 0x80) and 128 * sum_k W[k, n] is
+//                     added back to each column, exactly, in i32.
+//     W is repacked at compile time into panels of L = lanes columns:
+//     P[nb, k4, 4 * j + t] = W[4 * k4 + t, L * nb + j] (zero-padded in k
 //     and n). Each step of the kernel's reduction loop broadcasts 4 bytes of
 //     each of `rows` rows of A to all lanes and issues rows x column-vectors
-//     vpdpbusd on 64-byte vectors of P; the block of C stays in registers.
-//     vpdpbusd wraps instead of saturating (vpdpbusds saturates), which is
-//     MatMulInteger's semantics: accumulation may overflow only in i32.
+//     dot products on 4L-byte vectors of P; the block of C stays in
+//     registers. All four wrap instead of saturating (vpdpbusds would
+//     saturate), which is MatMulInteger's semantics: accumulation may
+//     overflow only in i32.
 //
 // The loop over rows is split into full blocks and a one-row tail, so the
 // inner loop never needs a mask; the reduction's last group of 4 (when K is
@@ -31,7 +40,7 @@
 // N read zeros of P and are masked off when C is written.
 //
 // With `parallel`, the loop over column panels (groups of `column-vectors`
-// panels of 16 columns) is an scf.forall when there are at least two and
+// panels of L columns) is an scf.forall when there are at least two and
 // K x N reaches `min-parallel-macs`: each iteration owns a slice of C's
 // columns, so the threads share nothing but the read-only A and P, and the
 // result is the same, bit for bit, at any thread count.
@@ -304,51 +313,90 @@ std::vector<int8_t> constantBytes(arith::ConstantOp cst) {
   return out;
 }
 
-constexpr int64_t kLanes = 16;    // i32 lanes of a 512-bit vector
-constexpr int64_t kGroup = 4;     // bytes of k per lane and vpdpbusd
-constexpr int64_t kPanelBytes = kLanes * kGroup;
+constexpr int64_t kGroup = 4; // bytes of k per lane and dot product
 
-/// W [K, N] repacked as P [NB, K4, 64] (NB a multiple of `nv`).
-std::vector<int8_t> packForVnni(ArrayRef<int8_t> w, int64_t k, int64_t n,
-                                int64_t nb, int64_t k4) {
-  std::vector<int8_t> p(nb * k4 * kPanelBytes, 0);
+/// A 4-byte dot-product instruction the kernel is built on (see the top of
+/// the file).
+struct DotProductIsa {
+  StringLiteral name;      // the `dot-product` option's value
+  int64_t lanes;           // i32 lanes of one vector
+  StringLiteral intrinsic; // (acc <L x i32>, a <4L x i8>, b <4L x i8>)
+  /// s8 x s8 only (sdot): A is flipped to a - 128 and corrected.
+  bool signedOnly;
+};
+
+constexpr DotProductIsa kDotProductIsas[] = {
+    {"avx512-vnni", 16, "llvm.x86.avx512.vpdpbusd.512", false},
+    {"avx-vnni", 8, "llvm.x86.avx512.vpdpbusd.256", false},
+    {"neon-i8mm", 4, "llvm.aarch64.neon.usdot.v4i32.v16i8", false},
+    {"neon-dotprod", 4, "llvm.aarch64.neon.sdot.v4i32.v16i8", true},
+};
+
+const DotProductIsa *findDotProductIsa(StringRef name) {
+  for (const DotProductIsa &isa : kDotProductIsas)
+    if (isa.name == name)
+      return &isa;
+  return nullptr;
+}
+
+/// W [K, N] repacked as P [NB, K4, 4 * lanes] (NB a multiple of `nv`).
+std::vector<int8_t> packForDotProduct(ArrayRef<int8_t> w, int64_t k,
+                                      int64_t n, int64_t nb, int64_t k4,
+                                      int64_t lanes) {
+  int64_t panelBytes = lanes * kGroup;
+  std::vector<int8_t> p(nb * k4 * panelBytes, 0);
   for (int64_t kk = 0; kk < k; ++kk)
     for (int64_t c = 0; c < n; ++c) {
-      int64_t block = c / kLanes, lane = c % kLanes;
-      p[(block * k4 + kk / kGroup) * kPanelBytes + lane * kGroup +
+      int64_t block = c / lanes, lane = c % lanes;
+      p[(block * k4 + kk / kGroup) * panelBytes + lane * kGroup +
         kk % kGroup] = w[kk * n + c];
     }
   return p;
 }
 
-/// `llvm.func internal @onnxc_vpdpbusd_512(acc, a, b)`, always inlined:
-/// the one place that calls the intrinsic. llvm.call_intrinsic declares no
+/// For s8 x s8 instructions: 128 * sum_k W[k, n] per column, as
+/// [NB, lanes] i32 (zero past N). (a - 128) . w + 128 . w = a . w.
+std::vector<int32_t> signFlipCorrection(ArrayRef<int8_t> w, int64_t k,
+                                        int64_t n, int64_t nb,
+                                        int64_t lanes) {
+  std::vector<int32_t> corr(nb * lanes, 0);
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t c = 0; c < n; ++c)
+      corr[c] += 128 * int32_t(w[kk * n + c]);
+  return corr;
+}
+
+/// `llvm.func internal @onnxc_dot_<isa>(acc, a, b)`, always inlined: the
+/// one place that calls the intrinsic. llvm.call_intrinsic declares no
 /// memory effects, which the buffer deallocation pipeline refuses in a
 /// func.func; an llvm.call has them and the helper's body is not analyzed.
-LLVM::LLVMFuncOp getOrCreateVnniHelper(ModuleOp module) {
-  constexpr StringLiteral name = "onnxc_vpdpbusd_512";
+LLVM::LLVMFuncOp getOrCreateDotHelper(ModuleOp module,
+                                      const DotProductIsa &isa) {
+  std::string name = ("onnxc_dot_" + isa.name).str();
+  std::replace(name.begin(), name.end(), '-', '_');
   if (auto existing = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
     return existing;
   MLIRContext *ctx = module.getContext();
   auto b = OpBuilder::atBlockBegin(module.getBody());
   Location loc = module.getLoc();
-  auto acc = VectorType::get({16}, IntegerType::get(ctx, 32));
-  auto bytes = VectorType::get({64}, IntegerType::get(ctx, 8));
+  auto acc = VectorType::get({isa.lanes}, IntegerType::get(ctx, 32));
+  auto bytes = VectorType::get({isa.lanes * kGroup}, IntegerType::get(ctx, 8));
   auto fn = LLVM::LLVMFuncOp::create(
       b, loc, name, LLVM::LLVMFunctionType::get(acc, {acc, bytes, bytes}),
       LLVM::Linkage::Internal);
   fn.setAlwaysInline(true);
   Block *entry = fn.addEntryBlock(b);
   b.setInsertionPointToStart(entry);
-  Value r = LLVM::CallIntrinsicOp::create(
-                b, loc, acc, b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
-                entry->getArguments())
+  Value r = LLVM::CallIntrinsicOp::create(b, loc, acc,
+                                          b.getStringAttr(isa.intrinsic),
+                                          entry->getArguments())
                 .getResult(0);
   LLVM::ReturnOp::create(b, loc, r);
   return fn;
 }
 
-struct VnniKernel {
+struct DotProductKernel {
+  const DotProductIsa &isa;
   int64_t rowsPerBlock, columnVectors;
   LLVM::LLVMFuncOp helper;
   bool parallel;
@@ -366,6 +414,7 @@ struct VnniKernel {
       return failure();
     if (w.empty() || k == 0 || n == 0)
       return failure();
+    const int64_t kLanes = isa.lanes, kPanelBytes = kLanes * kGroup;
     int64_t blocks = llvm::divideCeil(n, kLanes);
     int64_t nv = std::min(columnVectors, blocks);
     int64_t paddedBlocks = llvm::divideCeil(blocks, nv) * nv;
@@ -374,15 +423,27 @@ struct VnniKernel {
     Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
     auto packedType =
         RankedTensorType::get({paddedBlocks, k4, kPanelBytes}, i8);
-    std::vector<int8_t> packed = packForVnni(w, k, n, paddedBlocks, k4);
+    std::vector<int8_t> packed =
+        packForDotProduct(w, k, n, paddedBlocks, k4, kLanes);
     AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
         ArrayRef<char>(reinterpret_cast<const char *>(packed.data()),
                        packed.size()),
         64);
     Value p = arith::ConstantOp::create(
         rewriter, loc, packedType,
-        DenseResourceElementsAttr::get(packedType, "onnxc_vnni",
+        DenseResourceElementsAttr::get(packedType, "onnxc_int8_panels",
                                        std::move(blob)));
+    // s8 x s8 instructions: the correction of A's sign flip, per column.
+    Value correction;
+    if (isa.signedOnly) {
+      std::vector<int32_t> corr =
+          signFlipCorrection(w, k, n, paddedBlocks, kLanes);
+      auto corrType = RankedTensorType::get(
+          {paddedBlocks, kLanes}, rewriter.getI32Type());
+      correction = arith::ConstantOp::create(
+          rewriter, loc, corrType,
+          DenseElementsAttr::get(corrType, ArrayRef<int32_t>(corr)));
+    }
 
     // 2-D views: A [M, K], C [M, N] (row dims and column dims collapsed).
     int64_t j = m.rowDims, outRank = m.outRank;
@@ -416,6 +477,14 @@ struct VnniKernel {
                                             rewriter.getIntegerAttr(i8, 0));
     Value padI32 = arith::ConstantOp::create(rewriter, loc, i32,
                                              rewriter.getIntegerAttr(i32, 0));
+    // xor with 0x80 in each byte turns u8 a into the s8 a - 128.
+    Value signFlip =
+        isa.signedOnly
+            ? arith::ConstantOp::create(
+                  rewriter, loc, i32,
+                  rewriter.getIntegerAttr(i32, int32_t(0x80808080u)))
+                  .getResult()
+            : Value();
     // Column blocks past N exist only when N is not a multiple of
     // 16 * nv; then C's reads and writes need masks.
     bool columnsInBounds = n % kLanes == 0 && paddedBlocks == blocks;
@@ -442,12 +511,22 @@ struct VnniKernel {
                                                           idx(b, kLanes))
                                         .getResult());
       }
+      SmallVector<Value> corrections;
+      if (correction)
+        for (int64_t j = 0; j < nv; ++j)
+          corrections.push_back(vector::TransferReadOp::create(
+              b, loc, accType, correction, ValueRange{blockIdx[j], zero},
+              padI32, minor, ArrayRef<bool>{true}));
       SmallVector<Value> accs;
       for (int64_t i = 0; i < r; ++i)
-        for (int64_t j = 0; j < nv; ++j)
-          accs.push_back(vector::TransferReadOp::create(
+        for (int64_t j = 0; j < nv; ++j) {
+          Value acc = vector::TransferReadOp::create(
               b, loc, accType, c, ValueRange{rowIdx[i], colIdx[j]}, padI32,
-              minor, ArrayRef<bool>{columnsInBounds}));
+              minor, ArrayRef<bool>{columnsInBounds});
+          if (correction)
+            acc = arith::AddIOp::create(b, loc, acc, corrections[j]);
+          accs.push_back(acc);
+        }
 
       // One reduction step at group g of k: A's bytes read in bounds or
       // zero-padded (the peeled last group).
@@ -467,6 +546,8 @@ struct VnniKernel {
           Value word = vector::BitCastOp::create(
               lb, loc, VectorType::get({1}, i32), group);
           Value scalar = vector::ExtractOp::create(lb, loc, word, 0);
+          if (signFlip)
+            scalar = arith::XOrIOp::create(lb, loc, scalar, signFlip);
           Value splat = vector::BroadcastOp::create(lb, loc, accType, scalar);
           Value bytes = vector::BitCastOp::create(lb, loc, bytesType, splat);
           for (int64_t j = 0; j < nv; ++j)
@@ -574,14 +655,28 @@ struct VectorizeIntegerContractionsPass
     if (matches.empty())
       return;
     IRRewriter rewriter(&getContext());
-    VnniKernel kernel{std::max<int64_t>(1, rows),
-                      std::max<int64_t>(1, columnVectors),
-                      vnni ? getOrCreateVnniHelper(module) : nullptr,
-                      parallel, minParallelMacs};
+    const DotProductIsa *isa = nullptr;
+    if (dotProduct != "none") {
+      isa = findDotProductIsa(dotProduct);
+      if (!isa) {
+        module.emitError() << "onnxc-vectorize-integer-contractions: unknown "
+                              "dot-product '"
+                           << dotProduct
+                           << "' (none, avx512-vnni, avx-vnni, neon-i8mm, "
+                              "neon-dotprod)";
+        return signalPassFailure();
+      }
+    }
+    std::optional<DotProductKernel> kernel;
+    if (isa)
+      kernel.emplace(DotProductKernel{
+          *isa, std::max<int64_t>(1, rows),
+          std::max<int64_t>(1, columnVectors),
+          getOrCreateDotHelper(module, *isa), parallel, minParallelMacs});
     for (IntegerContraction &m : matches) {
       rewriter.setInsertionPoint(m.op);
       Value a8 = materializeA8(rewriter, m);
-      if (vnni && succeeded(kernel.rewrite(rewriter, m, a8)))
+      if (kernel && succeeded(kernel->rewrite(rewriter, m, a8)))
         continue;
       rebuildContraction(rewriter, m, a8);
     }

@@ -88,3 +88,22 @@ if not _gpu_reason:
 else:
     lit_config.note(f"no usable GPU ({_gpu_reason}): tests that REQUIRE "
                     "cuda-gpu are skipped")
+
+# The host CPU's int8 dot-product extensions, for tests that run libraries
+# built for a CPU that has them (--cpu=alderlake: AVX-VNNI).
+def _host_cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+_flags = _host_cpu_flags()
+if "avx_vnni" in _flags:
+    config.available_features.add("host-avx-vnni")
+else:
+    lit_config.note("the host CPU has no AVX-VNNI: tests that REQUIRE "
+                    "host-avx-vnni are skipped")

@@ -344,12 +344,6 @@ std::string codeFlags(const onnxc::ImportOptions &options) {
 /// emitter picks the CPU: the host's when neither --target nor --cpu (or
 /// --cpu=native) is given, else a named one. Named CPUs are not looked up
 /// yet: they get the portable integer code.
-bool targetHasAvx512Vnni() {
-  if (!target.empty() || !(cpu.empty() || cpu == "native"))
-    return false;
-  return sys::getHostCPUFeatures().lookup("avx512vnni");
-}
-
 /// Writes to `path` ('-' = stdout); 0 on success, 1 after a message.
 int writeText(const std::string &path,
               llvm::function_ref<void(raw_ostream &)> write) {
@@ -530,6 +524,8 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  // Set early: the pipeline reads the CPU's features (int8DotProductFor).
+  objectOptions.cpu = cpu;
   // A library needs the runtime built for its target (lib/aarch64/ for
   // aarch64 on this host, cross-built when the build found the cross
   // compiler): refuse before the work of compiling when it is missing.
@@ -601,7 +597,7 @@ int main(int argc, char **argv) {
       Triple(objectOptions.triple).getArch() ==
           Triple(sys::getDefaultTargetTriple()).getArch();
   pipeline.quantizeDynamicInt8 = quantizeMode == QuantizeMode::DynamicInt8;
-  pipeline.avx512Vnni = targetHasAvx512Vnni();
+  pipeline.int8DotProduct = onnxc::int8DotProductFor(objectOptions);
 
   // x86_64,cuda: the GPU code comes from a copy of the imported module
   // lowered by the CUDA pipeline, as --target=cuda --emit=ptx lowers it;
@@ -711,7 +707,6 @@ int main(int argc, char **argv) {
   onnxc::setCompileInfo(interface, "model_sha256", modelSha256.get());
   progress.stage("LLVM optimization and code generation");
   objectOptions.optLevel = optLevel;
-  objectOptions.cpu = cpu;
   objectOptions.symbolPrefix = name;
   objectOptions.exportModelGet = stage != EmitStage::Lib;
   objectOptions.printTiming = compileTiming;

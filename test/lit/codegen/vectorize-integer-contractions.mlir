@@ -1,6 +1,11 @@
 // RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions --split-input-file | FileCheck %s --check-prefix=PORTABLE
-// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='vnni=true rows=2 column-vectors=2' --split-input-file | FileCheck %s --check-prefix=VNNI
-// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='vnni=true rows=2 column-vectors=1 parallel=true min-parallel-macs=100' --split-input-file | FileCheck %s --check-prefix=PAR
+// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=avx512-vnni rows=2 column-vectors=2' --split-input-file | FileCheck %s --check-prefix=VNNI
+// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=avx512-vnni rows=2 column-vectors=1 parallel=true min-parallel-macs=100' --split-input-file | FileCheck %s --check-prefix=PAR
+// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=avx-vnni rows=2 column-vectors=1' --split-input-file | FileCheck %s --check-prefix=AVX
+// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=neon-dotprod rows=1 column-vectors=2' --split-input-file | FileCheck %s --check-prefix=SDOT
+// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=neon-i8mm' --split-input-file | FileCheck %s --check-prefix=USDOT
+// RUN: not onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=sse9' --split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: unknown dot-product 'sse9' (none, avx512-vnni, avx-vnni, neon-i8mm, neon-dotprod)
 
 #a = affine_map<(m, n, k) -> (m, k)>
 #w = affine_map<(m, n, k) -> (k, n)>
@@ -23,27 +28,59 @@
 // PORTABLE-NEXT: linalg.yield
 // PORTABLE-NOT: llvm.call
 
-// With vnni=true, W (K = 6, N = 20) is repacked into ceil(20/16) = 2 panels of
+// With dot-product=avx512-vnni, W (K = 6, N = 20) is repacked into ceil(20/16) = 2 panels of
 // ceil(6/4) = 2 groups of 64 bytes: panel 0, group 0 starts with column 0's
 // k = 0..3 (1, 2, 3, 4), then column 1's (-1, 0, 0, 0); group 1 holds
 // k = 4, 5 of column 0 (5, 6) and two zero bytes. The kernel calls the
 // always-inlined helper (rows x column-vectors = 4 per step), peels the
 // last, partial group of k with a padded read, and masks the columns
 // past 20 when it writes C.
-// VNNI: llvm.func internal @onnxc_vpdpbusd_512(%{{.*}}: vector<16xi32>, %{{.*}}: vector<64xi8>, %{{.*}}: vector<64xi8>) -> vector<16xi32>
+// VNNI: llvm.func internal @onnxc_dot_avx512_vnni(%{{.*}}: vector<16xi32>, %{{.*}}: vector<64xi8>, %{{.*}}: vector<64xi8>) -> vector<16xi32>
 // VNNI-SAME: always_inline
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // VNNI-LABEL: func.func @fused_quantize
 // VNNI-NOT: scf.forall
-// VNNI: arith.constant dense_resource<onnxc_vnni> : tensor<2x2x64xi8>
+// VNNI: arith.constant dense_resource<onnxc_int8_panels> : tensor<2x2x64xi8>
 // VNNI: scf.for
 // VNNI: scf.for
 // VNNI: scf.for
-// VNNI-COUNT-4: llvm.call @onnxc_vpdpbusd_512
+// VNNI-COUNT-4: llvm.call @onnxc_dot_avx512_vnni
 // VNNI: vector.transfer_read {{.*}}{{\], %[a-z0-9_]+ : tensor<\?x6xi8>, vector<4xi8>}}
 // VNNI: vector.transfer_write {{.*}}{{\] : vector<16xi32>, tensor<\?x20xi32>}}
-// VNNI: onnxc_vnni: "0x4000000001020304FF000000
+// VNNI: onnxc_int8_panels: "0x4000000001020304FF000000
 // VNNI-SAME: 0506000000
+// AVX-VNNI: the same kernel on 256-bit vectors, so panels of 8 columns:
+// ceil(20/8) = 3 panels of 2 groups of 32 bytes, the last panel's columns
+// 20..23 masked.
+// AVX: llvm.func internal @onnxc_dot_avx_vnni(%{{.*}}: vector<8xi32>, %{{.*}}: vector<32xi8>, %{{.*}}: vector<32xi8>) -> vector<8xi32>
+// AVX: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// AVX-LABEL: func.func @fused_quantize
+// AVX: arith.constant dense_resource<onnxc_int8_panels> : tensor<3x2x32xi8>
+// AVX: llvm.call @onnxc_dot_avx_vnni
+// AVX: vector.transfer_write {{.*}} : vector<8xi32>, tensor<?x20xi32>
+// AVX: onnxc_int8_panels: "0x4000000001020304FF000000
+// NEON without i8mm has only the s8 x s8 sdot: every 4 bytes of A are
+// flipped to a - 128 (xor 0x80808080) before the broadcast, and the
+// accumulators start from 128 * sum_k W[k, n] (column 0: 128 * 21 = 2688,
+// column 1: -128; 0 past column 1 of this W) so the sum is exact.
+// SDOT: llvm.func internal @onnxc_dot_neon_dotprod(%{{.*}}: vector<4xi32>, %{{.*}}: vector<16xi8>, %{{.*}}: vector<16xi8>) -> vector<4xi32>
+// SDOT: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// SDOT-LABEL: func.func @fused_quantize
+// SDOT: arith.constant dense_resource<onnxc_int8_panels> : tensor<6x2x16xi8>
+// SDOT: %[[CORR:.*]] = arith.constant dense<{{\[}}[2688, -128, 0, 0], [0, 0, 0, 0]
+// SDOT-SAME: tensor<6x4xi32>
+// SDOT: %[[FLIP:.*]] = arith.constant -2139062144 : i32
+// SDOT: vector.transfer_read %[[CORR]]
+// SDOT: arith.addi {{.*}} : vector<4xi32>
+// SDOT: scf.for
+// SDOT: arith.xori %{{.*}}, %[[FLIP]] : i32
+// SDOT: llvm.call @onnxc_dot_neon_dotprod
+// With i8mm, usdot multiplies u8 by s8 as vpdpbusd does: no flip.
+// USDOT: llvm.call_intrinsic "llvm.aarch64.neon.usdot.v4i32.v16i8"
+// USDOT-LABEL: func.func @fused_quantize
+// USDOT-NOT: arith.xori
+// USDOT: llvm.call @onnxc_dot_neon_i8mm
+// USDOT-LABEL: func.func @per_row_quantize
 // With parallel=true the column panels (here one vector each: N = 20 is 2
 // panels, the second 4 columns wide) are an scf.forall; each iteration
 // sweeps all rows over its own slice of C and inserts it back. K x N =
@@ -56,7 +93,7 @@
 // PAR: %[[W:.*]] = arith.minsi %c16{{.*}}, %[[LEFT]] : index
 // PAR: %[[S:.*]] = tensor.extract_slice %[[C]][0, %[[COL]]] [%{{.*}}, %[[W]]] [1, 1] : tensor<?x20xi32> to tensor<?x?xi32>
 // PAR: scf.for
-// PAR: llvm.call @onnxc_vpdpbusd_512
+// PAR: llvm.call @onnxc_dot_avx512_vnni
 // PAR: vector.transfer_write {{.*}} : vector<16xi32>, tensor<?x?xi32>
 // PAR: scf.forall.in_parallel
 // PAR-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[C]][0, %[[COL]]] [%{{.*}}, %[[W]]] [1, 1]
@@ -107,7 +144,7 @@ func.func @fused_quantize(%x: tensor<?x6xf32>, %s: f32, %init: tensor<?x20xi32>)
 // PORTABLE: return
 // VNNI-LABEL: func.func @per_row_quantize
 // VNNI: linalg.generic {{.*}} ins(%arg0, %arg1, %arg2 : tensor<?x6xf32>, tensor<?x1xf32>, tensor<?x1xf32>) outs(%{{.*}} : tensor<?x6xi8>)
-// VNNI: llvm.call @onnxc_vpdpbusd_512
+// VNNI: llvm.call @onnxc_dot_avx512_vnni
 // A per-column input in the producer is not a quantization of A's rows:
 // the contraction is left alone.
 // VNNI-LABEL: func.func @column_input

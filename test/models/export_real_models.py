@@ -20,7 +20,7 @@ Only Debian's interpreter has torch (python3-torch 1.13, python3-torchvision
 0.14), so run it as:
 
     /usr/bin/python3 test/models/export_real_models.py --out DIR \\
-        [--models resnet50,mobilenet_v2,squeezenet1_1,mlp,bert] \\
+        [--models resnet50,mobilenet_v2,squeezenet1_1,mlp,bert,bert_ortq,mlp_ortq] \\
         [--opsets 13,17] [--seed 0] [--force]
 
 A model directory that already exists and is complete is re-used unless
@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import onnx
@@ -201,6 +201,19 @@ BUILDERS: Dict[str, Callable[[], ModelSpec]] = {
     "bert": build_bert,
 }
 
+# Models derived from an exported one: the f32 model quantized the way
+# onnxruntime.quantization.quantize_dynamic does it (quantize_ort_style.py;
+# DynamicQuantizeLinear + MatMulInteger + Cast + Mul), with the same input
+# and PyTorch's f32 output as reference data (so a check against it
+# measures the quantization error).  bert_ortq is ORT's default form (int8
+# weights, symmetric, per tensor); mlp_ortq the other one (uint8 weights
+# with zero points, per column; its Gemms first become MatMul + Add).
+DERIVED: Dict[str, Tuple[str, Dict]] = {
+    "bert_ortq": ("bert", dict(weight_type="int8", per_channel=False)),
+    "mlp_ortq": ("mlp", dict(weight_type="uint8", per_channel=True,
+                             gemm_as_matmul=True)),
+}
+
 
 # --------------------------------------------------------------------------
 # Export
@@ -352,6 +365,47 @@ def export_model(name: str, opsets: List[int], out_root: str, seed: int,
     return ok
 
 
+def derive_model(name: str, opsets: List[int], out_root: str, seed: int,
+                 force: bool) -> bool:
+    """Exports the base model of DERIVED[name] (if needed) and writes the
+    quantized copy beside it, with the base's test data."""
+    from quantize_ort_style import quantize_dynamic_ort_style
+
+    base, options = DERIVED[name]
+    if not export_model(base, opsets, out_root, seed, False):
+        return False
+    ok = True
+    for opset in opsets:
+        final_dir = os.path.join(out_root, f"{name}-opset{opset}")
+        base_dir = os.path.join(out_root, f"{base}-opset{opset}")
+        model_path = os.path.join(final_dir, "model.onnx")
+        if not force and is_complete(final_dir):
+            size_mb = os.path.getsize(model_path) / 1e6
+            print(f"{name:<14} opset {opset:<3} cached    {size_mb:8.1f} MB", flush=True)
+            continue
+        scratch_dir = _make_scratch_dir(out_root, f"{name}-opset{opset}")
+        try:
+            start = time.perf_counter()
+            model = quantize_dynamic_ort_style(
+                onnx.load(os.path.join(base_dir, "model.onnx")), **options)
+            onnx.save(model, os.path.join(scratch_dir, "model.onnx"))
+            shutil.copytree(os.path.join(base_dir, "test_data_set_0"),
+                            os.path.join(scratch_dir, "test_data_set_0"))
+            seconds = time.perf_counter() - start
+            _install(scratch_dir, final_dir)
+        except Exception as e:  # report, keep going with the other models
+            print(f"{name:<14} opset {opset:<3} FAILED: {type(e).__name__}: {e}",
+                  file=sys.stderr, flush=True)
+            ok = False
+            continue
+        finally:
+            shutil.rmtree(scratch_dir, ignore_errors=True)
+        size_mb = os.path.getsize(model_path) / 1e6
+        print(f"{name:<14} opset {opset:<3} {seconds:7.1f} s {size_mb:8.1f} MB "
+              f"({model.doc_string})", flush=True)
+    return ok
+
+
 def _exit_on_sigterm(signum, frame):
     # Python dies on SIGTERM (e.g. a test-runner timeout) without unwinding;
     # raising SystemExit instead runs the finally blocks that remove the
@@ -364,7 +418,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--models", default=",".join(BUILDERS),
+    parser.add_argument("--models", default=",".join(list(BUILDERS) + list(DERIVED)),
                         help="comma-separated subset of: %(default)s")
     parser.add_argument("--opsets", default="13,17",
                         help="comma-separated ONNX opset versions (default: %(default)s)")
@@ -375,10 +429,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     models = [m for m in args.models.split(",") if m]
-    unknown = [m for m in models if m not in BUILDERS]
+    unknown = [m for m in models if m not in BUILDERS and m not in DERIVED]
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; "
-                     f"choose from {', '.join(BUILDERS)}")
+                     f"choose from {', '.join(list(BUILDERS) + list(DERIVED))}")
     opsets = [int(k) for k in args.opsets.split(",") if k]
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -386,7 +440,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     remove_stale_scratch_dirs(args.out)
     ok = True
     for name in models:
-        ok &= export_model(name, opsets, args.out, args.seed, args.force)
+        if name in DERIVED:
+            ok &= derive_model(name, opsets, args.out, args.seed, args.force)
+        else:
+            ok &= export_model(name, opsets, args.out, args.seed, args.force)
     return 0 if ok else 1
 
 

@@ -46,10 +46,22 @@ RTOL, ATOL = 1e-3, 1e-4
 # A GEMM output element is a sum of n products: its f32 rounding error grows
 # with n, so near-zero elements need a larger absolute tolerance.
 GEMM_ATOL = 1e-3
-# Variants: a row of the base model compiled with extra flags. The int8
-# build is checked against PyTorch's f32 output with a tolerance that fits
-# its quantization error (BERT's outputs reach 16.6; int8 is within 0.5).
-VARIANTS = {"bert-int8": ("bert", ["--quantize=dynamic-int8"], 0.5)}
+# Variants: a row of an exported model compiled with extra flags, maybe
+# against ORT on another export: (our model, onnx-compile flags, atol, ORT's
+# model). The int8 rows are checked against PyTorch's f32 output with a
+# tolerance that fits their quantization error (BERT's outputs reach 16.6).
+# bert_ortq is BERT quantized as onnxruntime's quantize_dynamic does it
+# (test/models/quantize_ort_style.py: DynamicQuantizeLinear + MatMulInteger,
+# int8 weights per tensor), so
+#   bert-int8:         ours int8 (--quantize) vs ORT f32 (the int8 speedup),
+#   bert-int8-vs-ortq: ours int8 (--quantize) vs ORT int8 (int8 vs int8),
+#   bert-ortq:         both run the ORT-quantized model (int8 vs int8, the
+#                      same graph; ours through onnxc-rewrite-quantized-matmul).
+VARIANTS = {
+    "bert-int8": ("bert", ["--quantize=dynamic-int8"], 0.5, "bert"),
+    "bert-int8-vs-ortq": ("bert", ["--quantize=dynamic-int8"], 0.5, "bert_ortq"),
+    "bert-ortq": ("bert_ortq", [], 1.0, "bert_ortq"),
+}
 ALL_MODELS = FULL_MODELS + ["resnet50-b8"] + list(VARIANTS)
 
 
@@ -57,6 +69,13 @@ def base_model(name: str) -> str:
     """The exported model a row runs: resnet50-b8 is resnet50 rebatched, a
     variant its base model compiled with other flags."""
     return VARIANTS[name][0] if name in VARIANTS else name.replace("-b8", "")
+
+
+def exports_of(name: str) -> List[str]:
+    """Every export a row needs (ours and ORT's model)."""
+    if name in VARIANTS:
+        return sorted({VARIANTS[name][0], VARIANTS[name][3]})
+    return [base_model(name)]
 
 
 def log(message: str) -> None:
@@ -166,14 +185,20 @@ class Case:
 
     def __init__(self, name: str, batch: int, model_dir: str,
                  atol: float = ATOL, gemm_n: Optional[int] = None,
-                 flags: Optional[List[str]] = None):
+                 flags: Optional[List[str]] = None,
+                 ort_dir: Optional[str] = None):
         self.name, self.batch, self.dir = name, batch, model_dir
         self.atol, self.gemm_n = atol, gemm_n
         self.flags = flags or []  # extra onnx-compile flags
+        self.ort_dir = ort_dir or model_dir  # the model ORT runs
 
     @property
     def model(self) -> str:
         return os.path.join(self.dir, "model.onnx")
+
+    @property
+    def ort_model(self) -> str:
+        return os.path.join(self.ort_dir, "model.onnx")
 
     @property
     def data(self) -> str:
@@ -369,10 +394,14 @@ def bench_case(case: Case, threads_list: List[int], args, tools: Dict[str, str],
         rc, out, probe_s = run([tools["onnx-run"], lib, "--test-data", case.data,
                                 "--rtol", str(RTOL), "--atol", str(case.atol)])
         entry["check"] = "match" if rc == 0 else first_line(out, "MISMATCH|rror|fail")
+        errs = [float(e) for e in re.findall(r"max_abs_err ([0-9.eE+-]+)", out)]
+        if rc == 0 and errs and case.atol > ATOL:
+            # A quantized build: how far from f32 is the point.
+            entry["check"] += f" (max abs err {max(errs):.2g})"
         log(f"   check vs reference: {entry['check']} ({probe_s:.2f} s)")
     if probe_s is None:
         # No library: size the ORT runs from one ORT run instead.
-        stats, _ = bench_ort(case.model, feeds_ort, None, threads_list[0], 1, 0)
+        stats, _ = bench_ort(case.ort_model, feeds_ort, None, threads_list[0], 1, 0)
         probe_s = stats["median_ms"] / 1e3 if stats else 1.0
     runs, warmup = choose_counts(probe_s, args)
 
@@ -391,7 +420,7 @@ def bench_case(case: Case, threads_list: List[int], args, tools: Dict[str, str],
                                           tools["onnx-run"])
             errs += [err] if err else []
         log(f"   ORT   threads {threads}: {runs} runs + {warmup} warmup ...")
-        ort, err = bench_ort(case.model, feeds_ort, expected, threads, runs, warmup)
+        ort, err = bench_ort(case.ort_model, feeds_ort, expected, threads, runs, warmup)
         errs += [err] if err else []
         row["ort"] = {k: ort[k] for k in ("median_ms", "min_ms", "max_ms")} if ort else None
         if ort and "max_abs_diff" in ort:
@@ -492,7 +521,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         meta["fma_peak_gflops"], meta["fma_isa"] = measure_fma_peak(work)
         log(f"   {meta['fma_peak_gflops']} GFLOP/s ({meta['fma_isa']})")
 
-    base = sorted({base_model(m) for m in models}, key=FULL_MODELS.index)
+    order = FULL_MODELS + ["bert_ortq"]
+    base = sorted({e for m in models for e in exports_of(m)}, key=order.index)
     if base and not export_models(base, models_dir):
         log("some exports failed; benchmarking the models that exist")
 
@@ -505,8 +535,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             continue
         case = src
         if name in VARIANTS:
-            _, flags, atol = VARIANTS[name]
-            case = Case(name, 1, src.dir, atol=atol, flags=flags)
+            _, flags, atol, ort_name = VARIANTS[name]
+            ort_dir = os.path.join(models_dir, f"{ort_name}-opset{OPSET}")
+            if not os.path.isfile(os.path.join(ort_dir, "model.onnx")):
+                results["compile"].append({"model": ort_name, "batch": 1,
+                                           "error": "export failed"})
+                continue
+            case = Case(name, 1, src.dir, atol=atol, flags=flags, ort_dir=ort_dir)
         if name.endswith("-b8"):
             try:
                 case = rebatch(src, 8, os.path.join(work, "models", "resnet50-b8"))

@@ -54,6 +54,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
@@ -455,7 +456,27 @@ struct DotProductKernel {
     aReassoc[1].push_back(j);
     for (int64_t i = j; i < outRank; ++i)
       cReassoc[1].push_back(i);
-    Value a2 = a8, c2 = op.getDpsInits()[0];
+    // C filled with one constant (the lowering's zero accumulator): the
+    // kernel starts its accumulators from that splat and writes every
+    // element of the fill's destination, never reading C. Reading C would
+    // be exact too, but one-shot bufferization misjudges the first write of
+    // a vector<16xi32> at C[0, 0] when C has at most 16 rows as covering
+    // the whole tensor (it pairs the vector's one dim with C's first), so
+    // two kernels whose C is the same (CSE'd) fill could share a buffer
+    // and the second would read the first one's sums.
+    Value c2 = op.getDpsInits()[0];
+    Value splatInit;
+    if (auto fill = c2.getDefiningOp<linalg::FillOp>()) {
+      Value scalar = fill.getInputs()[0];
+      if (matchPattern(scalar, m_Constant()) &&
+          scalar.getType() == rewriter.getI32Type()) {
+        c2 = fill.getOutputs()[0];
+        splatInit = vector::BroadcastOp::create(
+            rewriter, loc, VectorType::get({kLanes}, rewriter.getI32Type()),
+            scalar);
+      }
+    }
+    Value a2 = a8;
     if (j > 1)
       a2 = tensor::CollapseShapeOp::create(rewriter, loc, a8, aReassoc);
     if (outRank > 2)
@@ -520,9 +541,13 @@ struct DotProductKernel {
       SmallVector<Value> accs;
       for (int64_t i = 0; i < r; ++i)
         for (int64_t j = 0; j < nv; ++j) {
-          Value acc = vector::TransferReadOp::create(
-              b, loc, accType, c, ValueRange{rowIdx[i], colIdx[j]}, padI32,
-              minor, ArrayRef<bool>{columnsInBounds});
+          Value acc = splatInit
+                          ? splatInit
+                          : vector::TransferReadOp::create(
+                                b, loc, accType, c,
+                                ValueRange{rowIdx[i], colIdx[j]}, padI32,
+                                minor, ArrayRef<bool>{columnsInBounds})
+                                .getResult();
           if (correction)
             acc = arith::AddIOp::create(b, loc, acc, corrections[j]);
           accs.push_back(acc);

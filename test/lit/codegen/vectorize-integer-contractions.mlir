@@ -221,3 +221,52 @@ func.func @left_alone(%a: tensor<4x8xi8>, %w: tensor<8x16xi8>, %i: tensor<4x16xi
   return %0, %1 : tensor<4x16xi32>, tensor<4x16xf32>
 }
 
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#w = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// Two products of one A whose C is the same zero fill (what CSE leaves of
+// two MatMulIntegers of one shape): each kernel starts its accumulators
+// from the fill's splat and writes into the fill's destination, never
+// reading C, so bufferization cannot hand the second kernel the first
+// one's sums (its first write at C[0, 0] would otherwise pass for a write
+// of all of C when C has at most 16 rows).
+// VNNI-LABEL: llvm.func internal @onnxc_vpdpbusd_512
+// VNNI-LABEL: func.func @shared_zero_fill
+// VNNI-NOT: vector.transfer_read {{.*}} : tensor<4x16xi32>
+// VNNI: %[[E:.*]] = tensor.empty() : tensor<4x16xi32>
+// VNNI: %[[Z:.*]] = vector.broadcast %c0_i32 : i32 to vector<16xi32>
+// VNNI: scf.for {{.*}} iter_args(%{{.*}} = %[[E]]) -> (tensor<4x16xi32>)
+// VNNI: scf.for {{.*}} iter_args(%{{.*}} = %[[Z]], %{{.*}} = %[[Z]]) -> (vector<16xi32>, vector<16xi32>)
+// VNNI: %[[Z2:.*]] = vector.broadcast %c0_i32 : i32 to vector<16xi32>
+// VNNI: scf.for {{.*}} iter_args(%{{.*}} = %[[E]]) -> (tensor<4x16xi32>)
+// VNNI: scf.for {{.*}} iter_args(%{{.*}} = %[[Z2]], %{{.*}} = %[[Z2]]) -> (vector<16xi32>, vector<16xi32>)
+// VNNI-NOT: vector.transfer_read {{.*}} : tensor<4x16xi32>
+// VNNI: return
+func.func @shared_zero_fill(%a: tensor<4x8xi8>) -> (tensor<4x16xi32>, tensor<4x16xi32>) {
+  %w1 = arith.constant dense<1> : tensor<8x16xi8>
+  %w2 = arith.constant dense<2> : tensor<8x16xi8>
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x16xi32>
+  %f = linalg.fill ins(%zero : i32) outs(%e : tensor<4x16xi32>) -> tensor<4x16xi32>
+  %0 = linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %w1 : tensor<4x8xi8>, tensor<8x16xi8>) outs(%f : tensor<4x16xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extui %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  } -> tensor<4x16xi32>
+  %1 = linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %w2 : tensor<4x8xi8>, tensor<8x16xi8>) outs(%f : tensor<4x16xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extui %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  } -> tensor<4x16xi32>
+  return %0, %1 : tensor<4x16xi32>, tensor<4x16xi32>
+}

@@ -77,6 +77,9 @@ void buildOnnxToLinalgPipeline(OpPassManager &pm,
     pm.addPass(createSimplifyGraph());
     pm.addPass(createFoldBatchNorm());
     pm.addPass(createRecognizeDecomposedOps());
+    // Quantized models from other tools (ORT's quantize_dynamic, QDQ) into
+    // the u8 x s8 form the integer kernel takes.
+    pm.addPass(createRewriteQuantizedMatMul());
   }
   if (options.quantizeDynamicInt8)
     pm.addNestedPass<func::FuncOp>(createQuantizeDynamic());

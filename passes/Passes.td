@@ -356,4 +356,25 @@ def RecognizeDecomposedOps : Pass<"onnxc-recognize-decomposed-ops",
   ];
 }
 
+def RewriteQuantizedMatMul : Pass<"onnxc-rewrite-quantized-matmul",
+                                  "mlir::ModuleOp"> {
+  let summary = "Bring QDQ and zero-point MatMuls to the u8 x s8 integer form";
+  let description = [{
+    MatMul(DequantizeLinear(x_q), DequantizeLinear(W_q)) with a constant
+    W_q, per-tensor x and per-tensor or per-column (axis 1) W becomes
+    MatMulInteger(x_q, W_q, z_x, z_w) scaled by s_x * s_w. A MatMulInteger
+    with a uint8 A, a constant 8-bit W and a constant per-tensor or
+    per-column W zero point (and a per-tensor A zero point, run-time or
+    not) becomes the bare MatMulInteger(A, W') with W' int8 (a uint8 W
+    shifted by -128) and no zero points, followed by the elementwise
+    correction - z_w[n] rowsum(A)[m] - z_a (colsum(W')[n] - K z_w[n]) in
+    i32: the form the VNNI kernel of onnxc-vectorize-integer-contractions
+    takes. Everything else is left as written (see the source).
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark on the module saying what the pass changed">
+  ];
+}
+
 #endif // ONNXC_PASSES_TD

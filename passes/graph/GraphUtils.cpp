@@ -81,6 +81,44 @@ std::optional<std::vector<double>> floatConstantValues(Value v,
   return out;
 }
 
+std::optional<std::vector<int64_t>> integerConstantValues(Value v,
+                                                          int64_t maxElements) {
+  ElementsAttr attr = constantAttr(v);
+  if (!attr)
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(attr.getShapedType());
+  auto intType = type ? dyn_cast<IntegerType>(type.getElementType()) : nullptr;
+  if (!intType || !type.hasStaticShape() ||
+      type.getNumElements() > maxElements || intType.getWidth() > 64 ||
+      intType.getWidth() % 8 != 0)
+    return std::nullopt;
+  bool isUnsigned = intType.isUnsigned();
+  auto extend = [&](const llvm::APInt &i) {
+    return isUnsigned ? int64_t(i.getZExtValue()) : i.getSExtValue();
+  };
+  int64_t n = type.getNumElements();
+  std::vector<int64_t> out;
+  out.reserve(n);
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    for (const llvm::APInt &i : dense.getValues<llvm::APInt>())
+      out.push_back(extend(i));
+    return out;
+  }
+  auto res = dyn_cast<DenseResourceElementsAttr>(attr);
+  AsmResourceBlob *blob = res ? res.getRawHandle().getBlob() : nullptr;
+  unsigned bytes = intType.getWidth() / 8;
+  if (!blob || blob->getData().size() != size_t(n) * bytes)
+    return std::nullopt;
+  const char *data = blob->getData().data();
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t raw = 0;
+    // Little-endian bytes, as the importer and ONNX store them.
+    std::memcpy(&raw, data + i * bytes, bytes);
+    out.push_back(extend(llvm::APInt(intType.getWidth(), raw)));
+  }
+  return out;
+}
+
 std::optional<double> scalarConstantValue(Value v) {
   ElementsAttr attr = constantAttr(v);
   if (!attr)

@@ -31,6 +31,12 @@ mlir::ElementsAttr constantAttr(mlir::Value v);
 std::optional<std::vector<double>>
 floatConstantValues(mlir::Value v, int64_t maxElements = int64_t(1) << 28);
 
+/// Every element of an integer constant (8 to 64 bits, signless read as
+/// signed, unsigned zero-extended), in row-major order; nullopt if `v` is
+/// not such a constant or has more than `maxElements` elements.
+std::optional<std::vector<int64_t>>
+integerConstantValues(mlir::Value v, int64_t maxElements = int64_t(1) << 28);
+
 /// The value of a one-element numeric constant (any rank with every dim 1),
 /// integer or floating point, as a double; nullopt otherwise.
 std::optional<double> scalarConstantValue(mlir::Value v);

@@ -525,6 +525,92 @@ def conv_batchnorm(out):
                     [tensor_info("y", TensorProto.FLOAT, [2, 5])], inits)
 
 
+def _np_dynamic_quantize(x):
+    """DynamicQuantizeLinear in f32, as the spec computes it."""
+    f32 = np.float32
+    lo = min(f32(0), x.min())
+    hi = max(f32(0), x.max())
+    scale = f32(hi - lo) / f32(255)
+    zp = np.clip(np.round(f32(0) - lo / scale), 0, 255)
+    q = np.clip(np.round(x / scale) + zp, 0, 255)
+    return q.astype(np.uint8), f32(scale), np.uint8(zp)
+
+
+@builder
+def quantized_matmuls(out):
+    """Three quantized MatMuls of one activation x [2, 5, 22] f32 by
+    [22, 20] weights, as other tools write them: (1) onnxruntime
+    quantize_dynamic's default (DynamicQuantizeLinear, MatMulInteger with
+    an int8 weight and zero point 0, Cast, Mul by a_scale * w_scale, then a
+    bias Add); (2) the same with a uint8 weight and zero points per column;
+    (3) QDQ, QuantizeLinear -> DequantizeLinear of x (uint8, zero point
+    120) and a per-column (axis 1) DequantizeLinear of an int8 weight with
+    zero points. K = 22 and N = 20 are not multiples of the integer
+    kernel's 4 and 16. Writes test_data_set_0/ beside OUT with numpy's
+    outputs (exact integer sums, f32 scaling as the graph does it)."""
+    rng = np.random.default_rng(11)
+    f32 = np.float32
+    k, n = 22, 20
+    x = rng.standard_normal((2, 5, k)).astype(f32)
+    w1 = rng.integers(-127, 128, (k, n)).astype(np.int8)
+    s1 = f32(0.02)
+    b1 = rng.standard_normal(n).astype(f32)
+    w2 = rng.integers(0, 256, (k, n)).astype(np.uint8)
+    z2 = rng.integers(100, 156, n).astype(np.uint8)
+    s2 = rng.uniform(0.01, 0.03, n).astype(f32)
+    w3 = rng.integers(-128, 128, (k, n)).astype(np.int8)
+    z3 = rng.integers(-5, 6, n).astype(np.int8)
+    s3 = rng.uniform(0.01, 0.03, n).astype(f32)
+    xs3, xz3 = f32(0.03), np.uint8(120)
+
+    inits = [numpy_helper.from_array(a, name) for a, name in (
+        (w1, "w1"), (np.array(s1), "s1"), (np.array(0, np.int8), "z1"), (b1, "b1"),
+        (w2, "w2"), (z2, "z2"), (s2, "s2"),
+        (w3, "w3"), (z3, "z3"), (s3, "s3"),
+        (np.array(xs3), "xs3"), (np.array(xz3), "xz3"))]
+    mk = helper.make_node
+    nodes = [
+        mk("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
+        mk("MatMulInteger", ["xq", "w1", "xz", "z1"], ["acc1"]),
+        mk("Cast", ["acc1"], ["f1"], to=TensorProto.FLOAT),
+        mk("Mul", ["xs", "s1"], ["sc1"]),
+        mk("Mul", ["f1", "sc1"], ["m1"]),
+        mk("Add", ["m1", "b1"], ["y1"]),
+        mk("MatMulInteger", ["xq", "w2", "xz", "z2"], ["acc2"]),
+        mk("Cast", ["acc2"], ["f2"], to=TensorProto.FLOAT),
+        mk("Mul", ["xs", "s2"], ["sc2"]),
+        mk("Mul", ["f2", "sc2"], ["y2"]),
+        mk("QuantizeLinear", ["x", "xs3", "xz3"], ["xq3"]),
+        mk("DequantizeLinear", ["xq3", "xs3", "xz3"], ["xd3"]),
+        mk("DequantizeLinear", ["w3", "s3", "z3"], ["wd3"], axis=1),
+        mk("MatMul", ["xd3", "wd3"], ["y3"]),
+    ]
+
+    xq, xs, xz = _np_dynamic_quantize(x)
+    a = xq.astype(np.int64) - np.int64(xz)
+    acc1 = a @ w1.astype(np.int64)
+    y1 = acc1.astype(f32) * (xs * s1) + b1
+    acc2 = a @ (w2.astype(np.int64) - z2.astype(np.int64))
+    y2 = acc2.astype(f32) * (xs * s2)
+    xq3 = np.clip(np.round(x / xs3) + f32(xz3), 0, 255)
+    xd3 = ((xq3 - f32(xz3)) * xs3).astype(np.float64)
+    wd3 = ((w3.astype(f32) - z3.astype(f32)) * s3).astype(np.float64)
+    y3 = (xd3 @ wd3).astype(f32)
+
+    data = os.path.join(os.path.dirname(os.path.abspath(out)),
+                        "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    tensors = [("input_0.pb", x, "x"), ("output_0.pb", y1, "y1"),
+               ("output_1.pb", y2, "y2"), ("output_2.pb", y3, "y3")]
+    for file, arr, name in tensors:
+        with open(os.path.join(data, file), "wb") as fh:
+            fh.write(numpy_helper.from_array(arr, name).SerializeToString())
+    shape = [2, 5, n]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [2, 5, k])],
+                    [tensor_info(f"y{i}", TensorProto.FLOAT, shape)
+                     for i in (1, 2, 3)], inits)
+
+
 # --- Limits: sizes, overflow, nesting (test/lit/importer/limits.test) -------
 
 @builder

@@ -12,7 +12,8 @@
 // data; the package has no protobuf reader).  DIMS is like 1x3x224x224.
 //
 // Prints one JSON object: median_ms, min_ms, max_ms, runs, warmup, threads,
-// ort_version, and max_abs_diff / max_abs_ref against --expected when given.
+// ort_version, and max_abs_diff / max_abs_ref / rel_l2_diff against
+// --expected when given.
 'use strict';
 
 const fs = require('fs');
@@ -117,13 +118,18 @@ async function main() {
     if (got.length !== want.length) {
       report.error = `output has ${got.length} elements, expected ${want.length}`;
     } else {
-      let diff = 0, ref = 0;
+      let diff = 0, ref = 0, diff2 = 0, ref2 = 0;
       for (let i = 0; i < got.length; ++i) {
-        diff = Math.max(diff, Math.abs(Number(got[i]) - want[i]));
+        const d = Number(got[i]) - want[i];
+        diff = Math.max(diff, Math.abs(d));
         ref = Math.max(ref, Math.abs(want[i]));
+        diff2 += d * d;
+        ref2 += want[i] * want[i];
       }
       report.max_abs_diff = diff;
       report.max_abs_ref = ref;
+      // ||got - want|| / ||want||: the error of a quantized model as a whole.
+      report.rel_l2_diff = ref2 > 0 ? Math.sqrt(diff2 / ref2) : 0;
     }
   }
   process.stdout.write(JSON.stringify(report) + '\n');

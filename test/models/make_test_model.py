@@ -611,6 +611,32 @@ def quantized_matmuls(out):
                      for i in (1, 2, 3)], inits)
 
 
+@builder
+def same_shape_matmuls(out):
+    """Three MatMuls of one input x [10, 64] by constant [64, 40] weights:
+    products of one shape (their zero-filled accumulators are one value
+    after CSE) with at most 16 rows. Writes test_data_set_0/ beside OUT
+    with numpy's outputs."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((10, 64)).astype(np.float32)
+    ws = [rng.standard_normal((64, 40)).astype(np.float32) for _ in range(3)]
+    nodes = [helper.make_node("MatMul", ["x", f"w{i}"], [f"y{i}"])
+             for i in range(3)]
+    data = os.path.join(os.path.dirname(os.path.abspath(out)),
+                        "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    tensors = [("input_0.pb", x, "x")] + [
+        (f"output_{i}.pb", (x.astype(np.float64) @ w).astype(np.float32), f"y{i}")
+        for i, w in enumerate(ws)]
+    for file, arr, name in tensors:
+        with open(os.path.join(data, file), "wb") as fh:
+            fh.write(numpy_helper.from_array(arr, name).SerializeToString())
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [10, 64])],
+                    [tensor_info(f"y{i}", TensorProto.FLOAT, [10, 40])
+                     for i in range(3)],
+                    [numpy_helper.from_array(w, f"w{i}") for i, w in enumerate(ws)])
+
+
 # --- Limits: sizes, overflow, nesting (test/lit/importer/limits.test) -------
 
 @builder

@@ -80,9 +80,14 @@ void buildOnnxToLinalgPipeline(OpPassManager &pm,
     // Quantized models from other tools (ORT's quantize_dynamic, QDQ) into
     // the u8 x s8 form the integer kernel takes.
     pm.addPass(createRewriteQuantizedMatMul());
+    pm.addPass(createFuseAttention());
   }
   if (options.quantizeDynamicInt8)
     pm.addNestedPass<func::FuncOp>(createQuantizeDynamic());
+  // After quantization, which looks for plain MatMul/Gemm; after the
+  // recognizers, so that a recognized GELU joins its MatMul.
+  if (options.optLevel > 0)
+    pm.addPass(createFuseContractions());
   pm.addPass(createConvertOnnxToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -346,9 +346,43 @@ def RecognizeDecomposedOps : Pass<"onnxc-recognize-decomposed-ops",
     Softmax / LogSoftmax as Exp(x - ReduceMax(x)) / ReduceSum(...) or
     (x - ReduceMax(x)) - Log(ReduceSum(Exp(...))) over one axis. Each such
     chain whose intermediate values have no other users becomes one
-    onnx.LayerNormalization, onnx.Softmax or onnx.LogSoftmax. GELU is not
-    recognized: the dialect (opset 17) has no Gelu op, and its decomposed
-    elementwise chain already fuses into one loop after lowering.
+    onnx.LayerNormalization, onnx.Softmax or onnx.LogSoftmax. GELU, in
+    its erf form x * 0.5 * (1 + Erf(x / sqrt 2)) (or x * 1/sqrt 2) and its
+    tanh form 0.5 x (1 + Tanh(sqrt(2/pi) (x + 0.044715 x^3))), in any
+    order of the products, becomes the hand-written onnx.onnxc.Gelu
+    (opset 17 has no Gelu).
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark on the module saying what the pass changed">
+  ];
+}
+
+def FuseAttention : Pass<"onnxc-fuse-attention", "mlir::ModuleOp"> {
+  let summary = "Rewrite scaled dot-product attention into one op";
+  let description = [{
+    MatMul(Q, KT), scaled by a constant (Div or Mul of the scores, or of Q
+    or KT before the product), plus an optional Add(mask), then Softmax over
+    the last axis and MatMul by V, becomes one onnx.onnxc.Attention when
+    every intermediate has no other user and the batch dims of Q, KT and V
+    are equal and static.
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark on the module saying what the pass changed">
+  ];
+}
+
+def FuseContractions : Pass<"onnxc-fuse-contractions", "mlir::ModuleOp"> {
+  let summary = "Fuse Conv/Gemm/MatMul with their bias, residual and activation";
+  let description = [{
+    Relu, LeakyRelu, Clip (constant bounds), Sigmoid, HardSigmoid,
+    HardSwish, Tanh or onnx.onnxc.Gelu of a Conv, Gemm or MatMul; Add of a
+    Conv and a residual of its type; Add of a MatMul and a bias that does
+    not change the product's shape: each becomes (part of) one
+    onnx.onnxc.FusedConv, FusedGemm or FusedMatMul, which lowers to the
+    contraction followed by one elementwise linalg.generic. A contraction
+    whose result has another user is not fused.
   }];
   let options = [
     Option<"report", "report", "bool", /*default=*/"false",

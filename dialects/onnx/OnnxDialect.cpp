@@ -1,6 +1,7 @@
 //===- OnnxDialect.cpp - Dialect registration and types -------------------===//
 
 #include "dialects/onnx/OnnxDialect.h"
+#include "dialects/onnx/OnnxExtensionOps.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -26,6 +27,11 @@ void OnnxDialect::initialize() {
   // Ops are defined in several shards (OnnxOpsShard*.cpp); this registers
   // all of them.
   registerOnnxDialectOperations(this);
+  // The hand-written onnx.onnxc.* ops (OnnxExtensionOps.td).
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/onnx/OnnxExtensionOps.cpp.inc"
+      >();
 }
 
 Operation *OnnxDialect::materializeConstant(OpBuilder &builder,

@@ -18,8 +18,15 @@
 //
 // Each intermediate value must have exactly the uses the chain gives it:
 // another user would still need it, and the chain would be computed twice.
-// GELU is not recognized: the dialect (opset 17) has no Gelu op, and its
-// chain is elementwise only, so it already fuses into one loop.
+//   GELU (ai.onnx Gelu-20, as the hand-written onnx.onnxc.Gelu):
+//     e = Erf(Div(x, sqrt 2) | Mul(x, 1/sqrt 2));  t = Add(e, 1)
+//     t = Add(Tanh(Mul(sqrt(2/pi), Add(x, Mul(0.044715, x^3)))), 1)
+//       with x^3 = Pow(x, 3) | Mul(x, Mul(x, x))
+//     y = the product of x, 0.5 and t, in any association and order
+//   The GELU chain is elementwise and would fuse into one loop anyway; as
+//   one op it is what onnxc-fuse-contractions folds into the MatMul or Gemm
+//   before it (BERT's intermediate layers), and it is evaluated with the
+//   exact constants instead of the exporter's rounded ones.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,9 +35,12 @@
 #include "passes/lowering/LoweringUtils.h"
 
 #include "dialects/onnx/OnnxDialect.h"
+#include "dialects/onnx/OnnxExtensionOps.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
 
 using namespace mlir;
 
@@ -288,23 +298,178 @@ struct RecognizeLogSoftmax : OpRewritePattern<SubOp> {
   int64_t &count;
 };
 
+/// True if `v` is a one-element constant equal to `expected` within the
+/// rounding exporters apply to it (they write f32, some only 5 digits).
+bool isConstantNear(Value v, double expected) {
+  std::optional<double> c = scalarConstantValue(v);
+  return c && std::abs(*c - expected) <= 1e-5 * std::abs(expected);
+}
+
+/// The operand of the binary op `op` other than the constant `expected`.
+Value operandBesideConstant(Operation *op, double expected) {
+  if (isConstantNear(op->getOperand(1), expected))
+    return op->getOperand(0);
+  if (isConstantNear(op->getOperand(0), expected))
+    return op->getOperand(1);
+  return {};
+}
+
+/// The `t + 1` that follows Erf or Tanh in both GELU forms, if `v` (of
+/// single use) feeds only it: its result, or null.
+Value plusOne(Value v) {
+  auto add = soleUser<AddOp>(v);
+  if (!add || otherOperand(add, v) == Value() ||
+      !isConstantNear(otherOperand(add, v), 1.0))
+    return {};
+  return add.getC();
+}
+
+/// The op computing `x * 0.5 * t` from `t` (single use) in any of the
+/// orders exporters write: (x * t) * 0.5, (t * 0.5) * x, (x * 0.5) * t,
+/// (0.5 * x) * t; the inner product must have no other user.
+Operation *geluProduct(Value t, Value x) {
+  auto inner = soleUser<MulOp>(t);
+  if (!inner)
+    return nullptr;
+  Value other = otherOperand(inner, t);
+  if (other == x || isConstantNear(other, 0.5)) {
+    // (t * a) * b with {a, b} = {x, 0.5}.
+    auto outer = soleUser<MulOp>(inner.getC());
+    if (!outer)
+      return nullptr;
+    Value last = otherOperand(outer, inner.getC());
+    bool complement = other == x ? isConstantNear(last, 0.5) : last == x;
+    return complement ? outer.getOperation() : nullptr;
+  }
+  // (x * 0.5) * t, the half product computed on its own.
+  auto half = other.getDefiningOp<MulOp>();
+  if (!half || !half->hasOneUse() || operandBesideConstant(half, 0.5) != x)
+    return nullptr;
+  return inner;
+}
+
+/// Replaces the GELU chain ending at `root` by one onnx.onnxc.Gelu of `x`.
+LogicalResult replaceByGelu(PatternRewriter &rewriter, Operation *anchor,
+                            Operation *root, Value x, StringRef approximate) {
+  if (!root)
+    return rewriter.notifyMatchFailure(anchor, "no x * 0.5 * (1 + ...)");
+  if (!isExactFloat(x.getType()) || root->getResult(0).getType() != x.getType())
+    return rewriter.notifyMatchFailure(anchor, "not f32/f64 of x's type");
+  rewriter.setInsertionPoint(root);
+  rewriter.replaceOp(root, ExtGeluOp::create(rewriter, root->getLoc(),
+                                             x.getType(), x,
+                                             rewriter.getStringAttr(approximate))
+                               .getY());
+  return success();
+}
+
+struct RecognizeGeluErf : OpRewritePattern<ErfOp> {
+  RecognizeGeluErf(MLIRContext *ctx, int64_t &count)
+      : OpRewritePattern(ctx), count(count) {}
+
+  LogicalResult matchAndRewrite(ErfOp erf,
+                                PatternRewriter &rewriter) const override {
+    Operation *scale = erf.getInput().getDefiningOp();
+    if (!scale || !scale->hasOneUse())
+      return rewriter.notifyMatchFailure(erf, "no scaling of single use");
+    Value x;
+    if (auto div = dyn_cast<DivOp>(scale)) {
+      if (isConstantNear(div.getB(), M_SQRT2))
+        x = div.getA();
+    } else if (isa<MulOp>(scale)) {
+      x = operandBesideConstant(scale, M_SQRT1_2);
+    }
+    if (!x)
+      return rewriter.notifyMatchFailure(erf, "not Erf(x / sqrt 2)");
+    Value t = plusOne(erf.getOutput());
+    if (!t)
+      return rewriter.notifyMatchFailure(erf, "no 1 + erf of single use");
+    if (failed(replaceByGelu(rewriter, erf, geluProduct(t, x), x, "none")))
+      return failure();
+    ++count;
+    return success();
+  }
+
+  int64_t &count;
+};
+
+/// x^3 written as Pow(x, 3), x * (x * x) or (x * x) * x, each
+/// intermediate of single use; x, or null.
+Value cubedValue(Value v) {
+  Operation *op = v.getDefiningOp();
+  if (!op || !op->hasOneUse())
+    return {};
+  if (auto pow = dyn_cast<PowOp>(op))
+    return isConstantNear(pow.getY(), 3.0) ? pow.getX() : Value();
+  auto mul = dyn_cast<MulOp>(op);
+  if (!mul)
+    return {};
+  for (int i = 0; i < 2; ++i) {
+    Value x = mul->getOperand(i);
+    auto square = mul->getOperand(1 - i).getDefiningOp<MulOp>();
+    if (square && square->hasOneUse() && square.getA() == x &&
+        square.getB() == x)
+      return x;
+  }
+  return {};
+}
+
+struct RecognizeGeluTanh : OpRewritePattern<TanhOp> {
+  RecognizeGeluTanh(MLIRContext *ctx, int64_t &count)
+      : OpRewritePattern(ctx), count(count) {}
+
+  LogicalResult matchAndRewrite(TanhOp tanh,
+                                PatternRewriter &rewriter) const override {
+    // tanh(sqrt(2/pi) * (x + 0.044715 * x^3))
+    auto scale = tanh.getInput().getDefiningOp<MulOp>();
+    if (!scale || !scale->hasOneUse())
+      return rewriter.notifyMatchFailure(tanh, "no Mul of single use");
+    Value inner = operandBesideConstant(scale, std::sqrt(2.0 / M_PI));
+    auto sum = inner ? inner.getDefiningOp<AddOp>() : AddOp();
+    if (!sum || !sum->hasOneUse())
+      return rewriter.notifyMatchFailure(tanh, "no sqrt(2/pi) * Add");
+    Value x;
+    for (int i = 0; i < 2 && !x; ++i) {
+      auto cubic = sum->getOperand(1 - i).getDefiningOp<MulOp>();
+      if (!cubic || !cubic->hasOneUse())
+        continue;
+      Value cube = operandBesideConstant(cubic, 0.044715);
+      if (cube && cubedValue(cube) == sum->getOperand(i))
+        x = sum->getOperand(i);
+    }
+    if (!x)
+      return rewriter.notifyMatchFailure(tanh, "no x + 0.044715 * x^3");
+    Value t = plusOne(tanh.getOutput());
+    if (!t)
+      return rewriter.notifyMatchFailure(tanh, "no 1 + tanh of single use");
+    if (failed(replaceByGelu(rewriter, tanh, geluProduct(t, x), x, "tanh")))
+      return failure();
+    ++count;
+    return success();
+  }
+
+  int64_t &count;
+};
+
 struct RecognizeDecomposedOpsPass
     : impl::RecognizeDecomposedOpsBase<RecognizeDecomposedOpsPass> {
   using impl::RecognizeDecomposedOpsBase<RecognizeDecomposedOpsPass>::RecognizeDecomposedOpsBase;
 
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
-    int64_t layerNorms = 0, softmaxes = 0, logSoftmaxes = 0;
+    int64_t layerNorms = 0, softmaxes = 0, logSoftmaxes = 0, gelus = 0;
     RewritePatternSet patterns(ctx);
     patterns.add<RecognizeLayerNorm>(ctx, layerNorms);
     patterns.add<RecognizeSoftmax>(ctx, softmaxes);
     patterns.add<RecognizeLogSoftmax>(ctx, logSoftmaxes);
+    patterns.add<RecognizeGeluErf, RecognizeGeluTanh>(ctx, gelus);
     int64_t removed = applyGraphRewrites(getOperation(), std::move(patterns));
     if (report)
       getOperation().emitRemark()
           << "onnxc-recognize-decomposed-ops: " << layerNorms
           << " LayerNormalization, " << softmaxes << " Softmax, "
-          << logSoftmaxes << " LogSoftmax; removed " << removed
+          << logSoftmaxes << " LogSoftmax, " << gelus
+          << " Gelu; removed " << removed
           << " onnx ops";
   }
 };

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/lowering/ExtensionOps.h"
 #include "passes/lowering/LoweringUtils.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -121,6 +122,7 @@ struct ConvertOnnxToLinalgPass
     populateQuantizationLoweringPatterns(converter, patterns);
     populateRecurrentLoweringPatterns(converter, patterns);
     populateScatterLoweringPatterns(converter, patterns);
+    populateExtensionOpsLoweringPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

@@ -637,6 +637,121 @@ def same_shape_matmuls(out):
                     [numpy_helper.from_array(w, f"w{i}") for i, w in enumerate(ws)])
 
 
+def _write_test_data(out, inputs, outputs):
+    """test_data_set_0/ beside OUT: inputs and expected outputs, in order."""
+    data = os.path.join(os.path.dirname(os.path.abspath(out)),
+                        "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    for kind, arrays in (("input", inputs), ("output", outputs)):
+        for i, (name, arr) in enumerate(arrays):
+            with open(os.path.join(data, f"{kind}_{i}.pb"), "wb") as fh:
+                fh.write(numpy_helper.from_array(arr, name)
+                         .SerializeToString())
+
+
+@builder
+def fused_epilogues(out):
+    """GELU written out as exporters do before opset 20 (PyTorch's erf form
+    after MatMul + bias, its tanh form after a plain MatMul), Conv + bias +
+    residual Add + Relu, Conv + Clip(0, 6), Conv + HardSwish, Gemm +
+    LeakyRelu and MatMul + Sigmoid, random weights; writes test_data_set_0/
+    with numpy's float64 outputs, so onnx-run checks the fused ops."""
+    import math
+    rng = np.random.default_rng(11)
+    f32 = np.float32
+    x = rng.standard_normal((2, 4, 16)).astype(f32)
+    w1 = (rng.standard_normal((16, 32)) * 0.5).astype(f32)
+    b1 = rng.standard_normal(32).astype(f32)
+    w2 = (rng.standard_normal((32, 8)) * 0.5).astype(f32)
+    w3 = (rng.standard_normal((8, 6)) * 0.5).astype(f32)
+    img = rng.standard_normal((1, 4, 6, 6)).astype(f32)
+    wc = (rng.standard_normal((4, 4, 3, 3)) * 0.3).astype(f32)
+    bc = rng.standard_normal(4).astype(f32)
+    wc2 = (rng.standard_normal((4, 4, 1, 1)) * 0.5).astype(f32)
+    wc3 = (rng.standard_normal((5, 4, 3, 3)) * 0.3).astype(f32)
+    wg = (rng.standard_normal((7, 5 * 6 * 6)) * 0.1).astype(f32)
+    cg = rng.standard_normal(7).astype(f32)
+    inits = [numpy_helper.from_array(a, n) for a, n in (
+        (w1, "w1"), (b1, "b1"), (w2, "w2"), (w3, "w3"), (wc, "wc"),
+        (bc, "bc"), (wc2, "wc2"), (wc3, "wc3"), (wg, "wg"), (cg, "cg"))]
+
+    def const(name, value):
+        return helper.make_node("Constant", [], [name], value=helper.make_tensor(
+            name + "_t", TensorProto.FLOAT, [], [value]))
+
+    nodes = [
+        # y1 = gelu_erf(x @ w1 + b1), PyTorch's opset-13 export order.
+        helper.make_node("MatMul", ["x", "w1"], ["m1"]),
+        helper.make_node("Add", ["m1", "b1"], ["a1"]),
+        const("sqrt2", 1.4142135381698608),
+        helper.make_node("Div", ["a1", "sqrt2"], ["d1"]),
+        helper.make_node("Erf", ["d1"], ["e1"]),
+        const("one", 1.0),
+        helper.make_node("Add", ["e1", "one"], ["t1"]),
+        helper.make_node("Mul", ["a1", "t1"], ["p1"]),
+        const("half", 0.5),
+        helper.make_node("Mul", ["p1", "half"], ["g1"]),
+        # y2 = gelu_tanh(g1 @ w2)
+        helper.make_node("MatMul", ["g1", "w2"], ["m2"]),
+        helper.make_node("Mul", ["m2", "m2"], ["sq"]),
+        helper.make_node("Mul", ["m2", "sq"], ["cube"]),
+        const("kappa", 0.044715),
+        helper.make_node("Mul", ["kappa", "cube"], ["kc"]),
+        helper.make_node("Add", ["m2", "kc"], ["inner"]),
+        const("beta", math.sqrt(2 / math.pi)),
+        helper.make_node("Mul", ["beta", "inner"], ["scaled"]),
+        helper.make_node("Tanh", ["scaled"], ["th"]),
+        helper.make_node("Add", ["one", "th"], ["t2"]),
+        helper.make_node("Mul", ["m2", "t2"], ["p2"]),
+        helper.make_node("Mul", ["half", "p2"], ["y_gelu"]),
+        # y3 = sigmoid(y_gelu @ w3); y_gelu is an output too.
+        helper.make_node("MatMul", ["y_gelu", "w3"], ["m3"]),
+        helper.make_node("Sigmoid", ["m3"], ["y_sigmoid"]),
+        # Residual block: r = relu(conv(c0) + c0), c0 = clip(conv(img), 0, 6)
+        helper.make_node("Conv", ["img", "wc", "bc"], ["c0raw"],
+                         pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
+        const("zero", 0.0), const("six", 6.0),
+        helper.make_node("Clip", ["c0raw", "zero", "six"], ["c0"]),
+        helper.make_node("Conv", ["c0", "wc2"], ["c1"], kernel_shape=[1, 1]),
+        helper.make_node("Add", ["c1", "c0"], ["res"]),
+        helper.make_node("Relu", ["res"], ["r"]),
+        helper.make_node("Conv", ["r", "wc3"], ["c3"], pads=[1, 1, 1, 1],
+                         kernel_shape=[3, 3]),
+        helper.make_node("HardSwish", ["c3"], ["hs"]),
+        helper.make_node("Flatten", ["hs"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "wg", "cg"], ["gm"], transB=1),
+        helper.make_node("LeakyRelu", ["gm"], ["y_conv"], alpha=0.1),
+    ]
+
+    d = np.float64
+    erf = np.vectorize(math.erf)
+    a1 = x.astype(d) @ w1.astype(d) + b1.astype(d)
+    g1 = 0.5 * a1 * (1 + erf(a1 / math.sqrt(2)))
+    m2 = g1 @ w2.astype(d)
+    y_gelu = 0.5 * m2 * (1 + np.tanh(math.sqrt(2 / math.pi)
+                                     * (m2 + 0.044715 * m2 ** 3)))
+    y_sigmoid = 1 / (1 + np.exp(-(y_gelu @ w3.astype(d))))
+    c0 = np.clip(_np_conv2d(img.astype(d), wc.astype(d), bc.astype(d), 1),
+                 0, 6)
+    r = np.maximum(_np_conv2d(c0, wc2.astype(d), None, 0) + c0, 0)
+    c3 = _np_conv2d(r, wc3.astype(d), None, 1)
+    hs = c3 * np.clip(c3 / 6 + 0.5, 0, 1)
+    gm = hs.reshape(1, -1) @ wg.astype(d).T + cg.astype(d)
+    y_conv = np.where(gm < 0, 0.1 * gm, gm)
+    _write_test_data(out, [("x", x), ("img", img)],
+                     [("y_gelu", y_gelu.astype(f32)),
+                      ("y_sigmoid", y_sigmoid.astype(f32)),
+                      ("y_conv", y_conv.astype(f32))])
+    return model_of(
+        nodes,
+        [tensor_info("x", TensorProto.FLOAT, [2, 4, 16]),
+         tensor_info("img", TensorProto.FLOAT, [1, 4, 6, 6])],
+        [tensor_info("y_gelu", TensorProto.FLOAT, [2, 4, 8]),
+         tensor_info("y_sigmoid", TensorProto.FLOAT, [2, 4, 6]),
+         tensor_info("y_conv", TensorProto.FLOAT, [1, 7])],
+        inits, opset=17)
+
+
 # --- Limits: sizes, overflow, nesting (test/lit/importer/limits.test) -------
 
 @builder

@@ -180,11 +180,11 @@ func.func @softmax_blocked(%x: tensor<2x5xf32>) -> (tensor<2x5xf32>, tensor<2x5x
   return %y, %y2, %e2 : tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>
 }
 
-// REPORT: remark: onnxc-recognize-decomposed-ops: 1 LayerNormalization, 0 Softmax, 0 LogSoftmax; removed 8 onnx ops
-// REPORT: remark: onnxc-recognize-decomposed-ops: 1 LayerNormalization, 0 Softmax, 0 LogSoftmax; removed 8 onnx ops
-// REPORT: remark: onnxc-recognize-decomposed-ops: 1 LayerNormalization, 0 Softmax, 0 LogSoftmax; removed 6 onnx ops
-// REPORT: remark: onnxc-recognize-decomposed-ops: 0 LayerNormalization, 0 Softmax, 0 LogSoftmax; removed 0 onnx ops
-// REPORT: remark: onnxc-recognize-decomposed-ops: 0 LayerNormalization, 0 Softmax, 0 LogSoftmax; removed 0 onnx ops
-// REPORT: remark: onnxc-recognize-decomposed-ops: 1 LayerNormalization, 0 Softmax, 0 LogSoftmax; removed 7 onnx ops
-// REPORT: remark: onnxc-recognize-decomposed-ops: 0 LayerNormalization, 1 Softmax, 1 LogSoftmax; removed 9 onnx ops
-// REPORT: remark: onnxc-recognize-decomposed-ops: 0 LayerNormalization, 0 Softmax, 0 LogSoftmax; removed 0 onnx ops
+// REPORT: remark: onnxc-recognize-decomposed-ops: 1 LayerNormalization, 0 Softmax, 0 LogSoftmax, 0 Gelu; removed 8 onnx ops
+// REPORT: remark: onnxc-recognize-decomposed-ops: 1 LayerNormalization, 0 Softmax, 0 LogSoftmax, 0 Gelu; removed 8 onnx ops
+// REPORT: remark: onnxc-recognize-decomposed-ops: 1 LayerNormalization, 0 Softmax, 0 LogSoftmax, 0 Gelu; removed 6 onnx ops
+// REPORT: remark: onnxc-recognize-decomposed-ops: 0 LayerNormalization, 0 Softmax, 0 LogSoftmax, 0 Gelu; removed 0 onnx ops
+// REPORT: remark: onnxc-recognize-decomposed-ops: 0 LayerNormalization, 0 Softmax, 0 LogSoftmax, 0 Gelu; removed 0 onnx ops
+// REPORT: remark: onnxc-recognize-decomposed-ops: 1 LayerNormalization, 0 Softmax, 0 LogSoftmax, 0 Gelu; removed 7 onnx ops
+// REPORT: remark: onnxc-recognize-decomposed-ops: 0 LayerNormalization, 1 Softmax, 1 LogSoftmax, 0 Gelu; removed 9 onnx ops
+// REPORT: remark: onnxc-recognize-decomposed-ops: 0 LayerNormalization, 0 Softmax, 0 LogSoftmax, 0 Gelu; removed 0 onnx ops

@@ -1,0 +1,126 @@
+// RUN: onnxc-opt %s --convert-onnx-to-linalg --split-input-file -verify-diagnostics | FileCheck %s
+
+// Gelu (erf form): one elementwise generic, 0.5 x (1 + erf(x / sqrt 2)).
+// CHECK-LABEL: func.func @gelu_erf
+// CHECK: linalg.generic
+// CHECK: %[[H:.*]] = arith.mulf %{{.*}}, %cst{{.*}} : f32
+// CHECK: arith.constant 0.707106769 : f32
+// CHECK: math.erf
+// CHECK: arith.addf
+// CHECK: arith.mulf %[[H]]
+// CHECK-NOT: linalg.generic
+func.func @gelu_erf(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %y = "onnx.onnxc.Gelu"(%x) : (tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// Gelu (tanh form): tanh(sqrt(2/pi) (x + 0.044715 x^3)).
+// CHECK-LABEL: func.func @gelu_tanh
+// CHECK: linalg.generic
+// CHECK: arith.constant 4.471500e-02 : f64
+// CHECK: arith.constant 0.79788456080286541 : f64
+// CHECK: math.tanh
+// CHECK-NOT: math.erf
+func.func @gelu_tanh(%x: tensor<4xf64>) -> tensor<4xf64> {
+  %y = "onnx.onnxc.Gelu"(%x) {approximate = "tanh"} : (tensor<4xf64>) -> tensor<4xf64>
+  return %y : tensor<4xf64>
+}
+
+// -----
+
+// FusedConv with bias, residual and Relu: the convolution exactly as
+// onnx.Conv lowers (bias broadcast into the init, then the window
+// contraction), then ONE elementwise generic adding the residual and
+// applying the activation.
+// CHECK-LABEL: func.func @fused_conv
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]
+// CHECK: linalg.generic {{.*}}"reduction"
+// CHECK: tensor.collapse_shape
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+// CHECK-SAME: ins(%{{.*}}, %arg3 : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>)
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+// CHECK-NOT: linalg.generic
+func.func @fused_conv(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>, %z: tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32> {
+  %y = "onnx.onnxc.FusedConv"(%x, %w, %b, %z) {activation = "Relu", activation_params = [], kernel_shape = [3, 3], pads = [1, 1, 1, 1]} : (tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  return %y : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// FusedMatMul with bias and GELU: the MatMul contraction, then one
+// generic reading the bias broadcast.
+// CHECK-DAG: #[[BIAS:.*]] = affine_map<(d0, d1, d2) -> (d2)>
+// CHECK-LABEL: func.func @fused_matmul
+// CHECK: linalg.generic {{.*}}"reduction"
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BIAS]], #{{.*}}]
+// CHECK: arith.addf
+// CHECK: math.erf
+// CHECK-NOT: linalg.generic
+func.func @fused_matmul(%a: tensor<2x4x8xf32>, %w: tensor<8x16xf32>, %b: tensor<16xf32>) -> tensor<2x4x16xf32> {
+  %y = "onnx.onnxc.FusedMatMul"(%a, %w, %b) {activation = "Gelu", activation_params = []} : (tensor<2x4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<2x4x16xf32>
+  return %y : tensor<2x4x16xf32>
+}
+
+// -----
+
+// FusedGemm with LeakyRelu: the Gemm as it lowers, then one generic.
+// CHECK-LABEL: func.func @fused_gemm
+// CHECK: linalg.generic {{.*}}"reduction"
+// CHECK: linalg.generic
+// CHECK: arith.cmpf olt
+// CHECK: arith.select
+// CHECK-NOT: linalg.generic
+func.func @fused_gemm(%a: tensor<2x3xf32>, %b: tensor<5x3xf32>, %c: tensor<5xf32>) -> tensor<2x5xf32> {
+  %y = "onnx.onnxc.FusedGemm"(%a, %b, %c) {transB = 1 : i64, activation = "LeakyRelu", activation_params = [0.1 : f32]} : (tensor<2x3xf32>, tensor<5x3xf32>, tensor<5xf32>) -> tensor<2x5xf32>
+  return %y : tensor<2x5xf32>
+}
+
+// -----
+
+// The verifier refuses an activation it does not know, or a wrong number
+// of parameters.
+func.func @bad_activation(%a: tensor<2x3xf32>, %b: tensor<3x5xf32>) -> tensor<2x5xf32> {
+  %none = onnx.NoValue
+  // expected-error @+1 {{unknown activation 'Elu' with 0 parameters}}
+  %y = "onnx.onnxc.FusedMatMul"(%a, %b, %none) {activation = "Elu"} : (tensor<2x3xf32>, tensor<3x5xf32>, none) -> tensor<2x5xf32>
+  return %y : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @bad_approximate(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{approximate must be "none" or "tanh", not "fast"}}
+  %y = "onnx.onnxc.Gelu"(%x) {approximate = "fast"} : (tensor<4xf32>) -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// Attention: the batch matmul Q KT, one generic scaling and adding the
+// mask, the softmax (max, exp-sum, divide), the batch matmul by V.
+// CHECK-LABEL: func.func @attention
+// CHECK: linalg.generic {{.*}}"reduction"
+// CHECK: linalg.generic {{.*}}ins(%{{.*}}, %arg3 : tensor<2x4x8x8xf32>, tensor<2x1x1x8xf32>)
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: linalg.generic {{.*}}"reduction"
+// CHECK-SAME: ins(%{{.*}}, %arg2 : tensor<2x4x8x8xf32>, tensor<2x4x8x64xf32>)
+func.func @attention(%q: tensor<2x4x8x64xf32>, %kt: tensor<2x4x64x8xf32>, %v: tensor<2x4x8x64xf32>, %mask: tensor<2x1x1x8xf32>) -> tensor<2x4x8x64xf32> {
+  %y = "onnx.onnxc.Attention"(%q, %kt, %v, %mask) {scale = 0.125 : f64} : (tensor<2x4x8x64xf32>, tensor<2x4x64x8xf32>, tensor<2x4x8x64xf32>, tensor<2x1x1x8xf32>) -> tensor<2x4x8x64xf32>
+  return %y : tensor<2x4x8x64xf32>
+}
+
+// -----
+
+func.func @attention_bad_batch(%q: tensor<2x8x64xf32>, %kt: tensor<1x64x8xf32>, %v: tensor<2x8x64xf32>) -> tensor<2x8x64xf32> {
+  %none = onnx.NoValue
+  // expected-error @+1 {{Q, KT and V must have the same batch dims}}
+  %y = "onnx.onnxc.Attention"(%q, %kt, %v, %none) : (tensor<2x8x64xf32>, tensor<1x64x8xf32>, tensor<2x8x64xf32>, none) -> tensor<2x8x64xf32>
+  return %y : tensor<2x8x64xf32>
+}

@@ -13,8 +13,8 @@
 // vector kernels looks for.
 //
 // onnx.onnxc.Attention becomes the same two batch matmuls, one generic for
-// scale and mask, and the softmax of Normalization.cpp (buildSoftmax);
-// not yet a streaming (flash) kernel.
+// scale and mask (the scale on Q when there is no mask), and the softmax
+// of Normalization.cpp (buildSoftmax); not yet a streaming (flash) kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -193,20 +193,34 @@ struct AttentionLowering : OpConversionPattern<ExtAttentionOp> {
     SmallVector<int64_t> scoresShape(q.getShape().drop_back());
     scoresShape.push_back(kt.getDimSize(rank - 1));
     auto scoresType = RankedTensorType::get(scoresShape, q.getElementType());
-    // Lowered next by MatMul.cpp, like any batch matmul.
-    Value scores = MatMulOp::create(rewriter, loc, scoresType, adaptor.getQ(),
-                                    adaptor.getKT());
-    SmallVector<Value> inputs{scores};
-    if (!isNoValue(adaptor.getMask()))
-      inputs.push_back(adaptor.getMask());
     double scale = op.getScale().convertToDouble();
-    Value scaled = buildBroadcastElementwise(
-        rewriter, loc, scoresType, inputs,
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          Value v = arith::MulFOp::create(b, l, a[0], fconst(b, l, a[0], scale));
-          return a.size() == 2 ? arith::AddFOp::create(b, l, v, a[1]).getResult()
-                               : v;
-        });
+    auto scaleBy = [&](OpBuilder &b, Location l, Value v) -> Value {
+      return scale == 1.0 ? v
+                          : arith::MulFOp::create(b, l, v, fconst(b, l, v, scale))
+                                .getResult();
+    };
+    // Without a mask the scale goes on Q, as exporters write it: Q is
+    // smaller than the scores ([.., Sq, D] against [.., Sq, Sk]), and its
+    // generic fuses into whatever produces Q (the head split).
+    Value query = adaptor.getQ();
+    bool masked = !isNoValue(adaptor.getMask());
+    if (!masked && scale != 1.0)
+      query = buildBroadcastElementwise(
+          rewriter, loc, q, query,
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            return scaleBy(b, l, a[0]);
+          });
+    // Lowered next by MatMul.cpp, like any batch matmul.
+    Value scaled =
+        MatMulOp::create(rewriter, loc, scoresType, query, adaptor.getKT());
+    // With a mask: one generic scaling the scores and adding it.
+    if (masked)
+      scaled = buildBroadcastElementwise(
+          rewriter, loc, scoresType, {scaled, adaptor.getMask()},
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            return arith::AddFOp::create(b, l, scaleBy(b, l, a[0]), a[1])
+                .getResult();
+          });
     Value probs = buildSoftmax(rewriter, loc, scaled, rank - 1, /*isLog=*/false);
     rewriter.replaceOp(op, MatMulOp::create(rewriter, loc, type, probs,
                                             adaptor.getV())

@@ -752,6 +752,59 @@ def fused_epilogues(out):
         inits, opset=17)
 
 
+@builder
+def attention_chains(out):
+    """Scaled dot-product attention as exporters write it: with a mask
+    (scores Div by sqrt(d), Add mask, Softmax, MatMul by V, K transposed by
+    the graph) and without (Q Mul by 1/sqrt(d) before the product); writes
+    test_data_set_0/ with numpy's float64 outputs."""
+    rng = np.random.default_rng(13)
+    f32 = np.float32
+    b, h, s, d = 2, 3, 5, 8
+    q, k, v = (rng.standard_normal((b, h, s, d)).astype(f32)
+               for _ in range(3))
+    mask = np.where(rng.random((b, 1, 1, s)) < 0.3, -1e4, 0).astype(f32)
+
+    def const(name, value):
+        return helper.make_node("Constant", [], [name], value=helper.make_tensor(
+            name + "_t", TensorProto.FLOAT, [], [value]))
+
+    nodes = [
+        helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+        helper.make_node("MatMul", ["q", "kt"], ["s1"]),
+        const("sqrt_d", float(np.sqrt(d))),
+        helper.make_node("Div", ["s1", "sqrt_d"], ["d1"]),
+        helper.make_node("Add", ["d1", "mask"], ["m1"]),
+        helper.make_node("Softmax", ["m1"], ["p1"], axis=-1),
+        helper.make_node("MatMul", ["p1", "v"], ["y_masked"]),
+        const("inv_sqrt_d", float(1 / np.sqrt(d))),
+        helper.make_node("Mul", ["q", "inv_sqrt_d"], ["qs"]),
+        helper.make_node("Transpose", ["k"], ["kt2"], perm=[0, 1, 3, 2]),
+        helper.make_node("MatMul", ["qs", "kt2"], ["s2"]),
+        helper.make_node("Softmax", ["s2"], ["p2"], axis=3),
+        helper.make_node("MatMul", ["p2", "v"], ["y_plain"]),
+    ]
+
+    def softmax(x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    q64, k64, v64 = (a.astype(np.float64) for a in (q, k, v))
+    scores = q64 @ np.swapaxes(k64, -1, -2) / np.sqrt(d)
+    y_masked = softmax(scores + mask.astype(np.float64)) @ v64
+    y_plain = softmax(scores) @ v64
+    _write_test_data(out, [("q", q), ("k", k), ("v", v), ("mask", mask)],
+                     [("y_masked", y_masked.astype(f32)),
+                      ("y_plain", y_plain.astype(f32))])
+    shape = [b, h, s, d]
+    return model_of(
+        nodes,
+        [tensor_info(n, TensorProto.FLOAT, shape) for n in ("q", "k", "v")]
+        + [tensor_info("mask", TensorProto.FLOAT, [b, 1, 1, s])],
+        [tensor_info("y_masked", TensorProto.FLOAT, shape),
+         tensor_info("y_plain", TensorProto.FLOAT, shape)], opset=17)
+
+
 # --- Limits: sizes, overflow, nesting (test/lit/importer/limits.test) -------
 
 @builder

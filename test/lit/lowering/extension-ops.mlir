@@ -118,6 +118,25 @@ func.func @attention(%q: tensor<2x4x8x64xf32>, %kt: tensor<2x4x64x8xf32>, %v: te
 
 // -----
 
+// Attention without a mask: the scale goes on Q (the smaller operand)
+// before the first batch matmul; the softmax reads the product directly.
+// CHECK-LABEL: func.func @attention_unmasked
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg0 : tensor<12x16x64xf32>)
+// CHECK: arith.constant 1.250000e-01 : f32
+// CHECK: arith.mulf
+// CHECK: linalg.generic {{.*}}"reduction"
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.addf
+// CHECK: arith.maximumf
+func.func @attention_unmasked(%q: tensor<12x16x64xf32>, %kt: tensor<12x64x16xf32>, %v: tensor<12x16x64xf32>) -> tensor<12x16x64xf32> {
+  %none = onnx.NoValue
+  %y = "onnx.onnxc.Attention"(%q, %kt, %v, %none) {scale = 0.125 : f64} : (tensor<12x16x64xf32>, tensor<12x64x16xf32>, tensor<12x16x64xf32>, none) -> tensor<12x16x64xf32>
+  return %y : tensor<12x16x64xf32>
+}
+
+// -----
+
 func.func @attention_bad_batch(%q: tensor<2x8x64xf32>, %kt: tensor<1x64x8xf32>, %v: tensor<2x8x64xf32>) -> tensor<2x8x64xf32> {
   %none = onnx.NoValue
   // expected-error @+1 {{Q, KT and V must have the same batch dims}}

@@ -234,7 +234,7 @@ func.func @left_alone(%a: tensor<4x8xi8>, %w: tensor<8x16xi8>, %i: tensor<4x16xi
 // reading C, so bufferization cannot hand the second kernel the first
 // one's sums (its first write at C[0, 0] would otherwise pass for a write
 // of all of C when C has at most 16 rows).
-// VNNI-LABEL: llvm.func internal @onnxc_vpdpbusd_512
+// VNNI-LABEL: llvm.func internal @onnxc_dot_avx512_vnni
 // VNNI-LABEL: func.func @shared_zero_fill
 // VNNI-NOT: vector.transfer_read {{.*}} : tensor<4x16xi32>
 // VNNI: %[[E:.*]] = tensor.empty() : tensor<4x16xi32>

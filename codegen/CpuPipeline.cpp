@@ -68,8 +68,8 @@ void registerCpuPipelineDialects(DialectRegistry &registry) {
   registerOpenMPDialectTranslation(registry);
 }
 
-void buildOnnxToLinalgPipeline(OpPassManager &pm,
-                               const CpuPipelineOptions &options) {
+void buildOnnxGraphPipeline(OpPassManager &pm,
+                            const CpuPipelineOptions &options) {
   pm.addPass(createResolveSequences());
   if (options.optLevel > 0) {
     // Graph-level rewrites on the onnx dialect (passes/graph/): no-op ops
@@ -82,8 +82,15 @@ void buildOnnxToLinalgPipeline(OpPassManager &pm,
     pm.addPass(createRewriteQuantizedMatMul());
     pm.addPass(createFuseAttention());
   }
+}
+
+void buildOnnxToLinalgPipeline(OpPassManager &pm,
+                               const CpuPipelineOptions &options) {
+  buildOnnxGraphPipeline(pm, options);
   if (options.quantizeDynamicInt8)
     pm.addNestedPass<func::FuncOp>(createQuantizeDynamic());
+  if (options.quantizeStaticInt8)
+    pm.addNestedPass<func::FuncOp>(createQuantizeStatic());
   // After quantization, which looks for plain MatMul/Gemm; after the
   // recognizers, so that a recognized GELU joins its MatMul.
   if (options.optLevel > 0)

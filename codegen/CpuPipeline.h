@@ -18,12 +18,22 @@ struct CpuPipelineOptions {
   /// --quantize=dynamic-int8: MatMul/Gemm weights to int8 at compile time,
   /// activations at run time (passes/QuantizeDynamic.cpp).
   bool quantizeDynamicInt8 = false;
+  /// --quantize=static-int8: the same weights, activations with the
+  /// constant scales the driver's calibration put on the ops
+  /// (passes/QuantizeStatic.cpp).
+  bool quantizeStaticInt8 = false;
   /// The target's 4-byte int8 dot product the int8 matrix products run on
   /// (passes/VectorizeIntegerContractions.cpp: none, avx512-vnni, avx-vnni,
   /// neon-i8mm, neon-dotprod). The driver sets it from the target CPU
   /// (int8DotProductFor); the intrinsics do not compile for a CPU without.
   std::string int8DotProduct = "none";
 };
+
+/// The graph-level rewrites on the onnx dialect that run before
+/// quantization (the start of buildOnnxToLinalgPipeline; running them again
+/// changes nothing). --quantize=static-int8 calibrates on their result.
+void buildOnnxGraphPipeline(mlir::OpPassManager &pm,
+                            const CpuPipelineOptions &options);
 
 /// onnx dialect -> linalg on tensors (stops here for --emit=linalg).
 void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm,

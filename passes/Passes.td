@@ -109,6 +109,37 @@ def QuantizeDynamic : Pass<"onnxc-quantize-dynamic", "mlir::func::FuncOp"> {
   }];
 }
 
+def QuantizeStatic : Pass<"onnxc-quantize-static", "mlir::func::FuncOp"> {
+  let summary = "int8 weights and calibrated u8 activations for MatMul/Gemm";
+  let description = [{
+    Runs on the onnx dialect before convert-onnx-to-linalg
+    (`onnx-compile --quantize=static-int8`). Every onnx.MatMul and
+    onnx.Gemm that onnxc-quantize-dynamic would quantize and that carries
+    `onnxc.activation_range = array<f32: lo, hi>` (the calibrated range of
+    its activation, after LayerNorm smoothing) becomes: A quantized to
+    uint8 with one constant scale and zero point, the range
+    [min(lo, 0), max(hi, 0)] mapped onto [0, 255] (values outside it
+    saturate, as QuantizeLinear does), MatMulInteger with the weight
+    quantized per output column exactly as the dynamic pass does, the
+    zero-point correction in i32 and the rescaling to f32. Ops without the
+    attribute, or not quantizable, are left in f32; a malformed range is an
+    error.
+  }];
+}
+
+def ExposeCalibrationActivations
+    : Pass<"onnxc-expose-calibration-activations", "mlir::ModuleOp"> {
+  let summary = "Return the activations static quantization calibrates";
+  let description = [{
+    Builds the calibration variant of `onnx-compile --quantize=static-int8`:
+    the activation (after LayerNorm smoothing) of every MatMul/Gemm of
+    `main_graph` that onnxc-quantize-static can quantize becomes an extra
+    result of `main_graph`, named `onnxc_calibration_<i>`, in program
+    order. The driver compiles this variant for the host, runs it over the
+    calibration data and records each activation's range.
+  }];
+}
+
 def ResolveSequences : Pass<"onnxc-resolve-sequences", "mlir::ModuleOp"> {
   let summary = "Replace sequences known at compile time by their tensors";
   let description = [{

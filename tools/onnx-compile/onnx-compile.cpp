@@ -18,6 +18,7 @@
 #include "codegen/ObjectEmitter.h"
 #include "codegen/PtxEmitter.h"
 #include "lib/importer/ModelImporter.h"
+#include "tools/onnx-compile/Calibration.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -40,6 +41,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cstdio>
 #include <future>
 
 using namespace llvm;
@@ -120,7 +122,7 @@ cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O3),
                                       clEnumVal(O2, "default"),
                                       clEnumVal(O3, "aggressive (default)")),
                            cl::cat(category));
-enum class QuantizeMode { None, DynamicInt8 };
+enum class QuantizeMode { None, DynamicInt8, StaticInt8 };
 cl::opt<QuantizeMode> quantizeMode(
     "quantize", cl::desc("Run matrix products in integers"),
     cl::init(QuantizeMode::None),
@@ -128,8 +130,35 @@ cl::opt<QuantizeMode> quantizeMode(
                clEnumValN(QuantizeMode::DynamicInt8, "dynamic-int8",
                           "MatMul/Gemm weights to int8 per output column "
                           "at compile time, activations to uint8 at run "
-                          "time")),
+                          "time"),
+               clEnumValN(QuantizeMode::StaticInt8, "static-int8",
+                          "the same weights; activations to uint8 with "
+                          "constant scales calibrated on "
+                          "--calibration-data (runs the model on this "
+                          "machine)")),
     cl::cat(category));
+cl::opt<std::string> calibrationData(
+    "calibration-data",
+    cl::desc("--quantize=static-int8: the inputs to calibrate on, one or "
+             "more ONNX test-data sets (DIR/test_data_set_*/input_N.pb, or "
+             "DIR/input_N.pb)"),
+    cl::value_desc("dir"), cl::init(""), cl::cat(category));
+cl::opt<onnxc::CalibrationMethod> calibrationMethod(
+    "calibration-method",
+    cl::desc("How --quantize=static-int8 turns the activations seen into "
+             "a range"),
+    cl::init(onnxc::CalibrationMethod::MinMax),
+    cl::values(clEnumValN(onnxc::CalibrationMethod::MinMax, "minmax",
+                          "the smallest and largest value (default)"),
+               clEnumValN(onnxc::CalibrationMethod::Percentile, "percentile",
+                          "[P(100 - p), P(p)], p from "
+                          "--calibration-percentile: outliers saturate")),
+    cl::cat(category));
+cl::opt<double> calibrationPercentile(
+    "calibration-percentile",
+    cl::desc("p of --calibration-method=percentile, in (50, 100] "
+             "(default 99.99)"),
+    cl::value_desc("p"), cl::init(99.99), cl::cat(category));
 cl::opt<std::string> symbolName(
     "name", cl::desc("Prefix of the exported symbols and the header name "
                      "(default: from the output file name, libmodel.so -> "
@@ -328,6 +357,18 @@ std::string codeFlags(const onnxc::ImportOptions &options) {
     flags += " --no-shape-inference";
   if (quantizeMode == QuantizeMode::DynamicInt8)
     flags += " --quantize=dynamic-int8";
+  // The calibration data's path is left out (no paths); its method is not.
+  if (quantizeMode == QuantizeMode::StaticInt8) {
+    flags += " --quantize=static-int8";
+    if (calibrationMethod == onnxc::CalibrationMethod::Percentile) {
+      char p[32];
+      std::snprintf(p, sizeof(p), "%g", calibrationPercentile.getValue());
+      flags += " --calibration-method=percentile --calibration-percentile=";
+      flags += p;
+    }
+    else
+      flags += " --calibration-method=minmax";
+  }
   if (cudaMapOnCpu)
     flags += " --cuda-map-on-cpu";
   for (const auto &[name, shape] : options.inputShapes) {
@@ -502,6 +543,40 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  // Static quantization runs the model to calibrate it: the code must run
+  // here.
+  bool staticInt8 = quantizeMode == QuantizeMode::StaticInt8;
+  if (!staticInt8 && (calibrationData.getNumOccurrences() ||
+                      calibrationMethod.getNumOccurrences() ||
+                      calibrationPercentile.getNumOccurrences())) {
+    errs() << "onnx-compile: --calibration-data, --calibration-method and "
+              "--calibration-percentile need --quantize=static-int8\n";
+    return 1;
+  }
+  if (staticInt8) {
+    if (calibrationData.empty()) {
+      errs() << "onnx-compile: --quantize=static-int8 needs "
+                "--calibration-data DIR (inputs to calibrate on)\n";
+      return 1;
+    }
+    std::string hostArch =
+        Triple(sys::getDefaultTargetTriple()).getArchName().str();
+    if (cuda || fat ||
+        (!target.empty() &&
+         Triple(target + "-unknown-linux-gnu").getArch() !=
+             Triple(sys::getDefaultTargetTriple()).getArch())) {
+      errs() << "onnx-compile: --quantize=static-int8 calibrates by running "
+                "the model on this machine, so it needs the host's target ("
+             << hostArch << "), not --target=" << target << "\n";
+      return 1;
+    }
+    if (!(calibrationPercentile > 50.0 && calibrationPercentile <= 100.0)) {
+      errs() << "onnx-compile: --calibration-percentile must be in (50, 100], "
+                "got "
+             << format("%g", calibrationPercentile.getValue()) << "\n";
+      return 1;
+    }
+  }
   // External weights go to <OUT>.weights, so they need a named output. The
   // MLIR stages keep the weights in the IR and write no weights file.
   bool externalWeights = weightsMode == WeightsMode::External &&
@@ -541,7 +616,11 @@ int main(int argc, char **argv) {
 
   // The CUDA half of x86_64,cuda is generated only for the native stages.
   bool withCuda = fat && stage != EmitStage::Onnx && stage != EmitStage::Linalg;
-  Progress progress(stageCount(stage) + (withCuda ? 1 : 0));
+  Progress progress(stageCount(stage) + (withCuda ? 1 : 0) +
+                    (quantizeMode == QuantizeMode::StaticInt8 &&
+                             stage != EmitStage::Onnx
+                         ? 1
+                         : 0));
   mlir::DialectRegistry registry;
   onnxc::registerImportedDialects(registry);
   onnxc::registerCpuPipelineDialects(registry);
@@ -597,6 +676,32 @@ int main(int argc, char **argv) {
       Triple(objectOptions.triple).getArch() ==
           Triple(sys::getDefaultTargetTriple()).getArch();
   pipeline.quantizeDynamicInt8 = quantizeMode == QuantizeMode::DynamicInt8;
+  pipeline.quantizeStaticInt8 = staticInt8;
+
+  // --quantize=static-int8: the graph passes first, so that calibration
+  // observes the activations of the graph the quantization pass will see;
+  // then the ranges go onto the ops (tools/onnx-compile/Calibration.h).
+  if (staticInt8) {
+    progress.stage("calibration");
+    mlir::PassManager graphPm(&context);
+    onnxc::buildOnnxGraphPipeline(graphPm, pipeline);
+    ModelDiagnostics diagnostics(context, inputPath, "CPU");
+    if (failed(graphPm.run(*module)))
+      return 1;
+    onnxc::CalibrationOptions calibration;
+    calibration.dataDir = calibrationData;
+    calibration.method = calibrationMethod;
+    calibration.percentile = calibrationPercentile;
+    calibration.optLevel = optLevel;
+    calibration.argv0 = argv[0];
+    calibration.verbose = compileTiming;
+    PhaseTimer calibrationTimer("calibration");
+    if (!onnxc::calibrateActivationRanges(*module, interface, calibration,
+                                          error)) {
+      errs() << inputPath << ": " << error << "\n";
+      return 1;
+    }
+  }
   pipeline.int8DotProduct = onnxc::int8DotProductFor(objectOptions);
 
   // x86_64,cuda: the GPU code comes from a copy of the imported module

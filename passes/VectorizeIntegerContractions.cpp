@@ -34,6 +34,9 @@
 //     saturate), which is MatMulInteger's semantics: accumulation may
 //     overflow only in i32.
 //
+// A contraction whose K reshape propagation split into several trailing
+// reductions (see collapseSplitReductions) is first collapsed back to one.
+//
 // The loop over rows is split into full blocks and a one-row tail, so the
 // inner loop never needs a mask; the reduction's last group of 4 (when K is
 // not a multiple of 4) is peeled with a zero-padded read of A. Columns past
@@ -51,6 +54,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/IRMapping.h"
@@ -667,11 +671,52 @@ struct DotProductKernel {
   }
 };
 
+/// Reshape propagation may split K into several reduction dims: an A
+/// reshaped [.., M, H, D] -> [.., M, H * D] just before the product (the
+/// attention output of a transformer, when nothing else reads the reshaped
+/// value, as with a constant-scale quantization) folds into the
+/// contraction as reductions over (H, D) with W viewed [H, D, N]. An i32
+/// contraction whose trailing iterators are such reductions, contiguous in
+/// every operand, becomes one with a single reduction over H * D again
+/// (the operands collapsed by reshapes, which keep the row-major bytes of
+/// the constant weight), which the matcher then sees.
+void collapseSplitReductions(ModuleOp module) {
+  SmallVector<linalg::GenericOp> candidates;
+  module.walk([&](linalg::GenericOp op) {
+    auto iterators = op.getIteratorTypesArray();
+    int64_t reductions = 0;
+    while (reductions < int64_t(iterators.size()) &&
+           iterators[iterators.size() - 1 - reductions] ==
+               utils::IteratorType::reduction)
+      ++reductions;
+    if (reductions < 2 || op.getNumDpsInits() != 1 ||
+        op.getNumReductionLoops() != unsigned(reductions))
+      return;
+    auto cType = dyn_cast<RankedTensorType>(op.getDpsInits()[0].getType());
+    if (!cType || !cType.getElementType().isInteger(32))
+      return;
+    candidates.push_back(op);
+  });
+  IRRewriter rewriter(module.getContext());
+  for (linalg::GenericOp op : candidates) {
+    int64_t loops = op.getNumLoops(), reductions = op.getNumReductionLoops();
+    ReassociationIndices folded;
+    for (int64_t i = loops - reductions; i < loops; ++i)
+      folded.push_back(i);
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::CollapseResult> collapsed =
+        linalg::collapseOpIterationDims(op, {folded}, rewriter);
+    if (succeeded(collapsed))
+      rewriter.replaceOp(op, collapsed->results);
+  }
+}
+
 struct VectorizeIntegerContractionsPass
     : impl::VectorizeIntegerContractionsBase<VectorizeIntegerContractionsPass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    collapseSplitReductions(module);
     SmallVector<IntegerContraction> matches;
     module.walk([&](linalg::GenericOp op) {
       if (auto m = matchIntegerContraction(op))

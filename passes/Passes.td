@@ -301,6 +301,19 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
     registers (vector.fma of a broadcast element of A and a
     vector of B's row). Other ops are left alone.
 
+    A block of fewer rows than `rows` (a static row count below it, as in a
+    batch-1 MatMul/Gemm) gets the register budget as more columns instead,
+    up to `gemv-column-vectors` vectors per row. A dynamic row count (a
+    model's batch dim) is versioned with `scf.if rows <= gemv-max-rows`:
+    that branch runs the product one row at a time with such wide rows
+    (a matrix-vector kernel), the other the `rows`-row blocks.
+
+    With `fuse-epilogues`, an elementwise generic that is a contraction's
+    only consumer (possibly through the expand_shape of a convolution's
+    product) is computed on the accumulators of each block before they are
+    stored (passes/ContractionEpilogue.h), instead of in another pass over
+    the output.
+
     With `parallel`, the blocks of a contraction of at least
     `min-parallel-macs` multiply-adds are an `scf.forall` over all parallel
     dims (batch, columns, rows), which the CPU pipeline runs on the
@@ -314,6 +327,16 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
            "Rows of the output in one register block">,
     Option<"columnVectors", "column-vectors", "int64_t", /*default=*/"2",
            "Vector registers per row of a register block">,
+    Option<"gemvColumnVectors", "gemv-column-vectors", "int64_t",
+           /*default=*/"8",
+           "Most vector registers per row of a block of fewer than `rows` "
+           "rows (a matrix-vector product)">,
+    Option<"gemvMaxRows", "gemv-max-rows", "int64_t", /*default=*/"3",
+           "A dynamic row count up to this runs one row at a time with "
+           "gemv-column-vectors per row (0: never)">,
+    Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
+           "Apply the elementwise consumer of a contraction (bias, ReLU, "
+           "Clip, GELU...) to its register blocks before they are stored">,
     Option<"parallel", "parallel", "bool", /*default=*/"false",
            "Emit the blocks of large contractions as an scf.forall">,
     Option<"minParallelMacs", "min-parallel-macs", "int64_t",
@@ -325,7 +348,8 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
                            "mlir::scf::SCFDialect",
                            "mlir::affine::AffineDialect",
                            "mlir::tensor::TensorDialect",
-                           "mlir::arith::ArithDialect"];
+                           "mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect"];
 }
 
 //===----------------------------------------------------------------------===//

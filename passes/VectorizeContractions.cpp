@@ -21,6 +21,13 @@
 //     elements of A's column and MR vector FMAs. Partial tiles at the edges
 //     use out-of-bounds transfers (masked loads and stores), so any size
 //     works.
+//     A product with fewer rows than MR (batch-1 MatMul/Gemm: a matrix-
+//     vector product) spends the register budget on more columns instead;
+//     one whose row count is only known at run time is versioned on it
+//     (scf.if few rows: one row at a time, wide; else MR-row blocks).
+//     An elementwise op that is the product's only consumer (bias, ReLU,
+//     Clip, GELU) is applied to the accumulators before they are stored
+//     (passes/ContractionEpilogue.h) instead of in another pass over C.
 //  3. With the `parallel` option, the blocks of a large contraction are one
 //     scf.forall over every parallel dim instead of nested scf.for loops:
 //     they write disjoint parts of the output, and the CPU pipeline runs the
@@ -32,6 +39,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/ContractionEpilogue.h"
 #include "passes/ConvForm.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -459,10 +467,15 @@ bool worthParallel(ArrayRef<int64_t> ranges, ArrayRef<OpFoldResult> tileSizes,
          macs >= uint64_t(std::max<int64_t>(minMacs, 0));
 }
 
+/// Vectorizes `op`; with `epilogue`, also applies it to every block before
+/// the store when that is possible, and says so in `epilogueApplied`.
 LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const ContractionPlan &plan, int64_t mr,
                                    int64_t nr, bool parallel,
-                                   int64_t minParallelMacs) {
+                                   int64_t minParallelMacs,
+                                   const ContractionEpilogue *epilogue,
+                                   bool &epilogueApplied) {
+  epilogueApplied = false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   int64_t mSize = plan.m < 0                            ? 1
                   : ShapedType::isDynamic(ranges[plan.m]) ? mr
@@ -538,6 +551,10 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   if (failed(tiled))
     return failure();
   linalg::LinalgOp tile = *tiled;
+  // With other reduction dims the block is stored once per step of theirs:
+  // not the final values.
+  if (!outerReductions.empty())
+    epilogue = nullptr;
 
   // The kernel on the tile's slices.
   Location loc = tile.getLoc();
@@ -606,6 +623,29 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
         scf::YieldOp::create(lb, l, next);
       });
 
+  SmallVector<Value> results(loop.getResults());
+  if (epilogue) {
+    // The block's place in C: the offsets of the tile's slice of it.
+    EpilogueBlock block;
+    auto cType = cast<RankedTensorType>(c.getType());
+    if (auto slice = c.getDefiningOp<tensor::ExtractSliceOp>())
+      block.offsets = slice.getMixedOffsets();
+    else
+      block.offsets.assign(cType.getRank(), rewriter.getIndexAttr(0));
+    if (plan.m >= 0) {
+      block.rowPos =
+          *cMap.getResultPosition(rewriter.getAffineDimExpr(plan.m));
+      block.rows = mSize;
+      block.wholeRows = !ShapedType::isDynamic(ranges[plan.m]) &&
+                        ranges[plan.m] % mSize == 0;
+    }
+    block.colPos = *cMap.getResultPosition(rewriter.getAffineDimExpr(plan.n));
+    block.cols = nSize;
+    block.wholeCols = ranges[plan.n] % nSize == 0;
+    results = emitContractionEpilogue(rewriter, loc, *epilogue, block, results);
+    epilogueApplied = true;
+  }
+
   // Row by row (one 1 x NR transfer each: a row past the end of a partial
   // tile is out of bounds, hence not written). Assembling an MR x NR vector
   // first would be canonicalized into element-wise shuffles.
@@ -615,7 +655,7 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
     int64_t mPos = *cMap.getResultPosition(rewriter.getAffineDimExpr(plan.m));
     for (int64_t i = 0; i < mSize; ++i) {
       Value row = vector::ShapeCastOp::create(rewriter, loc, rowTileType,
-                                              loop.getResult(i));
+                                              results[i]);
       SmallVector<Value> indices(cIndices);
       indices[mPos] = arith::ConstantIndexOp::create(rewriter, loc, i);
       written = vector::TransferWriteOp::create(rewriter, loc, row, written,
@@ -623,13 +663,84 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                     .getResult();
     }
   } else {
-    written = vector::TransferWriteOp::create(rewriter, loc, loop.getResult(0),
+    written = vector::TransferWriteOp::create(rewriter, loc, results[0],
                                               c, cIndices, cTransfer,
                                               cInBounds)
                   .getResult();
   }
   rewriter.replaceOp(tile, written);
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Few rows: matrix-vector kernels
+//===----------------------------------------------------------------------===//
+
+/// Register blocking for `rows` rows of the output (std::nullopt when the
+/// row count is only known at run time). A block of the full `mr` rows has
+/// `columnVectors` vectors per row. With fewer rows (a batch-1 MatMul/Gemm is
+/// a matrix-vector product), the same register budget goes to more columns
+/// instead, up to `maxVectors` per row: the accumulators are then several
+/// independent FMA chains per k step (two chains of one row would wait on
+/// the FMA latency), each step reads a longer contiguous run of B's row, and
+/// no FMA is spent on rows past the end.
+struct Blocking {
+  int64_t mr, nr;
+};
+Blocking blockingForRows(std::optional<int64_t> rows, int64_t mr,
+                         int64_t columnVectors, int64_t maxVectors,
+                         int64_t lanes) {
+  if (!rows || *rows >= mr || *rows <= 0)
+    return {mr, columnVectors * lanes};
+  int64_t vectors = std::clamp<int64_t>(mr * columnVectors / *rows,
+                                        columnVectors,
+                                        std::max(maxVectors, columnVectors));
+  return {*rows, vectors * lanes};
+}
+
+/// The size of loop dim `dim` of `op`, read from the first operand indexed
+/// by it (the op is a contraction: every loop dim indexes an operand).
+Value loopDimSize(OpBuilder &b, Location loc, linalg::LinalgOp op,
+                  int64_t dim) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (std::optional<unsigned> pos =
+            map.getResultPosition(b.getAffineDimExpr(dim)))
+      return tensor::DimOp::create(b, loc, operand.get(), *pos);
+  }
+  return {};
+}
+
+/// A contraction whose row count is only known at run time (a model's
+/// batch dim) is versioned: `scf.if rows < smallRows` runs a copy of it
+/// blocked one row at a time with wide rows of columns (the matrix-vector
+/// kernel of batch 1), the other branch the usual mr-row blocks. Each copy
+/// is then vectorized like a static contraction. Returns the two copies.
+FailureOr<std::pair<linalg::LinalgOp, linalg::LinalgOp>>
+versionOnRowCount(RewriterBase &rewriter, linalg::LinalgOp op,
+                  const ContractionPlan &plan, int64_t smallRows) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value rows = loopDimSize(rewriter, loc, op, plan.m);
+  if (!rows)
+    return failure();
+  Value bound = arith::ConstantIndexOp::create(rewriter, loc, smallRows);
+  Value few = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                    rows, bound);
+  linalg::LinalgOp copies[2];
+  // (The result types come from the yields.)
+  auto ifOp = scf::IfOp::create(
+      rewriter, loc, few,
+      [&](OpBuilder &b, Location l) {
+        copies[0] = cast<linalg::LinalgOp>(b.clone(*op));
+        scf::YieldOp::create(b, l, copies[0]->getResults());
+      },
+      [&](OpBuilder &b, Location l) {
+        copies[1] = cast<linalg::LinalgOp>(b.clone(*op));
+        scf::YieldOp::create(b, l, copies[1]->getResults());
+      });
+  rewriter.replaceOp(op, ifOp.getResults());
+  return std::make_pair(copies[0], copies[1]);
 }
 
 struct VectorizeContractionsPass
@@ -656,13 +767,58 @@ struct VectorizeContractionsPass
         contractions.push_back({op, *plan});
     });
     for (auto &[op, plan] : contractions) {
-      int64_t lanes = vectorBytes / (getElementTypeOrSelf(
-                                         op->getResult(0).getType())
-                                         .getIntOrFloatBitWidth() /
-                                     8);
-      (void)vectorizeContraction(rewriter, op, plan, rows,
-                                 std::max<int64_t>(1, columnVectors * lanes),
-                                 parallel, minParallelMacs);
+      int64_t lanes = std::max<int64_t>(
+          1, vectorBytes / (getElementTypeOrSelf(op->getResult(0).getType())
+                                .getIntOrFloatBitWidth() /
+                            8));
+      std::optional<int64_t> rowCount;
+      if (plan.m < 0)
+        rowCount = 1;
+      else if (int64_t r = op.getStaticLoopRanges()[plan.m];
+               !ShapedType::isDynamic(r))
+        rowCount = r;
+      std::optional<ContractionEpilogue> epilogue;
+      if (fuseEpilogues) {
+        DominanceInfo dominance(getOperation());
+        epilogue = matchContractionEpilogue(op, dominance);
+      }
+      const ContractionEpilogue *fused = epilogue ? &*epilogue : nullptr;
+      if (!rowCount && gemvMaxRows > 0 && rows > 1) {
+        auto copies = versionOnRowCount(rewriter, op, plan, gemvMaxRows + 1);
+        if (succeeded(copies)) {
+          Blocking few =
+              blockingForRows(1, rows, columnVectors, gemvColumnVectors, lanes);
+          Blocking many = blockingForRows(std::nullopt, rows, columnVectors,
+                                          gemvColumnVectors, lanes);
+          bool applied[2];
+          LogicalResult done[2] = {
+              vectorizeContraction(rewriter, copies->first, plan, few.mr,
+                                   few.nr, parallel, minParallelMacs, fused,
+                                   applied[0]),
+              vectorizeContraction(rewriter, copies->second, plan, many.mr,
+                                   many.nr, parallel, minParallelMacs, fused,
+                                   applied[1])};
+          (void)done;
+          if (applied[0] != applied[1]) {
+            // One copy now computes the epilogue too, the other not: the
+            // result would depend on the batch size.
+            epilogue->op.emitError(
+                "onnxc-vectorize-contractions: the epilogue was fused into "
+                "only one version of the contraction it consumes");
+            return signalPassFailure();
+          }
+          if (applied[0])
+            foldContractionEpilogue(rewriter, *epilogue);
+          continue;
+        }
+      }
+      Blocking blocking = blockingForRows(rowCount, rows, columnVectors,
+                                          gemvColumnVectors, lanes);
+      bool applied = false;
+      (void)vectorizeContraction(rewriter, op, plan, blocking.mr, blocking.nr,
+                                 parallel, minParallelMacs, fused, applied);
+      if (applied)
+        foldContractionEpilogue(rewriter, *epilogue);
     }
   }
 };

@@ -1,0 +1,68 @@
+//===- ContractionEpilogue.h - Elementwise epilogues of kernels -*- C++ -*-===//
+//
+// A contraction's result is often consumed by one elementwise op only: the
+// ReLU/Clip after a Conv or Gemm, the bias add and GELU after a MatMul.
+// Run as its own pass, that op reads and writes the whole output again;
+// applied to the accumulators of the register-blocked kernel
+// (passes/VectorizeContractions.cpp) just before they are stored, it costs
+// a few vector instructions per block and no memory traffic.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ONNXC_PASSES_CONTRACTIONEPILOGUE_H
+#define ONNXC_PASSES_CONTRACTIONEPILOGUE_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Dominance.h"
+
+namespace onnxc {
+
+/// An elementwise generic that can be computed inside the kernel of
+/// `contraction`: its only consumer (directly, or through one
+/// tensor.expand_shape, as a convolution's product is expanded back to the
+/// output's spatial dims), all-parallel, reading the contraction's result
+/// with an identity map into an output of the same element type whose
+/// initial value it never reads, with a body of pure elementwise arith/math
+/// ops. Its other inputs must dominate the contraction; through an
+/// expand_shape only rank-0 ones are accepted (the kernel's block is
+/// indexed in the collapsed space).
+struct ContractionEpilogue {
+  mlir::linalg::GenericOp op;
+  /// The input of `op` holding the contraction's (expanded) result.
+  unsigned resultInput = 0;
+  bool throughExpand = false;
+};
+
+std::optional<ContractionEpilogue>
+matchContractionEpilogue(mlir::linalg::LinalgOp contraction,
+                         mlir::DominanceInfo &dominance);
+
+/// Where a register block of the contraction's output lies: the offsets of
+/// the block in every output dim, the positions of its row and column dims
+/// among the output dims (row -1: a single row), its size, and whether every
+/// block is whole along rows/columns (then the other inputs' reads need no
+/// masks).
+struct EpilogueBlock {
+  llvm::SmallVector<mlir::OpFoldResult> offsets;
+  int64_t rowPos = -1, colPos = -1;
+  int64_t rows = 1, cols = 1;
+  bool wholeRows = false, wholeCols = false;
+};
+
+/// Applies the epilogue to the accumulators of one block (`rows`, each a
+/// vector of `block.cols` elements, one per row of the block) and returns
+/// the values to store in their place.
+llvm::SmallVector<mlir::Value>
+emitContractionEpilogue(mlir::OpBuilder &b, mlir::Location loc,
+                        const ContractionEpilogue &epilogue,
+                        const EpilogueBlock &block,
+                        mlir::ArrayRef<mlir::Value> rows);
+
+/// Once every kernel of the contraction applied it: the epilogue's result
+/// is the (expanded) contraction result, which now holds its values.
+void foldContractionEpilogue(mlir::RewriterBase &rewriter,
+                             const ContractionEpilogue &epilogue);
+
+} // namespace onnxc
+
+#endif // ONNXC_PASSES_CONTRACTIONEPILOGUE_H

@@ -176,6 +176,11 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToFuncs()); // math.ipowi
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  // math ops on vectors without an LLVM intrinsic (math.erf in a GELU that
+  // passes/ContractionEpilogue.cpp put on a kernel's accumulators) become
+  // per-element libm calls between vector.extract / vector.insert, which
+  // need the vector conversion once more.
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());

@@ -1,5 +1,6 @@
 // RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-contractions{vector-bytes=32 rows=4 column-vectors=2 gemv-max-rows=0}),canonicalize,cse)' | FileCheck %s
 // RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-contractions{vector-bytes=32 rows=4 column-vectors=2 gemv-max-rows=0 fuse-epilogues=false}),canonicalize,cse)' | FileCheck %s --check-prefix=OFF
+// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-contractions{vector-bytes=32 rows=4 column-vectors=2 gemv-max-rows=3}),canonicalize,cse)' | FileCheck %s --check-prefix=VERSIONED
 
 #id = affine_map<(m, n) -> (m, n)>
 #col = affine_map<(m, n) -> (n)>
@@ -108,4 +109,35 @@ func.func @transposed(%x: tensor<8x7xf32>, %w: tensor<7x8xf32>, %acc: tensor<8x8
     linalg.yield %m : f32
   } -> tensor<8x8xf32>
   return %r : tensor<8x8xf32>
+}
+
+// A dynamic batch, a bias along the columns and an Erf-based GELU (BERT's
+// FFN): fused into both versions of the product (one row at a time, and
+// 4-row blocks), math.erf on vectors.
+// VERSIONED-LABEL: func.func @dynamic_gelu
+// VERSIONED: scf.if
+// VERSIONED: math.erf %{{.*}} : vector<16xf32>
+// VERSIONED: } else {
+// VERSIONED: math.erf %{{.*}} : vector<16xf32>
+// VERSIONED-NOT: linalg.generic
+func.func @dynamic_gelu(%x: tensor<?x7xf32>, %w: tensor<7x16xf32>, %acc: tensor<?x16xf32>, %bias: tensor<16xf32>) -> tensor<?x16xf32> {
+  %c0 = arith.constant 0 : index
+  %p = linalg.matmul ins(%x, %w : tensor<?x7xf32>, tensor<7x16xf32>) outs(%acc : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %d = tensor.dim %x, %c0 : tensor<?x7xf32>
+  %e = tensor.empty(%d) : tensor<?x16xf32>
+  %r = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p, %bias : tensor<?x16xf32>, tensor<16xf32>) outs(%e : tensor<?x16xf32>) {
+  ^bb0(%v: f32, %b: f32, %o: f32):
+    %s = arith.addf %v, %b : f32
+    %k = arith.constant 0.707106769 : f32
+    %h = arith.constant 0.5 : f32
+    %one = arith.constant 1.0 : f32
+    %t = arith.mulf %s, %k : f32
+    %f = math.erf %t : f32
+    %g = arith.addf %f, %one : f32
+    %u = arith.mulf %s, %g : f32
+    %y = arith.mulf %u, %h : f32
+    linalg.yield %y : f32
+  } -> tensor<?x16xf32>
+  return %r : tensor<?x16xf32>
 }

@@ -687,14 +687,21 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
 struct Blocking {
   int64_t mr, nr;
 };
+/// `columns` is the product's static column count: wide blocks are only
+/// used when they tile it exactly (or cover it whole), because a partial
+/// block's masked transfers are slow at such widths (a 128-lane mask is
+/// built element by element, on every k step).
 Blocking blockingForRows(std::optional<int64_t> rows, int64_t mr,
                          int64_t columnVectors, int64_t maxVectors,
-                         int64_t lanes) {
+                         int64_t lanes, int64_t columns) {
   if (!rows || *rows >= mr || *rows <= 0)
     return {mr, columnVectors * lanes};
   int64_t vectors = std::clamp<int64_t>(mr * columnVectors / *rows,
                                         columnVectors,
                                         std::max(maxVectors, columnVectors));
+  for (; vectors > columnVectors; --vectors)
+    if (columns <= vectors * lanes || columns % (vectors * lanes) == 0)
+      break;
   return {*rows, vectors * lanes};
 }
 
@@ -771,6 +778,7 @@ struct VectorizeContractionsPass
           1, vectorBytes / (getElementTypeOrSelf(op->getResult(0).getType())
                                 .getIntOrFloatBitWidth() /
                             8));
+      int64_t columns = op.getStaticLoopRanges()[plan.n];
       std::optional<int64_t> rowCount;
       if (plan.m < 0)
         rowCount = 1;
@@ -786,10 +794,10 @@ struct VectorizeContractionsPass
       if (!rowCount && gemvMaxRows > 0 && rows > 1) {
         auto copies = versionOnRowCount(rewriter, op, plan, gemvMaxRows + 1);
         if (succeeded(copies)) {
-          Blocking few =
-              blockingForRows(1, rows, columnVectors, gemvColumnVectors, lanes);
+          Blocking few = blockingForRows(1, rows, columnVectors,
+                                         gemvColumnVectors, lanes, columns);
           Blocking many = blockingForRows(std::nullopt, rows, columnVectors,
-                                          gemvColumnVectors, lanes);
+                                          gemvColumnVectors, lanes, columns);
           bool applied[2];
           LogicalResult done[2] = {
               vectorizeContraction(rewriter, copies->first, plan, few.mr,
@@ -813,7 +821,7 @@ struct VectorizeContractionsPass
         }
       }
       Blocking blocking = blockingForRows(rowCount, rows, columnVectors,
-                                          gemvColumnVectors, lanes);
+                                          gemvColumnVectors, lanes, columns);
       bool applied = false;
       (void)vectorizeContraction(rewriter, op, plan, blocking.mr, blocking.nr,
                                  parallel, minParallelMacs, fused, applied);

@@ -59,3 +59,19 @@ func.func @many_rows(%x: tensor<8x32xf32>, %w: tensor<32x256xf32>, %acc: tensor<
   %r = linalg.matmul ins(%x, %w : tensor<8x32xf32>, tensor<32x256xf32>) outs(%acc : tensor<8x256xf32>) -> tensor<8x256xf32>
   return %r : tensor<8x256xf32>
 }
+
+// One row, 1000 columns: the widest block that tiles them exactly, 5
+// vectors (40 columns); with 1001 columns none of 3 to 8 vectors does, and
+// a wide partial block's masked transfers would be slow: the usual 2-vector
+// width (the last block partial).
+// CHECK-LABEL: func.func @one_row_ragged
+// CHECK: scf.for %{{.*}} = %c0 to %c1000 step %c40
+// CHECK: scf.for {{.*}} -> (vector<40xf32>)
+// CHECK: scf.for %{{.*}} = %c0 to %c1001 step %c16
+// CHECK: scf.for {{.*}} -> (vector<16xf32>)
+func.func @one_row_ragged(%x: tensor<1x32xf32>, %w: tensor<32x1000xf32>, %acc: tensor<1x1000xf32>,
+                          %w2: tensor<32x1001xf32>, %acc2: tensor<1x1001xf32>) -> (tensor<1x1000xf32>, tensor<1x1001xf32>) {
+  %r = linalg.matmul ins(%x, %w : tensor<1x32xf32>, tensor<32x1000xf32>) outs(%acc : tensor<1x1000xf32>) -> tensor<1x1000xf32>
+  %r2 = linalg.matmul ins(%x, %w2 : tensor<1x32xf32>, tensor<32x1001xf32>) outs(%acc2 : tensor<1x1001xf32>) -> tensor<1x1001xf32>
+  return %r, %r2 : tensor<1x1000xf32>, tensor<1x1001xf32>
+}

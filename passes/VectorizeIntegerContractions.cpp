@@ -695,6 +695,18 @@ void collapseSplitReductions(ModuleOp module) {
     auto cType = dyn_cast<RankedTensorType>(op.getDpsInits()[0].getType());
     if (!cType || !cType.getElementType().isInteger(32))
       return;
+    // Only plain index maps whose reductions are adjacent in every operand:
+    // a convolution's input reads oh + kh, which no reshape can collapse.
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    if (!llvm::all_of(maps, [](AffineMap m) {
+          return m.isProjectedPermutation();
+        }))
+      return;
+    ReassociationIndices folded;
+    for (int64_t i = iterators.size() - reductions; i < int64_t(iterators.size()); ++i)
+      folded.push_back(i);
+    if (!linalg::areDimSequencesPreserved(maps, {folded}))
+      return;
     candidates.push_back(op);
   });
   IRRewriter rewriter(module.getContext());

@@ -1,5 +1,5 @@
 // RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions | FileCheck %s --check-prefix=PORTABLE
-// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='vnni=true rows=2 column-vectors=2' | FileCheck %s --check-prefix=VNNI
+// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=avx512-vnni rows=2 column-vectors=2' | FileCheck %s --check-prefix=VNNI
 
 #a3 = affine_map<(m, n, h, d) -> (m, h, d)>
 #w3 = affine_map<(m, n, h, d) -> (h, d, n)>
@@ -14,7 +14,7 @@
 // PORTABLE: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x8xi8>, tensor<8x16xi8>)
 // VNNI-LABEL: func.func @split_reduction
 // VNNI-NOT: "reduction", "reduction"
-// VNNI: llvm.call @onnxc_vpdpbusd_512
+// VNNI: llvm.call @onnxc_dot_avx512_vnni
 func.func @split_reduction(%a: tensor<?x2x4xi8>, %init: tensor<?x16xi32>) -> tensor<?x16xi32> {
   %w = arith.constant dense<1> : tensor<2x4x16xi8>
   %0 = linalg.generic {indexing_maps = [#a3, #w3, #c3], iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%a, %w : tensor<?x2x4xi8>, tensor<2x4x16xi8>) outs(%init : tensor<?x16xi32>) {
@@ -41,4 +41,27 @@ func.func @f32_split_reduction(%a: tensor<?x2x4xf32>, %w: tensor<2x4x16xf32>, %i
     linalg.yield %s : f32
   } -> tensor<?x16xf32>
   return %0 : tensor<?x16xf32>
+}
+
+// An i32 convolution (ConvInteger's form): its input reads oh + kh and
+// ow + kw, so its trailing reductions (c, kh, kw) cannot be collapsed by a
+// reshape: left with its three reductions (collapsing it once crashed
+// test_qlinearconv).
+#ci = affine_map<(n, f, oh, ow, c, kh, kw) -> (n, c, oh + kh, ow + kw)>
+#cw = affine_map<(n, f, oh, ow, c, kh, kw) -> (f, c, kh, kw)>
+#co = affine_map<(n, f, oh, ow, c, kh, kw) -> (n, f, oh, ow)>
+// PORTABLE-LABEL: func.func @integer_conv
+// PORTABLE-NOT: tensor.collapse_shape
+// PORTABLE: iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+func.func @integer_conv(%x: tensor<1x2x5x5xi8>, %init: tensor<1x3x3x3xi32>) -> tensor<1x3x3x3xi32> {
+  %w = arith.constant dense<1> : tensor<3x2x3x3xi8>
+  %0 = linalg.generic {indexing_maps = [#ci, #cw, #co], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x5x5xi8>, tensor<3x2x3x3xi8>) outs(%init : tensor<1x3x3x3xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %ae = arith.extui %a : i8 to i32
+    %be = arith.extsi %b : i8 to i32
+    %p = arith.muli %ae, %be : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  } -> tensor<1x3x3x3xi32>
+  return %0 : tensor<1x3x3x3xi32>
 }

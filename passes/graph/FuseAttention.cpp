@@ -67,9 +67,8 @@ bool isAttentionType(Type t) {
          (ranked.getElementType().isF32() || ranked.getElementType().isF64());
 }
 
-struct FuseScaledDotProductAttention : OpRewritePattern<SoftmaxOp> {
-  FuseScaledDotProductAttention(MLIRContext *ctx, int64_t &count)
-      : OpRewritePattern(ctx), count(count) {}
+struct FuseScaledDotProductAttention : CountingPattern<SoftmaxOp> {
+  using CountingPattern::CountingPattern;
 
   LogicalResult matchAndRewrite(SoftmaxOp softmax,
                                 PatternRewriter &rewriter) const override {
@@ -151,8 +150,6 @@ struct FuseScaledDotProductAttention : OpRewritePattern<SoftmaxOp> {
     ++count;
     return success();
   }
-
-  int64_t &count;
 };
 
 struct FuseAttentionPass : impl::FuseAttentionBase<FuseAttentionPass> {

@@ -165,9 +165,8 @@ struct FuseActivation : RewritePattern {
 /// Add(Conv, Z) -> FusedConv with residual Z; Add(MatMul, Bias) ->
 /// FusedMatMul with that bias. The sum must have the contraction's type:
 /// an add that broadcasts the product to a larger shape is no epilogue.
-struct FuseAdd : OpRewritePattern<AddOp> {
-  FuseAdd(MLIRContext *ctx, int64_t &count)
-      : OpRewritePattern(ctx), count(count) {}
+struct FuseAdd : CountingPattern<AddOp> {
+  using CountingPattern::CountingPattern;
 
   LogicalResult matchAndRewrite(AddOp add,
                                 PatternRewriter &rewriter) const override {
@@ -201,8 +200,6 @@ struct FuseAdd : OpRewritePattern<AddOp> {
     }
     return rewriter.notifyMatchFailure(add, "no single-use Conv or MatMul");
   }
-
-  int64_t &count;
 };
 
 struct FuseContractionsPass

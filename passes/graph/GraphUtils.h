@@ -21,6 +21,17 @@
 
 namespace onnxc {
 
+/// A rewrite pattern of a graph pass that counts its rewrites into the
+/// pass's `count` (for the pass's `report` remark); a pattern bumps
+/// `count` once per rewrite.
+template <typename OpT>
+struct CountingPattern : mlir::OpRewritePattern<OpT> {
+  CountingPattern(mlir::MLIRContext *ctx, int64_t &count)
+      : mlir::OpRewritePattern<OpT>(ctx), count(count) {}
+
+  int64_t &count;
+};
+
 /// The `value` attribute of the onnx.Constant (any version) defining `v`,
 /// or null.
 mlir::ElementsAttr constantAttr(mlir::Value v);

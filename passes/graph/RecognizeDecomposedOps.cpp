@@ -108,9 +108,8 @@ bool isExactFloat(Type t) {
                     ranked.getElementType().isF64());
 }
 
-struct RecognizeLayerNorm : OpRewritePattern<DivOp> {
-  RecognizeLayerNorm(MLIRContext *ctx, int64_t &count)
-      : OpRewritePattern(ctx), count(count) {}
+struct RecognizeLayerNorm : CountingPattern<DivOp> {
+  using CountingPattern::CountingPattern;
 
   LogicalResult matchAndRewrite(DivOp div,
                                 PatternRewriter &rewriter) const override {
@@ -209,8 +208,6 @@ struct RecognizeLayerNorm : OpRewritePattern<DivOp> {
     ++count;
     return success();
   }
-
-  int64_t &count;
 };
 
 /// x - ReduceMax(x, [a]) over one axis, where the max has no other use;
@@ -236,9 +233,8 @@ bool isSumOver(Operation *op, Value v, int64_t axis, int64_t rank) {
   return axes && axes->size() == 1 && axes->front() == axis;
 }
 
-struct RecognizeSoftmax : OpRewritePattern<DivOp> {
-  RecognizeSoftmax(MLIRContext *ctx, int64_t &count)
-      : OpRewritePattern(ctx), count(count) {}
+struct RecognizeSoftmax : CountingPattern<DivOp> {
+  using CountingPattern::CountingPattern;
 
   LogicalResult matchAndRewrite(DivOp div,
                                 PatternRewriter &rewriter) const override {
@@ -262,13 +258,10 @@ struct RecognizeSoftmax : OpRewritePattern<DivOp> {
     ++count;
     return success();
   }
-
-  int64_t &count;
 };
 
-struct RecognizeLogSoftmax : OpRewritePattern<SubOp> {
-  RecognizeLogSoftmax(MLIRContext *ctx, int64_t &count)
-      : OpRewritePattern(ctx), count(count) {}
+struct RecognizeLogSoftmax : CountingPattern<SubOp> {
+  using CountingPattern::CountingPattern;
 
   LogicalResult matchAndRewrite(SubOp outer,
                                 PatternRewriter &rewriter) const override {
@@ -294,8 +287,6 @@ struct RecognizeLogSoftmax : OpRewritePattern<SubOp> {
     ++count;
     return success();
   }
-
-  int64_t &count;
 };
 
 /// True if `v` is a one-element constant equal to `expected` within the
@@ -363,9 +354,8 @@ LogicalResult replaceByGelu(PatternRewriter &rewriter, Operation *anchor,
   return success();
 }
 
-struct RecognizeGeluErf : OpRewritePattern<ErfOp> {
-  RecognizeGeluErf(MLIRContext *ctx, int64_t &count)
-      : OpRewritePattern(ctx), count(count) {}
+struct RecognizeGeluErf : CountingPattern<ErfOp> {
+  using CountingPattern::CountingPattern;
 
   LogicalResult matchAndRewrite(ErfOp erf,
                                 PatternRewriter &rewriter) const override {
@@ -389,8 +379,6 @@ struct RecognizeGeluErf : OpRewritePattern<ErfOp> {
     ++count;
     return success();
   }
-
-  int64_t &count;
 };
 
 /// x^3 written as Pow(x, 3), x * (x * x) or (x * x) * x, each
@@ -414,9 +402,8 @@ Value cubedValue(Value v) {
   return {};
 }
 
-struct RecognizeGeluTanh : OpRewritePattern<TanhOp> {
-  RecognizeGeluTanh(MLIRContext *ctx, int64_t &count)
-      : OpRewritePattern(ctx), count(count) {}
+struct RecognizeGeluTanh : CountingPattern<TanhOp> {
+  using CountingPattern::CountingPattern;
 
   LogicalResult matchAndRewrite(TanhOp tanh,
                                 PatternRewriter &rewriter) const override {
@@ -447,8 +434,6 @@ struct RecognizeGeluTanh : OpRewritePattern<TanhOp> {
     ++count;
     return success();
   }
-
-  int64_t &count;
 };
 
 struct RecognizeDecomposedOpsPass

@@ -96,9 +96,8 @@ Value i32Vector(OpBuilder &b, Location loc, ArrayRef<int32_t> values) {
 }
 
 /// Pattern 1: MatMul(DequantizeLinear(x_q), DequantizeLinear(W_q const)).
-struct QdqMatMulToInteger : OpRewritePattern<MatMulOp> {
-  QdqMatMulToInteger(MLIRContext *ctx, int64_t &count)
-      : OpRewritePattern(ctx), count(count) {}
+struct QdqMatMulToInteger : CountingPattern<MatMulOp> {
+  using CountingPattern::CountingPattern;
 
   LogicalResult matchAndRewrite(MatMulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -159,15 +158,12 @@ struct QdqMatMulToInteger : OpRewritePattern<MatMulOp> {
     ++count;
     return success();
   }
-
-  int64_t &count;
 };
 
 /// Pattern 2: MatMulInteger with zero points or a uint8 W -> the bare
 /// u8 x s8 product and an elementwise correction.
-struct MatMulIntegerToUnsignedSigned : OpRewritePattern<MatMulIntegerOp> {
-  MatMulIntegerToUnsignedSigned(MLIRContext *ctx, int64_t &count)
-      : OpRewritePattern(ctx), count(count) {}
+struct MatMulIntegerToUnsignedSigned : CountingPattern<MatMulIntegerOp> {
+  using CountingPattern::CountingPattern;
 
   LogicalResult matchAndRewrite(MatMulIntegerOp op,
                                 PatternRewriter &rewriter) const override {
@@ -283,8 +279,6 @@ struct MatMulIntegerToUnsignedSigned : OpRewritePattern<MatMulIntegerOp> {
     ++count;
     return success();
   }
-
-  int64_t &count;
 };
 
 struct RewriteQuantizedMatMulPass

@@ -155,6 +155,10 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   // Temporaries go into one arena per session (runtime/onnxc_model_desc.h).
   pm.addPass(createPlanScratchArena());
+  // erf as inline arithmetic, not one erff call per element (per lane of a
+  // vectorized GELU epilogue): after the kernels are vectors, before the
+  // vector and math conversions.
+  pm.addPass(createApproximateErf());
 
   // n-D and strided transfers become 1-D ones (unrolled), before the
   // scalar loops of everything that was not vectorized.

@@ -1,0 +1,14 @@
+func.func @f32_scalar(%x: f32) -> f32 {
+  %y = math.erf %x : f32
+  return %y : f32
+}
+
+func.func @f32_vector(%x: vector<16xf32>) -> vector<16xf32> {
+  %y = math.erf %x : vector<16xf32>
+  return %y : vector<16xf32>
+}
+
+func.func @f64_kept(%x: f64) -> f64 {
+  %y = math.erf %x : f64
+  return %y : f64
+}

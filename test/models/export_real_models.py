@@ -326,6 +326,28 @@ def _install(scratch_dir: str, final_dir: str) -> None:
     shutil.rmtree(trash)
 
 
+def _write_model_dir(name: str, opset: int, out_root: str, final_dir: str,
+                     write):
+    """Runs write(scratch_dir), which fills a scratch directory and returns
+    what the caller reports, then renames the directory into final_dir, so
+    an interrupted run never leaves a half-written model directory. On
+    failure prints why and returns None (the caller goes on with the other
+    models)."""
+    scratch_dir = _make_scratch_dir(out_root, os.path.basename(final_dir))
+    try:
+        result = write(scratch_dir)
+        _install(scratch_dir, final_dir)
+        return result
+    except Exception as e:  # report, keep going with the other models
+        print(f"{name:<14} opset {opset:<3} FAILED: {type(e).__name__}: {e}",
+              file=sys.stderr, flush=True)
+        return None
+    finally:
+        # Gone already after a successful rename; otherwise (failure,
+        # Ctrl-C, SIGTERM) drop the partial write.
+        shutil.rmtree(scratch_dir, ignore_errors=True)
+
+
 def export_model(name: str, opsets: List[int], out_root: str, seed: int,
                  force: bool) -> bool:
     spec: Optional[ModelSpec] = None
@@ -345,21 +367,12 @@ def export_model(name: str, opsets: List[int], out_root: str, seed: int,
             torch.manual_seed(seed)
             spec = BUILDERS[name]()
 
-        # Export into a scratch directory and rename it into place, so an
-        # interrupted run never leaves a half-written model directory.
-        scratch_dir = _make_scratch_dir(out_root, final_name)
-        try:
-            seconds = export_one(spec, opset, scratch_dir)
-            _install(scratch_dir, final_dir)
-        except Exception as e:  # report, keep going with the other models
-            print(f"{name:<14} opset {opset:<3} FAILED: {type(e).__name__}: {e}",
-                  file=sys.stderr, flush=True)
+        seconds = _write_model_dir(
+            name, opset, out_root, final_dir,
+            lambda scratch: export_one(spec, opset, scratch))
+        if seconds is None:
             ok = False
             continue
-        finally:
-            # Gone already after a successful rename; otherwise (failure,
-            # Ctrl-C, SIGTERM) drop the partial export.
-            shutil.rmtree(scratch_dir, ignore_errors=True)
         size_mb = os.path.getsize(model_path) / 1e6
         print(f"{name:<14} opset {opset:<3} {seconds:7.1f} s {size_mb:8.1f} MB", flush=True)
     return ok
@@ -383,23 +396,20 @@ def derive_model(name: str, opsets: List[int], out_root: str, seed: int,
             size_mb = os.path.getsize(model_path) / 1e6
             print(f"{name:<14} opset {opset:<3} cached    {size_mb:8.1f} MB", flush=True)
             continue
-        scratch_dir = _make_scratch_dir(out_root, f"{name}-opset{opset}")
-        try:
+        def quantize(scratch_dir):
             start = time.perf_counter()
             model = quantize_dynamic_ort_style(
                 onnx.load(os.path.join(base_dir, "model.onnx")), **options)
             onnx.save(model, os.path.join(scratch_dir, "model.onnx"))
             shutil.copytree(os.path.join(base_dir, "test_data_set_0"),
                             os.path.join(scratch_dir, "test_data_set_0"))
-            seconds = time.perf_counter() - start
-            _install(scratch_dir, final_dir)
-        except Exception as e:  # report, keep going with the other models
-            print(f"{name:<14} opset {opset:<3} FAILED: {type(e).__name__}: {e}",
-                  file=sys.stderr, flush=True)
+            return time.perf_counter() - start, model
+
+        done = _write_model_dir(name, opset, out_root, final_dir, quantize)
+        if done is None:
             ok = False
             continue
-        finally:
-            shutil.rmtree(scratch_dir, ignore_errors=True)
+        seconds, model = done
         size_mb = os.path.getsize(model_path) / 1e6
         print(f"{name:<14} opset {opset:<3} {seconds:7.1f} s {size_mb:8.1f} MB "
               f"({model.doc_string})", flush=True)

@@ -381,10 +381,6 @@ std::string codeFlags(const onnxc::ImportOptions &options) {
   return flags;
 }
 
-/// Whether the code is generated for a CPU with AVX-512 VNNI, as the object
-/// emitter picks the CPU: the host's when neither --target nor --cpu (or
-/// --cpu=native) is given, else a named one. Named CPUs are not looked up
-/// yet: they get the portable integer code.
 /// Writes to `path` ('-' = stdout); 0 on success, 1 after a message.
 int writeText(const std::string &path,
               llvm::function_ref<void(raw_ostream &)> write) {

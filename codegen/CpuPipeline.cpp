@@ -129,6 +129,7 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     pm.addPass(createVectorizeIntegerContractions(integer));
     VectorizeContractionsOptions blocking = contractionBlocking();
     blocking.parallel = options.parallel;
+    blocking.packPanels = true;
     // Depthwise convolutions first: the contraction pass would make them an
     // im2col copy and a product with a reduction only kh*kw long.
     VectorizeDepthwiseConvOptions depthwise;

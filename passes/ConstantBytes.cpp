@@ -41,4 +41,15 @@ ArrayRef<char> rawConstantBytes(Attribute value) {
   return {};
 }
 
+TypedAttr constantWithBytes(Attribute like, RankedTensorType type,
+                            ArrayRef<char> bytes, StringRef suffix) {
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(like)) {
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        bytes, alignof(std::max_align_t));
+    return DenseResourceElementsAttr::get(
+        type, (res.getRawHandle().getKey() + suffix).str(), std::move(blob));
+  }
+  return DenseElementsAttr::getFromRawBuffer(type, bytes);
+}
+
 } // namespace onnxc

@@ -23,6 +23,15 @@ llvm::ArrayRef<char> rawConstantBytes(mlir::Attribute value);
 /// element type has no fixed width in memory.
 int64_t constantElementBytes(mlir::Type elementType);
 
+/// A constant of `type` holding `bytes` (laid out as rawConstantBytes lays
+/// them out), of the same kind as `like`: a blob named after `like`'s with
+/// `suffix` appended for a DenseResourceElementsAttr, else a
+/// DenseElementsAttr.
+mlir::TypedAttr constantWithBytes(mlir::Attribute like,
+                                  mlir::RankedTensorType type,
+                                  llvm::ArrayRef<char> bytes,
+                                  llvm::StringRef suffix);
+
 } // namespace onnxc
 
 #endif // ONNXC_PASSES_CONSTANTBYTES_H

@@ -332,6 +332,11 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
     stored (passes/ContractionEpilogue.h), instead of in another pass over
     the output.
 
+    With `pack-panels`, B is read from a copy packed into contiguous
+    panels of the block's columns (Bp[.., j, k, c] = B[.., k, j * NR + c]):
+    a weight at compile time, another operand by a copy before the product
+    when it has at least two blocks of rows to amortize it.
+
     With `parallel`, the blocks of a contraction of at least
     `min-parallel-macs` multiply-adds are an `scf.forall` over all parallel
     dims (batch, columns, rows), which the CPU pipeline runs on the
@@ -352,6 +357,10 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
     Option<"gemvMaxRows", "gemv-max-rows", "int64_t", /*default=*/"3",
            "A dynamic row count up to this runs one row at a time with "
            "gemv-column-vectors per row (0: never)">,
+    Option<"packPanels", "pack-panels", "bool", /*default=*/"false",
+           "Read B from column panels packed for the kernel "
+           "(passes/ColumnPanels.h): constant B at compile time, other B "
+           "by a copy before products with at least two blocks of rows">,
     Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
            "Apply the elementwise consumer of a contraction (bias, ReLU, "
            "Clip, GELU...) to its register blocks before they are stored">,

@@ -45,18 +45,6 @@ std::vector<char> swapLastTwoAxes(ArrayRef<char> bytes,
   return out;
 }
 
-/// A constant like `value` but of `type`, holding `bytes`.
-Attribute rebuildConstant(Attribute value, RankedTensorType type,
-                          ArrayRef<char> bytes) {
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
-    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-        bytes, alignof(std::max_align_t));
-    return DenseResourceElementsAttr::get(
-        type, (res.getRawHandle().getKey() + "_kn").str(), std::move(blob));
-  }
-  return DenseElementsAttr::getFromRawBuffer(type, bytes);
-}
-
 struct PrepackWeightsPass : impl::PrepackWeightsBase<PrepackWeightsPass> {
   void runOnOperation() override {
     getOperation().walk([](linalg::GenericOp op) { prepack(op); });
@@ -104,8 +92,7 @@ struct PrepackWeightsPass : impl::PrepackWeightsBase<PrepackWeightsPass> {
       OpBuilder b(cst);
       auto packedCst = arith::ConstantOp::create(
           b, cst.getLoc(), packedType,
-          cast<TypedAttr>(
-              rebuildConstant(cst.getValue(), packedType, packed)));
+          constantWithBytes(cst.getValue(), packedType, packed, "_kn"));
 
       SmallVector<AffineExpr> results(map.getResults());
       std::swap(results[rank - 2], results[rank - 1]);

@@ -25,6 +25,11 @@
 //     vector product) spends the register budget on more columns instead;
 //     one whose row count is only known at run time is versioned on it
 //     (scf.if few rows: one row at a time, wide; else MR-row blocks).
+//     B's panel (its NR columns over the whole reduction) is read from a
+//     packed copy, one contiguous run, where reading it in place would be
+//     slow (passes/ColumnPanels.h): a constant B always (packed at compile
+//     time), another when it is read across its rows or its rows alias in
+//     the caches. A is packed likewise when its MR rows share an L1 set.
 //     An elementwise op that is the product's only consumer (bias, ReLU,
 //     Clip, GELU) is applied to the accumulators before they are stored
 //     (passes/ContractionEpilogue.h) instead of in another pass over C.
@@ -39,6 +44,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/ColumnPanels.h"
 #include "passes/ContractionEpilogue.h"
 #include "passes/ConvForm.h"
 
@@ -51,6 +57,8 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "llvm/Support/MathExtras.h"
+
+#include <numeric>
 
 using namespace mlir;
 
@@ -467,12 +475,110 @@ bool worthParallel(ArrayRef<int64_t> ranges, ArrayRef<OpFoldResult> tileSizes,
          macs >= uint64_t(std::max<int64_t>(minMacs, 0));
 }
 
+/// The offsets of `tile` in the operand it was sliced from, through any
+/// chain of (unit-stride) extract_slices: 0 in every dim when it is the
+/// operand itself.
+SmallVector<OpFoldResult> sliceOffsets(OpBuilder &b, Location loc,
+                                       Value tile) {
+  int64_t rank = cast<RankedTensorType>(tile.getType()).getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+  AffineExpr d0 = b.getAffineDimExpr(0), d1 = b.getAffineDimExpr(1);
+  while (auto slice = tile.getDefiningOp<tensor::ExtractSliceOp>()) {
+    if (slice.getSourceType().getRank() != rank)
+      break; // rank-reducing: not what tiling makes
+    for (auto [total, offset] : llvm::zip(offsets, slice.getMixedOffsets()))
+      total = affine::makeComposedFoldedAffineApply(b, loc, d0 + d1,
+                                                    {total, offset});
+    tile = slice.getSource();
+  }
+  return offsets;
+}
+
+/// Which operands are read from packed panels (passes/ColumnPanels.h).
+enum class PanelPacking {
+  None,
+  Constants, ///< constants only, packed at compile time
+  Any,       ///< also others, by a copy before the product where it pays
+};
+
+/// The cache geometry the packing heuristic assumes, that of current x86
+/// and Arm server cores: 64-byte lines, 12 L1 ways of 4 KiB (64 sets), L2
+/// ways of 128 KiB, 16 of them (12 and 16 on Intel's Golden Cove).
+constexpr int64_t kLineBytes = 64, kL1WayBytes = 4096, kL1Ways = 12,
+                  kL2WayBytes = 131072, kL2Ways = 16;
+
+/// The number of distinct sets that addresses `strideBytes` apart fall
+/// into, in a cache whose ways are `wayBytes` long.
+int64_t setsTouched(int64_t strideBytes, int64_t wayBytes) {
+  return std::min(wayBytes / kLineBytes,
+                  wayBytes / std::gcd(strideBytes, wayBytes));
+}
+
+/// Elements between consecutive indices of dim `pos` of a row-major tensor
+/// of `type`; std::nullopt when a later dim is dynamic.
+std::optional<int64_t> dimStride(RankedTensorType type, int64_t pos) {
+  int64_t stride = 1;
+  for (int64_t d = pos + 1; d < type.getRank(); ++d) {
+    if (type.isDynamicDim(d))
+      return std::nullopt;
+    stride *= type.getDimSize(d);
+  }
+  return stride;
+}
+
+/// Whether copying input `index` of `op` into panels of `width` along loop
+/// dim `panelDim` (n for B, m for A) at run time is worth its pass over
+/// the operand, read by `reuse` blocks of the other dim (0: unknown).
+/// It is when the kernel's reads in place are pathological:
+///  - B read across its rows (n not its innermost dim, as attention's
+///    K^T): every vector is a gather;
+///  - A's mr elements of a column (`width` rows K elements apart) falling
+///    into so few L1 sets that they take more than half of a set's ways
+///    (K * 4 bytes a multiple of 4 KiB: all in one set);
+///  - a panel's K rows (contiguous runs of `width`) falling into too few
+///    L2 sets to stay there while the blocks of the other dim reuse it:
+///    rows 1024 floats apart touch 32 of 2048 sets.
+/// Otherwise the copy would cost about as much as it saves: in a
+/// convolution of 64 output channels the im2col matrix is read by only
+/// eight blocks of rows.
+bool runtimePackingPays(linalg::LinalgOp op, unsigned index, int64_t panelDim,
+                        int64_t k, int64_t width, int64_t reuse, bool isB) {
+  if (reuse == 1)
+    return false;
+  Value operand = op.getDpsInputs()[index];
+  auto type = cast<RankedTensorType>(operand.getType());
+  AffineMap map = op.getIndexingMapsArray()[index];
+  std::optional<unsigned> panelPos =
+      map.getResultPosition(getAffineDimExpr(panelDim, op.getContext()));
+  std::optional<unsigned> kPos =
+      map.getResultPosition(getAffineDimExpr(k, op.getContext()));
+  if (!panelPos || !kPos)
+    return false;
+  int64_t elementBytes =
+      llvm::divideCeil(type.getElementType().getIntOrFloatBitWidth(), 8);
+  if (int64_t(*panelPos) != type.getRank() - 1) {
+    if (isB)
+      return true;
+    std::optional<int64_t> stride = dimStride(type, *panelPos);
+    return stride && width / setsTouched(*stride * elementBytes,
+                                         kL1WayBytes) > kL1Ways / 2;
+  }
+  std::optional<int64_t> stride = dimStride(type, *kPos);
+  int64_t kSize = type.getDimSize(*kPos);
+  if (!stride || ShapedType::isDynamic(kSize))
+    return false;
+  int64_t panelLines = kSize * llvm::divideCeil(width * elementBytes, kLineBytes);
+  return panelLines >
+         setsTouched(*stride * elementBytes, kL2WayBytes) * kL2Ways / 2;
+}
+
 /// Vectorizes `op`; with `epilogue`, also applies it to every block before
 /// the store when that is possible, and says so in `epilogueApplied`.
 LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const ContractionPlan &plan, int64_t mr,
                                    int64_t nr, bool parallel,
                                    int64_t minParallelMacs,
+                                   PanelPacking packing,
                                    const ContractionEpilogue *epilogue,
                                    bool &epilogueApplied) {
   epilogueApplied = false;
@@ -484,6 +590,42 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   int64_t kSize = ranges[plan.k];
   if (mSize <= 0 || nSize <= 0 || kSize <= 0)
     return failure();
+
+  // B from panels when it has more than one (with one, B's rows are
+  // already the panel's).
+  std::optional<ColumnPanels> panels;
+  if (packing != PanelPacking::None && ranges[plan.n] > nSize) {
+    int64_t rowBlocks =
+        plan.m < 0 ? 1
+        : ShapedType::isDynamic(ranges[plan.m])
+            ? 0
+            : llvm::divideCeil(ranges[plan.m], mSize);
+    FailureOr<ColumnPanels> packed = packColumnPanels(
+        rewriter, op, plan.bIdx, plan.k, plan.n, nSize,
+        packing == PanelPacking::Any &&
+            runtimePackingPays(op, plan.bIdx, plan.n, plan.k, nSize,
+                               rowBlocks, /*isB=*/true));
+    if (succeeded(packed))
+      panels = *packed;
+  }
+  // A from panels of mr rows (Ap[.., i, k, r] = A[.., i * mr + r, k]):
+  // the kernel's column of A is then mr consecutive elements, not mr rows
+  // K elements apart. Only where those rows crowd into one L1 set (K * 4
+  // bytes a multiple of 4 KiB), even for a constant A: elsewhere the
+  // packed layout measured no faster, and up to 10% slower (a 1x1
+  // convolution of 256 to 64 channels at 56x56).
+  std::optional<ColumnPanels> aPanels;
+  if (packing != PanelPacking::None && plan.m >= 0 &&
+      !ShapedType::isDynamic(ranges[plan.m]) && ranges[plan.m] > mSize &&
+      runtimePackingPays(op, plan.aIdx, plan.m, plan.k, mSize,
+                         llvm::divideCeil(ranges[plan.n], nSize),
+                         /*isB=*/false)) {
+    FailureOr<ColumnPanels> packed =
+        packColumnPanels(rewriter, op, plan.aIdx, plan.k, plan.m, mSize,
+                         packing == PanelPacking::Any);
+    if (succeeded(packed))
+      aPanels = *packed;
+  }
 
   // Tiles: 1 along batch dims, mSize x nSize, the whole reduction. Loop
   // order: batch dims, columns, rows (a column panel of B stays in cache
@@ -598,17 +740,28 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   auto loop = scf::ForOp::create(
       rewriter, loc, zero, kUpper, one, rows,
       [&](OpBuilder &lb, Location l, Value kIv, ValueRange acc) {
-        AffineMap bTransfer = transferMap(bMap, {plan.n});
-        Value bRow = vector::TransferReadOp::create(
-            lb, l, rowType, b, tileIndices(lb, l, bMap, plan.k, kIv), pad,
-            bTransfer, inBounds(b, bTransfer, {nSize}));
+        Value bRow;
+        if (panels) {
+          // The tile's B is a slice of B: its offsets locate the panel.
+          bRow = readPanelRow(lb, l, *panels, sliceOffsets(lb, l, b), kIv);
+        } else {
+          AffineMap bTransfer = transferMap(bMap, {plan.n});
+          bRow = vector::TransferReadOp::create(
+              lb, l, rowType, b, tileIndices(lb, l, bMap, plan.k, kIv), pad,
+              bTransfer, inBounds(b, bTransfer, {nSize}));
+        }
         SmallVector<Value> aElems;
         if (plan.m >= 0) {
-          AffineMap aTransfer = transferMap(aMap, {plan.m});
-          Value aCol = vector::TransferReadOp::create(
-              lb, l, VectorType::get({mSize}, elem), a,
-              tileIndices(lb, l, aMap, plan.k, kIv), pad, aTransfer,
-              inBounds(a, aTransfer, {mSize}));
+          Value aCol;
+          if (aPanels) {
+            aCol = readPanelRow(lb, l, *aPanels, sliceOffsets(lb, l, a), kIv);
+          } else {
+            AffineMap aTransfer = transferMap(aMap, {plan.m});
+            aCol = vector::TransferReadOp::create(
+                lb, l, VectorType::get({mSize}, elem), a,
+                tileIndices(lb, l, aMap, plan.k, kIv), pad, aTransfer,
+                inBounds(a, aTransfer, {mSize}));
+          }
           for (int64_t i = 0; i < mSize; ++i)
             aElems.push_back(vector::ExtractOp::create(lb, l, aCol, i));
         } else {
@@ -799,13 +952,18 @@ struct VectorizeContractionsPass
           Blocking many = blockingForRows(std::nullopt, rows, columnVectors,
                                           gemvColumnVectors, lanes, columns);
           bool applied[2];
+          // Both copies read the same B: a constant one stays unpacked
+          // (packing it for one copy would keep two copies of the weights);
+          // another may be packed for the many-row copy only.
+          PanelPacking manyPacking =
+              packPanels ? PanelPacking::Any : PanelPacking::None;
           LogicalResult done[2] = {
               vectorizeContraction(rewriter, copies->first, plan, few.mr,
-                                   few.nr, parallel, minParallelMacs, fused,
-                                   applied[0]),
+                                   few.nr, parallel, minParallelMacs,
+                                   PanelPacking::None, fused, applied[0]),
               vectorizeContraction(rewriter, copies->second, plan, many.mr,
-                                   many.nr, parallel, minParallelMacs, fused,
-                                   applied[1])};
+                                   many.nr, parallel, minParallelMacs,
+                                   manyPacking, fused, applied[1])};
           (void)done;
           if (applied[0] != applied[1]) {
             // One copy now computes the epilogue too, the other not: the
@@ -822,9 +980,12 @@ struct VectorizeContractionsPass
       }
       Blocking blocking = blockingForRows(rowCount, rows, columnVectors,
                                           gemvColumnVectors, lanes, columns);
+      PanelPacking packing =
+          packPanels ? PanelPacking::Any : PanelPacking::None;
       bool applied = false;
       (void)vectorizeContraction(rewriter, op, plan, blocking.mr, blocking.nr,
-                                 parallel, minParallelMacs, fused, applied);
+                                 parallel, minParallelMacs, packing, fused,
+                                 applied);
       if (applied)
         foldContractionEpilogue(rewriter, *epilogue);
     }

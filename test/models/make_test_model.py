@@ -805,6 +805,57 @@ def attention_chains(out):
          tensor_info("y_plain", TensorProto.FLOAT, shape)], opset=17)
 
 
+@builder
+def panel_products(out):
+    """Products whose operands the CPU kernels read from packed panels
+    (passes/ColumnPanels.h): x [20, 1024] by a constant [1024, 1000] (B
+    packed at compile time, its last panel zero-padded; A's rows 4 KiB apart,
+    packed at run time); Gemm(a [48, 64], b [40, 64], transB=1) with b an
+    input (B read across its rows: packed at run time, 40 columns a partial
+    last panel); q [2, 3, 40, 64] by k's transpose; and, for contrast, a
+    product by an input [1000, 96] read in place. Writes test_data_set_0/
+    with numpy's float64 outputs."""
+    rng = np.random.default_rng(17)
+    f32 = np.float32
+    x = rng.standard_normal((20, 1024)).astype(f32)
+    w = rng.standard_normal((1024, 1000)).astype(f32)
+    a = rng.standard_normal((48, 64)).astype(f32)
+    b = rng.standard_normal((40, 64)).astype(f32)
+    q = rng.standard_normal((2, 3, 40, 64)).astype(f32)
+    k = rng.standard_normal((2, 3, 40, 64)).astype(f32)
+    # Scaled so that xwv (sums of 1000 products of xw ~ 32) stays near 1.
+    v = (rng.standard_normal((1000, 96)) / 32).astype(f32)
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["xw"]),
+        helper.make_node("Gemm", ["a", "b"], ["abt"], transB=1),
+        helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+        helper.make_node("MatMul", ["q", "kt"], ["scores"]),
+        helper.make_node("MatMul", ["xw", "v"], ["xwv"]),
+    ]
+    f64 = np.float64
+    xw = x.astype(f64) @ w.astype(f64)
+    abt = a.astype(f64) @ b.astype(f64).T
+    scores = q.astype(f64) @ np.swapaxes(k.astype(f64), -1, -2)
+    xwv = xw.astype(f32).astype(f64) @ v.astype(f64)
+    _write_test_data(out, [("x", x), ("a", a), ("b", b), ("q", q), ("k", k),
+                           ("v", v)],
+                     [("xw", xw.astype(f32)), ("abt", abt.astype(f32)),
+                      ("scores", scores.astype(f32)), ("xwv", xwv.astype(f32))])
+    return model_of(
+        nodes,
+        [tensor_info("x", TensorProto.FLOAT, [20, 1024]),
+         tensor_info("a", TensorProto.FLOAT, [48, 64]),
+         tensor_info("b", TensorProto.FLOAT, [40, 64]),
+         tensor_info("q", TensorProto.FLOAT, [2, 3, 40, 64]),
+         tensor_info("k", TensorProto.FLOAT, [2, 3, 40, 64]),
+         tensor_info("v", TensorProto.FLOAT, [1000, 96])],
+        [tensor_info("xw", TensorProto.FLOAT, [20, 1000]),
+         tensor_info("abt", TensorProto.FLOAT, [48, 40]),
+         tensor_info("scores", TensorProto.FLOAT, [2, 3, 40, 40]),
+         tensor_info("xwv", TensorProto.FLOAT, [20, 96])],
+        [numpy_helper.from_array(w, "w")], opset=17)
+
+
 # --- Limits: sizes, overflow, nesting (test/lit/importer/limits.test) -------
 
 @builder

@@ -138,6 +138,12 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     depthwise.minParallelMacs = blocking.minParallelMacs;
     pm.addNestedPass<func::FuncOp>(createVectorizeDepthwiseConv(depthwise));
     pm.addNestedPass<func::FuncOp>(createVectorizeContractions(blocking));
+    // After the contractions (a dot-product-shaped one is a row reduction
+    // too, but the contraction kernels handle what they match better).
+    VectorizeRowReductionsOptions reductions;
+    reductions.vectorBytes = blocking.vectorBytes;
+    reductions.parallel = options.parallel;
+    pm.addNestedPass<func::FuncOp>(createVectorizeRowReductions(reductions));
     // What runs between the kernels (and their im2col copies) would
     // otherwise be serial.
     if (options.parallel)

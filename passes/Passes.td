@@ -307,6 +307,40 @@ def VectorizeDepthwiseConv : Pass<"onnxc-vectorize-depthwise-conv", "mlir::func:
                            "mlir::arith::ArithDialect"];
 }
 
+def VectorizeRowReductions : Pass<"onnxc-vectorize-row-reductions", "mlir::func::FuncOp"> {
+  let summary = "Vector loops for f32 reductions along the innermost dim";
+  let description = [{
+    Runs on tensors, before bufferization. An f32 linalg.generic whose last
+    loop reduces a dim that is innermost in every input reading it (ReduceX
+    over the last axis, Softmax's max and sum, LayerNormalization's moments,
+    the row ranges of dynamic quantization), with a body
+    `out = combine(f(inputs...), out)` where combine is addf, mulf,
+    maximumf, minimumf, maxnumf or minnumf and f is elementwise arith/math,
+    becomes one loop per row over `unroll` vector accumulators of
+    `vector-bytes`, a masked last vector, one vector.reduction and the
+    combination with the output's initial value. The rows are an scf.for
+    nest, or with `parallel` (and at least `min-parallel-elements`
+    iterations, or dynamic sizes) an scf.forall. Other generics are left
+    alone.
+  }];
+  let options = [
+    Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"32",
+           "Bytes in one vector register of the target">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"4",
+           "Independent vector accumulators per row (hides the latency of "
+           "the combining instruction)">,
+    Option<"parallel", "parallel", "bool", /*default=*/"false",
+           "Run the rows of large reductions as an scf.forall">,
+    Option<"minParallelElements", "min-parallel-elements", "int64_t",
+           /*default=*/"65536",
+           "Iterations below which a reduction stays serial">
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::FuncOp"> {
   let summary = "Register-blocked vector kernels for matmul-shaped linalg ops";
   let description = [{

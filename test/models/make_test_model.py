@@ -856,6 +856,63 @@ def panel_products(out):
         [numpy_helper.from_array(w, "w")], opset=17)
 
 
+@builder
+def row_reductions(out):
+    """Reductions along the last axis that the CPU pipeline vectorizes
+    (passes/VectorizeRowReductions.cpp), rows of 37 (two vectors of 16 and
+    a partial one) and 100: ReduceMax (one row holds a NaN, which must come
+    out), ReduceMin, ReduceSum, ReduceMean, ReduceLogSumExp, ReduceL2,
+    Softmax, LogSoftmax and LayerNormalization; opset 17 (axes attributes
+    for ReduceMax/Min/Mean, inputs for ReduceSum). Writes test_data_set_0/
+    with numpy's float64 results."""
+    rng = np.random.default_rng(19)
+    f32, f64 = np.float32, np.float64
+    x = rng.standard_normal((6, 37)).astype(f32)
+    x[2, 17] = np.nan
+    z = rng.standard_normal((3, 4, 100)).astype(f32)
+    scale = rng.standard_normal(100).astype(f32)
+    bias = rng.standard_normal(100).astype(f32)
+    axes = np.array([-1], dtype=np.int64)
+    nodes = [
+        helper.make_node("ReduceMax", ["x"], ["max"], axes=[-1], keepdims=0),
+        helper.make_node("ReduceMin", ["z"], ["min"], axes=[2]),
+        helper.make_node("ReduceSum", ["z", "axes"], ["sum"], keepdims=0),
+        helper.make_node("ReduceMean", ["z"], ["mean"], axes=[-1], keepdims=0),
+        helper.make_node("ReduceLogSumExp", ["z"], ["lse"], axes=[-1],
+                         keepdims=0),
+        helper.make_node("ReduceL2", ["z"], ["l2"], axes=[-1], keepdims=0),
+        helper.make_node("Softmax", ["z"], ["softmax"], axis=-1),
+        helper.make_node("LogSoftmax", ["z"], ["logsoftmax"], axis=-1),
+        helper.make_node("LayerNormalization", ["z", "scale", "bias"], ["ln"],
+                         axis=-1, epsilon=1e-5),
+    ]
+    x64, z64 = x.astype(f64), z.astype(f64)
+    e = np.exp(z64 - z64.max(axis=-1, keepdims=True))
+    mu = z64.mean(axis=-1, keepdims=True)
+    var = ((z64 - mu) ** 2).mean(axis=-1, keepdims=True)
+    results = [
+        ("max", x64.max(axis=-1)),  # NaN where the row has one
+        ("min", z64.min(axis=-1, keepdims=True)),
+        ("sum", z64.sum(axis=-1)),
+        ("mean", z64.mean(axis=-1)),
+        ("lse", np.log(np.exp(z64).sum(axis=-1))),
+        ("l2", np.sqrt((z64 ** 2).sum(axis=-1))),
+        ("softmax", e / e.sum(axis=-1, keepdims=True)),
+        ("logsoftmax", np.log(e / e.sum(axis=-1, keepdims=True))),
+        ("ln", (z64 - mu) / np.sqrt(var + 1e-5) * scale + bias),
+    ]
+    _write_test_data(out, [("x", x), ("z", z)],
+                     [(n, v.astype(f32)) for n, v in results])
+    return model_of(
+        nodes,
+        [tensor_info("x", TensorProto.FLOAT, [6, 37]),
+         tensor_info("z", TensorProto.FLOAT, [3, 4, 100])],
+        [tensor_info(n, TensorProto.FLOAT, list(v.shape)) for n, v in results],
+        [numpy_helper.from_array(axes, "axes"),
+         numpy_helper.from_array(scale, "scale"),
+         numpy_helper.from_array(bias, "bias")], opset=17)
+
+
 # --- Limits: sizes, overflow, nesting (test/lit/importer/limits.test) -------
 
 @builder

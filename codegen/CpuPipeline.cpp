@@ -162,10 +162,10 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   // Temporaries go into one arena per session (runtime/onnxc_model_desc.h).
   pm.addPass(createPlanScratchArena());
-  // erf as inline arithmetic, not one erff call per element (per lane of a
-  // vectorized GELU epilogue): after the kernels are vectors, before the
-  // vector and math conversions.
-  pm.addPass(createApproximateErf());
+  // erf and exp as inline arithmetic, not one libm call per element (per
+  // lane of a vectorized GELU epilogue or Softmax row): after the kernels
+  // are vectors, before the vector and math conversions.
+  pm.addPass(createApproximateMath());
 
   // n-D and strided transfers become 1-D ones (unrolled), before the
   // scalar loops of everything that was not vectorized.

@@ -47,18 +47,20 @@ def ExpandBFloat16 : Pass<"onnxc-expand-bfloat16", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
-def ApproximateErf : Pass<"onnxc-approximate-erf", "mlir::ModuleOp"> {
-  let summary = "f32 math.erf as inline polynomial arithmetic instead of libm";
+def ApproximateMath : Pass<"onnxc-approximate-math", "mlir::ModuleOp"> {
+  let summary = "f32 math.erf and math.exp as inline polynomial arithmetic";
   let description = [{
-    math.erf has no LLVM intrinsic, so math-to-libm makes every f32 erf a
-    call to erff: a scalar call per element, and a vector erf (a GELU on
-    a contraction kernel's accumulators) unrolled into one call per lane.
-    In BERT-base that was 15% of the int8 run. Upstream's rational
-    approximation (a few fmas, a division and selects) stays in vector
-    registers and lets LLVM vectorize scalar loops around it. Its error
-    is below 1e-6 absolute (test/lit/codegen/approximate-erf.test checks
-    it against libm over [-6, 6], NaN and infinities). Other element
-    types are left to libm.
+    math.erf has no LLVM intrinsic, and LLVM's exp intrinsic becomes an
+    expf call: one scalar libm call per element, and per lane of a vector
+    (a GELU epilogue on a contraction's accumulators, Softmax's
+    exp(x - max) in a vectorized row reduction). erf was 15% of BERT-base's
+    int8 run. Upstream's approximations (a few fmas, selects, and for exp
+    an exponent built in the bits) stay in vector registers and let LLVM
+    vectorize scalar loops around them. test/lit/codegen/approximate-math.test
+    checks them against libm: erf within 2e-7 absolute over [-6, 6], exp
+    within 3e-7 relative (2.5 ulp) over its whole normal range, both on
+    zeros, infinities, NaN and the overflow and underflow edges. Other
+    element types are left to libm.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::math::MathDialect",

@@ -312,15 +312,18 @@ def VectorizeDepthwiseConv : Pass<"onnxc-vectorize-depthwise-conv", "mlir::func:
 def VectorizeRowReductions : Pass<"onnxc-vectorize-row-reductions", "mlir::func::FuncOp"> {
   let summary = "Vector loops for f32 reductions along the innermost dim";
   let description = [{
-    Runs on tensors, before bufferization. An f32 linalg.generic whose last
-    loop reduces a dim that is innermost in every input reading it (ReduceX
-    over the last axis, Softmax's max and sum, LayerNormalization's moments,
-    the row ranges of dynamic quantization), with a body
-    `out = combine(f(inputs...), out)` where combine is addf, mulf,
+    Runs on tensors, before bufferization. An f32 linalg.generic whose
+    trailing loops reduce dims that are innermost, in order, in every input
+    reading them (ReduceX over the last axes, Softmax's max and sum,
+    LayerNormalization's moments, the row ranges of dynamic quantization,
+    DynamicQuantizeLinear's whole-tensor min and max), with a body
+    `out = combine(f(inputs...), out)` per output (a fused min and max
+    has two) where combine is addf, mulf,
     maximumf, minimumf, maxnumf or minnumf and f is elementwise arith/math,
     becomes one loop per row over `unroll` vector accumulators of
     `vector-bytes`, a masked last vector, one vector.reduction and the
-    combination with the output's initial value. The rows are an scf.for
+    combination with the output's initial value (other reduced dims are
+    loops around the vector loop). The rows are an scf.for
     nest, or with `parallel` (and at least `min-parallel-elements`
     iterations, or dynamic sizes) an scf.forall. Other generics are left
     alone.

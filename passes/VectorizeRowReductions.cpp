@@ -26,6 +26,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -45,13 +46,22 @@ namespace onnxc {
 
 namespace {
 
-/// A generic that reduces its last loop dim, innermost in every input that
-/// reads it, with a body `out = combine(f(inputs...), out)`.
+/// A generic whose trailing loop dims are reductions, the innermost ones
+/// (in order) of every input that reads them, with a body
+/// `out = combine(f(inputs...), out)`. Several reduction dims (a
+/// DynamicQuantizeLinear's min over a whole tensor) are loops around the
+/// vector loop over the last one.
+/// Elementwise fusion may merge reductions of one input (the min and max of
+/// dynamic quantization) into one generic with an output each.
 struct RowReduction {
-  vector::CombiningKind kind;
-  Operation *combiner;
-  Value combined; ///< the combiner's operand that is not the accumulator
-  int64_t size;   ///< the reduction dim's (static) extent
+  struct Output {
+    vector::CombiningKind kind;
+    Operation *combiner;
+    Value combined; ///< the combiner's operand that is not the accumulator
+  };
+  SmallVector<Output> outputs;
+  int64_t size;        ///< the last reduction dim's (static) extent
+  int64_t numParallel; ///< the leading (parallel) loop dims
 };
 
 std::optional<vector::CombiningKind> combiningKind(Operation *op) {
@@ -102,54 +112,82 @@ bool isElementwiseScalarOp(Operation &op) {
 
 std::optional<RowReduction> matchRowReduction(linalg::GenericOp op,
                                               int64_t lanes) {
-  if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 ||
-      op->getNumResults() != 1 || op.getNumDpsInputs() == 0)
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInits() == 0 ||
+      op->getNumResults() != op.getNumDpsInits() || op.getNumDpsInputs() == 0)
     return std::nullopt;
   auto iterators = op.getIteratorTypesArray();
   int64_t numLoops = iterators.size();
   if (numLoops == 0 || iterators.back() != utils::IteratorType::reduction)
     return std::nullopt;
-  for (int64_t i = 0; i + 1 < numLoops; ++i)
-    if (iterators[i] != utils::IteratorType::parallel)
+  int64_t numParallel = 0;
+  while (iterators[numParallel] == utils::IteratorType::parallel)
+    ++numParallel;
+  for (int64_t i = numParallel; i < numLoops; ++i)
+    if (iterators[i] != utils::IteratorType::reduction)
       return std::nullopt;
-  int64_t r = numLoops - 1;
+  int64_t r = numLoops - 1, numReductions = numLoops - numParallel;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (ShapedType::isDynamic(ranges[r]) || ranges[r] < lanes)
     return std::nullopt;
   // The output: every parallel dim, in order.
+  MLIRContext *ctx = op.getContext();
   auto maps = op.getIndexingMapsArray();
-  if (maps.back() != AffineMap::getMultiDimIdentityMap(numLoops, op.getContext())
-                         .getMajorSubMap(r))
-    return std::nullopt;
+  SmallVector<AffineExpr> parallelDims;
+  for (int64_t i = 0; i < numParallel; ++i)
+    parallelDims.push_back(getAffineDimExpr(i, ctx));
+  unsigned numInputs = op.getNumDpsInputs();
+  for (AffineMap map : ArrayRef(maps).drop_front(numInputs))
+    if (map != AffineMap::get(numLoops, 0, parallelDims, ctx))
+      return std::nullopt;
   for (OpOperand &operand : op->getOpOperands())
     if (!getElementTypeOrSelf(operand.get().getType()).isF32())
       return std::nullopt;
-  // Inputs: dims only; the reduction dim, where read, innermost.
-  for (AffineMap map : ArrayRef(maps).drop_back()) {
+  // Inputs: dims only; the reduction dims, where read, all of them and
+  // innermost, in order; at least one input reads them.
+  bool reducesAnInput = false;
+  for (AffineMap map : ArrayRef(maps).take_front(numInputs)) {
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
       return std::nullopt;
-    std::optional<unsigned> pos =
-        map.getResultPosition(getAffineDimExpr(r, op.getContext()));
-    if (pos && *pos != map.getNumResults() - 1)
+    if (!map.getResultPosition(getAffineDimExpr(r, ctx)))
+      continue;
+    reducesAnInput = true;
+    int64_t first = int64_t(map.getNumResults()) - numReductions;
+    if (first < 0)
       return std::nullopt;
+    for (int64_t i = 0; i < numReductions; ++i)
+      if (map.getResult(first + i) != getAffineDimExpr(numParallel + i, ctx))
+        return std::nullopt;
   }
+  if (!reducesAnInput)
+    return std::nullopt;
   Block &body = *op.getBlock();
-  Value acc = body.getArguments().back();
-  Operation *combiner = body.getTerminator()->getOperand(0).getDefiningOp();
-  if (!combiner || combiner->getBlock() != &body || !acc.hasOneUse() ||
-      acc.getUses().begin()->getOwner() != combiner)
-    return std::nullopt;
-  std::optional<vector::CombiningKind> kind = combiningKind(combiner);
-  if (!kind)
-    return std::nullopt;
-  for (Operation &inner : body.without_terminator())
-    if (&inner != combiner && !isElementwiseScalarOp(inner))
+  RowReduction red;
+  red.size = ranges[r];
+  red.numParallel = numParallel;
+  SmallPtrSet<Operation *, 2> combiners;
+  for (auto [i, yielded] :
+       llvm::enumerate(body.getTerminator()->getOperands())) {
+    // Output i: yield combine(value, acc_i), acc_i used there only, the
+    // combination used by the yield only.
+    Value acc = body.getArgument(numInputs + i);
+    Operation *combiner = yielded.getDefiningOp();
+    if (!combiner || combiner->getBlock() != &body || !combiner->hasOneUse() ||
+        !acc.hasOneUse() || acc.getUses().begin()->getOwner() != combiner)
       return std::nullopt;
-  Value combined = combiner->getOperand(0) == acc ? combiner->getOperand(1)
-                                                  : combiner->getOperand(0);
-  if (combined == acc)
-    return std::nullopt;
-  return RowReduction{*kind, combiner, combined, ranges[r]};
+    std::optional<vector::CombiningKind> kind = combiningKind(combiner);
+    if (!kind)
+      return std::nullopt;
+    Value combined = combiner->getOperand(0) == acc ? combiner->getOperand(1)
+                                                    : combiner->getOperand(0);
+    if (combined == acc)
+      return std::nullopt;
+    combiners.insert(combiner);
+    red.outputs.push_back({*kind, combiner, combined});
+  }
+  for (Operation &inner : body.without_terminator())
+    if (!combiners.contains(&inner) && !isElementwiseScalarOp(inner))
+      return std::nullopt;
+  return red;
 }
 
 /// Emits `op` (of the generic's body) on vectors of `type`, its operands
@@ -187,10 +225,13 @@ void vectorizeRow(RewriterBase &rewriter, linalg::GenericOp tile,
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
   Value pad = arith::ConstantOp::create(rewriter, loc, f32,
                                         rewriter.getF32FloatAttr(0.0f));
-  Value identity = arith::ConstantOp::create(
-      rewriter, loc, vecType,
-      DenseElementsAttr::get(vecType,
-                             rewriter.getF32FloatAttr(identityOf(red.kind))));
+  int64_t numOutputs = red.outputs.size();
+  SmallVector<Value> identities;
+  for (const RowReduction::Output &output : red.outputs)
+    identities.push_back(arith::ConstantOp::create(
+        rewriter, loc, vecType,
+        DenseElementsAttr::get(
+            vecType, rewriter.getF32FloatAttr(identityOf(output.kind)))));
 
   // Per-row values (inputs that do not read the reduction dim) are read
   // once, outside the vector loop.
@@ -205,16 +246,20 @@ void vectorizeRow(RewriterBase &rewriter, linalg::GenericOp tile,
                   vector::BroadcastOp::create(rewriter, loc, vecType, scalar));
   }
 
-  // f(inputs) on the `lanes` elements from `offset`; with `valid` < lanes,
-  // the lanes past it hold the identity.
+  int64_t numOuter = tile.getNumLoops() - red.numParallel - 1;
+  SmallVector<Value> outerIvs; // set inside the loops over them
+  // f(inputs) of every output on the `lanes` elements from `offset`; with
+  // `valid` < lanes, the lanes past it hold the combiner's identity.
   auto valuesAt = [&](OpBuilder &b, Location l, Value offset,
-                      int64_t valid) -> Value {
+                      int64_t valid) -> SmallVector<Value> {
     IRMapping mapping = rowValues;
     for (auto [i, input] : llvm::enumerate(tile.getDpsInputs())) {
       if (mapping.contains(body.getArgument(i)))
         continue;
       int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
       SmallVector<Value> indices(rank, zero);
+      for (int64_t i = 0; i < numOuter; ++i)
+        indices[rank - 1 - numOuter + i] = outerIvs[i];
       indices.back() = offset;
       mapping.map(body.getArgument(i),
                   vector::TransferReadOp::create(
@@ -223,70 +268,122 @@ void vectorizeRow(RewriterBase &rewriter, linalg::GenericOp tile,
                       ArrayRef<bool>{valid == lanes}));
     }
     for (Operation &inner : body.without_terminator()) {
-      if (&inner == red.combiner)
+      if (llvm::any_of(red.outputs, [&](const RowReduction::Output &o) {
+            return o.combiner == &inner;
+          }))
         continue;
       mapping.map(inner.getResult(0), emitOnVectors(b, l, inner, mapping,
                                                     lanes));
     }
-    Value v = mapping.lookupOrNull(red.combined);
-    if (!v) // a value from outside the body, or an output-only generic
-      v = vector::BroadcastOp::create(b, l, vecType, red.combined);
-    if (valid < lanes) {
-      Value mask = vector::ConstantMaskOp::create(
+    Value mask;
+    if (valid < lanes)
+      mask = vector::ConstantMaskOp::create(
           b, l, VectorType::get({lanes}, b.getI1Type()),
           ArrayRef<int64_t>{valid});
-      v = arith::SelectOp::create(b, l, mask, v, identity);
+    SmallVector<Value> values;
+    for (auto [o, output] : llvm::enumerate(red.outputs)) {
+      Value v = mapping.lookupOrNull(output.combined);
+      if (!v) // a value from outside the body
+        v = vector::BroadcastOp::create(b, l, vecType, output.combined);
+      if (mask)
+        v = arith::SelectOp::create(b, l, mask, v, identities[o]);
+      values.push_back(v);
     }
-    return v;
+    return values;
   };
-  auto combine = [&](OpBuilder &b, Location l, Value x, Value y) {
-    return vector::makeArithReduction(b, l, red.kind, x, y);
+  // Accumulators: `unroll` per output, output-major.
+  auto combine = [&](OpBuilder &b, Location l, int64_t output, Value x,
+                     Value y) {
+    return vector::makeArithReduction(b, l, red.outputs[output].kind, x, y);
   };
 
   int64_t step = lanes * unroll;
   int64_t mainEnd = red.size / step * step;
-  SmallVector<Value> accs(unroll, identity);
-  if (mainEnd > 0) {
-    auto loop = scf::ForOp::create(
-        rewriter, loc, zero,
-        arith::ConstantIndexOp::create(rewriter, loc, mainEnd),
-        arith::ConstantIndexOp::create(rewriter, loc, step), accs,
-        [&](OpBuilder &b, Location l, Value j, ValueRange iter) {
-          SmallVector<Value> next;
-          for (int64_t u = 0; u < unroll; ++u) {
-            Value offset = arith::AddIOp::create(
-                b, l, j, arith::ConstantIndexOp::create(b, l, u * lanes));
-            next.push_back(combine(b, l, iter[u], valuesAt(b, l, offset, lanes)));
-          }
-          scf::YieldOp::create(b, l, next);
+  // One pass over the last reduction dim, from accumulators `accs`.
+  auto accumulateRow = [&](OpBuilder &b, Location l,
+                           SmallVector<Value> accs) -> SmallVector<Value> {
+    if (mainEnd > 0) {
+      auto loop = scf::ForOp::create(
+          b, l, zero, arith::ConstantIndexOp::create(b, l, mainEnd),
+          arith::ConstantIndexOp::create(b, l, step), accs,
+          [&](OpBuilder &lb, Location ll, Value j, ValueRange iter) {
+            SmallVector<Value> next(iter);
+            for (int64_t u = 0; u < unroll; ++u) {
+              Value offset = arith::AddIOp::create(
+                  lb, ll, j, arith::ConstantIndexOp::create(lb, ll, u * lanes));
+              SmallVector<Value> values = valuesAt(lb, ll, offset, lanes);
+              for (int64_t o = 0; o < numOutputs; ++o)
+                next[o * unroll + u] =
+                    combine(lb, ll, o, iter[o * unroll + u], values[o]);
+            }
+            scf::YieldOp::create(lb, ll, next);
+          });
+      accs.assign(loop.getResults().begin(), loop.getResults().end());
+    }
+    // The rest: whole vectors, then a partial one.
+    for (int64_t at = mainEnd, u = 0; at < red.size; at += lanes, ++u) {
+      Value offset = arith::ConstantIndexOp::create(b, l, at);
+      int64_t valid = std::min(lanes, red.size - at);
+      SmallVector<Value> values = valuesAt(b, l, offset, valid);
+      for (int64_t o = 0; o < numOutputs; ++o)
+        accs[o * unroll + u % unroll] =
+            combine(b, l, o, accs[o * unroll + u % unroll], values[o]);
+    }
+    return accs;
+  };
+  SmallVector<Value> accs;
+  for (Value identity : identities)
+    accs.append(unroll, identity);
+  if (numOuter == 0) {
+    accs = accumulateRow(rewriter, loc, accs);
+  } else {
+    // Loops over the other reduction dims, carrying the accumulators.
+    SmallVector<Value> lbs(numOuter, zero), ubs(numOuter),
+        steps(numOuter, arith::ConstantIndexOp::create(rewriter, loc, 1));
+    // Extents from an input that reads the reduction dims (the match
+    // guarantees one).
+    for (auto [i, input] : llvm::enumerate(tile.getDpsInputs())) {
+      if (!maps[i].getResultPosition(rewriter.getAffineDimExpr(r)))
+        continue;
+      int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
+      for (int64_t d = 0; d < numOuter; ++d)
+        ubs[d] = linalg::createOrFoldDimOp(rewriter, loc, input,
+                                           rank - 1 - numOuter + d);
+      break;
+    }
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, ubs, steps, accs,
+        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange iter) {
+          outerIvs.assign(ivs.begin(), ivs.end());
+          return scf::ValueVector(
+              accumulateRow(b, l, SmallVector<Value>(iter)));
         });
-    accs.assign(loop.getResults().begin(), loop.getResults().end());
+    accs.assign(nest.results.begin(), nest.results.end());
   }
-  // The rest: whole vectors, then a partial one.
-  for (int64_t at = mainEnd, u = 0; at < red.size; at += lanes, ++u) {
-    Value offset = arith::ConstantIndexOp::create(rewriter, loc, at);
-    int64_t valid = std::min(lanes, red.size - at);
-    accs[u % unroll] = combine(rewriter, loc, accs[u % unroll],
-                               valuesAt(rewriter, loc, offset, valid));
+  SmallVector<Value> results;
+  for (int64_t o = 0; o < numOutputs; ++o) {
+    SmallVector<Value> mine(accs.begin() + o * unroll,
+                            accs.begin() + (o + 1) * unroll);
+    while (mine.size() > 1) {
+      SmallVector<Value> half;
+      for (size_t i = 0; i + 1 < mine.size(); i += 2)
+        half.push_back(combine(rewriter, loc, o, mine[i], mine[i + 1]));
+      if (mine.size() % 2)
+        half.push_back(mine.back());
+      mine = half;
+    }
+    Value reduced = vector::ReductionOp::create(
+        rewriter, loc, red.outputs[o].kind, mine.front());
+    Value out = tile.getDpsInits()[o];
+    int64_t outRank = cast<RankedTensorType>(out.getType()).getRank();
+    SmallVector<Value> outIndices(outRank, zero);
+    Value init = tensor::ExtractOp::create(rewriter, loc, out, outIndices);
+    Value result = combine(rewriter, loc, o, reduced, init);
+    results.push_back(
+        tensor::InsertOp::create(rewriter, loc, result, out, outIndices)
+            .getResult());
   }
-  while (accs.size() > 1) {
-    SmallVector<Value> half;
-    for (size_t i = 0; i + 1 < accs.size(); i += 2)
-      half.push_back(combine(rewriter, loc, accs[i], accs[i + 1]));
-    if (accs.size() % 2)
-      half.push_back(accs.back());
-    accs = half;
-  }
-  Value reduced =
-      vector::ReductionOp::create(rewriter, loc, red.kind, accs.front());
-  Value out = tile.getDpsInits()[0];
-  int64_t outRank = cast<RankedTensorType>(out.getType()).getRank();
-  SmallVector<Value> outIndices(outRank, zero);
-  Value init = tensor::ExtractOp::create(rewriter, loc, out, outIndices);
-  Value result = combine(rewriter, loc, reduced, init);
-  rewriter.replaceOp(tile, tensor::InsertOp::create(rewriter, loc, result, out,
-                                                    outIndices)
-                               .getResult());
+  rewriter.replaceOp(tile, results);
 }
 
 struct VectorizeRowReductionsPass
@@ -302,12 +399,13 @@ struct VectorizeRowReductionsPass
     });
     IRRewriter rewriter(&getContext());
     for (auto &[op, red] : found) {
-      // One tile per row: 1 along every parallel dim, the reduction whole.
+      // One tile per row: 1 along every parallel dim, the reductions whole.
       int64_t numLoops = op.getNumLoops();
-      SmallVector<OpFoldResult> sizes(numLoops, rewriter.getIndexAttr(1));
-      sizes.back() = rewriter.getIndexAttr(0);
+      SmallVector<OpFoldResult> sizes(numLoops, rewriter.getIndexAttr(0));
+      for (int64_t i = 0; i < red.numParallel; ++i)
+        sizes[i] = rewriter.getIndexAttr(1);
       linalg::GenericOp tile = op;
-      if (numLoops > 1) {
+      if (red.numParallel > 0) {
         int64_t elements = 1;
         bool dynamic = false;
         for (int64_t range : op.getStaticLoopRanges()) {

@@ -862,7 +862,8 @@ def row_reductions(out):
     (passes/VectorizeRowReductions.cpp), rows of 37 (two vectors of 16 and
     a partial one) and 100: ReduceMax (one row holds a NaN, which must come
     out), ReduceMin, ReduceSum, ReduceMean, ReduceLogSumExp, ReduceL2,
-    Softmax, LogSoftmax and LayerNormalization; opset 17 (axes attributes
+    Softmax, LogSoftmax and LayerNormalization, and a ReduceMin over all
+    axes and a ReduceMax over the last two (several reduced dims); opset 17 (axes attributes
     for ReduceMax/Min/Mean, inputs for ReduceSum). Writes test_data_set_0/
     with numpy's float64 results."""
     rng = np.random.default_rng(19)
@@ -885,6 +886,9 @@ def row_reductions(out):
         helper.make_node("LogSoftmax", ["z"], ["logsoftmax"], axis=-1),
         helper.make_node("LayerNormalization", ["z", "scale", "bias"], ["ln"],
                          axis=-1, epsilon=1e-5),
+        helper.make_node("ReduceMin", ["z"], ["zmin"], keepdims=0),
+        helper.make_node("ReduceMax", ["z"], ["zmax"], axes=[1, 2],
+                         keepdims=0),
     ]
     x64, z64 = x.astype(f64), z.astype(f64)
     e = np.exp(z64 - z64.max(axis=-1, keepdims=True))
@@ -900,6 +904,8 @@ def row_reductions(out):
         ("softmax", e / e.sum(axis=-1, keepdims=True)),
         ("logsoftmax", np.log(e / e.sum(axis=-1, keepdims=True))),
         ("ln", (z64 - mu) / np.sqrt(var + 1e-5) * scale + bias),
+        ("zmin", np.array(z64.min())),
+        ("zmax", z64.max(axis=(1, 2))),
     ]
     _write_test_data(out, [("x", x), ("z", z)],
                      [(n, v.astype(f32)) for n, v in results])

@@ -62,6 +62,49 @@ func.func @sum_exp(%x: tensor<4x32xf32>, %mx: tensor<4xf32>, %init: tensor<4xf32
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
 }
+// A whole-tensor min (DynamicQuantizeLinear's): the outer reduced dim is
+// a loop around the vector loop, carrying the accumulators; no tiling.
+// CHECK-LABEL: func.func @whole_min
+// CHECK-DAG: %[[INF:.*]] = arith.constant dense<0x7F800000> : vector<8xf32>
+// CHECK: %[[OUTER:.*]]:2 = scf.for %[[I:.*]] = %c0 to %c3 step %c1 iter_args(%[[B0:.*]] = %[[INF]], %[[B1:.*]] = %[[INF]])
+// CHECK: scf.for %[[J:.*]] = %c0 to %c32 step %c16 iter_args(%{{.*}} = %[[B0]], %{{.*}} = %[[B1]])
+// CHECK: vector.transfer_read %{{.*}}[%[[I]], %[[J]]]
+// CHECK: vector.constant_mask [5]
+// CHECK: scf.yield
+// CHECK: arith.minimumf %[[OUTER]]#0, %[[OUTER]]#1
+// CHECK: vector.reduction <minimumf>
+// CHECK: tensor.insert %{{.*}} into %{{.*}}[] : tensor<f32>
+func.func @whole_min(%x: tensor<3x37xf32>, %init: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [#in, affine_map<(i, j) -> ()>], iterator_types = ["reduction", "reduction"]}
+      ins(%x : tensor<3x37xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.minimumf %a, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// The min and max of one input fused into one generic (dynamic
+// quantization's row ranges): an accumulator set each, one loop.
+// CHECK-LABEL: func.func @min_and_max
+// CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1
+// CHECK: %[[R:.*]]:4 = scf.for %{{.*}} = %c0 to %c32 step %c16 iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-2: vector.transfer_read
+// CHECK-NOT: vector.transfer_read
+// CHECK: scf.yield
+// CHECK-DAG: vector.reduction <minimumf>
+// CHECK-DAG: vector.reduction <maximumf>
+func.func @min_and_max(%x: tensor<4x32xf32>, %lo: tensor<4xf32>, %hi: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %r:2 = linalg.generic {indexing_maps = [#in, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<4x32xf32>) outs(%lo, %hi : tensor<4xf32>, tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32, %p: f32):
+    %mn = arith.minimumf %a, %o : f32
+    %mx = arith.maximumf %a, %p : f32
+    linalg.yield %mn, %mx : f32, f32
+  } -> (tensor<4xf32>, tensor<4xf32>)
+  return %r#0, %r#1 : tensor<4xf32>, tensor<4xf32>
+}
+
 // Not along the innermost dim of its input: left alone.
 // CHECK-LABEL: func.func @column_sum
 // CHECK: linalg.generic

@@ -123,8 +123,7 @@ arith::ConstantOp soleConstantSource(Value v) {
   }
 }
 
-} // namespace
-
+/// Whether packColumnPanels packs operand `bIndex` at compile time.
 bool isPackableConstant(linalg::LinalgOp op, unsigned bIndex) {
   Value b = op.getDpsInputs()[bIndex];
   // Another user would keep the unpacked copy alive: twice the weights.
@@ -134,6 +133,8 @@ bool isPackableConstant(linalg::LinalgOp op, unsigned bIndex) {
          !rawConstantBytes(cst.getValue()).empty() &&
          constantElementBytes(type.getElementType()) > 0;
 }
+
+} // namespace
 
 FailureOr<ColumnPanels> packColumnPanels(RewriterBase &rewriter,
                                          linalg::LinalgOp op, unsigned bIndex,

@@ -48,9 +48,6 @@ packColumnPanels(mlir::RewriterBase &rewriter, mlir::linalg::LinalgOp op,
                  unsigned bIndex, int64_t k, int64_t n, int64_t nr,
                  bool atRunTime);
 
-/// Whether packColumnPanels would pack operand `bIndex` at compile time.
-bool isPackableConstant(mlir::linalg::LinalgOp op, unsigned bIndex);
-
 /// Reads the `nr` elements of row k0 + `kIv` of the panel that holds
 /// columns [n0, n0 + nr) of B, where `bOffsets` are the offsets of a tile
 /// of B in every one of its dims (n0 at nPosition, a multiple of nr; k0 at

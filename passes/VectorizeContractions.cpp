@@ -494,13 +494,6 @@ SmallVector<OpFoldResult> sliceOffsets(OpBuilder &b, Location loc,
   return offsets;
 }
 
-/// Which operands are read from packed panels (passes/ColumnPanels.h).
-enum class PanelPacking {
-  None,
-  Constants, ///< constants only, packed at compile time
-  Any,       ///< also others, by a copy before the product where it pays
-};
-
 /// The cache geometry the packing heuristic assumes, that of current x86
 /// and Arm server cores: 64-byte lines, 12 L1 ways of 4 KiB (64 sets), L2
 /// ways of 128 KiB, 16 of them (12 and 16 on Intel's Golden Cove).
@@ -573,12 +566,13 @@ bool runtimePackingPays(linalg::LinalgOp op, unsigned index, int64_t panelDim,
 }
 
 /// Vectorizes `op`; with `epilogue`, also applies it to every block before
-/// the store when that is possible, and says so in `epilogueApplied`.
+/// the store when that is possible, and says so in `epilogueApplied`. With
+/// `packPanels`, A and B are read from packed panels where that pays
+/// (passes/ColumnPanels.h).
 LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const ContractionPlan &plan, int64_t mr,
                                    int64_t nr, bool parallel,
-                                   int64_t minParallelMacs,
-                                   PanelPacking packing,
+                                   int64_t minParallelMacs, bool packPanels,
                                    const ContractionEpilogue *epilogue,
                                    bool &epilogueApplied) {
   epilogueApplied = false;
@@ -594,7 +588,7 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   // B from panels when it has more than one (with one, B's rows are
   // already the panel's).
   std::optional<ColumnPanels> panels;
-  if (packing != PanelPacking::None && ranges[plan.n] > nSize) {
+  if (packPanels && ranges[plan.n] > nSize) {
     int64_t rowBlocks =
         plan.m < 0 ? 1
         : ShapedType::isDynamic(ranges[plan.m])
@@ -602,9 +596,8 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
             : llvm::divideCeil(ranges[plan.m], mSize);
     FailureOr<ColumnPanels> packed = packColumnPanels(
         rewriter, op, plan.bIdx, plan.k, plan.n, nSize,
-        packing == PanelPacking::Any &&
-            runtimePackingPays(op, plan.bIdx, plan.n, plan.k, nSize,
-                               rowBlocks, /*isB=*/true));
+        runtimePackingPays(op, plan.bIdx, plan.n, plan.k, nSize, rowBlocks,
+                           /*isB=*/true));
     if (succeeded(packed))
       panels = *packed;
   }
@@ -615,14 +608,14 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   // packed layout measured no faster, and up to 10% slower (a 1x1
   // convolution of 256 to 64 channels at 56x56).
   std::optional<ColumnPanels> aPanels;
-  if (packing != PanelPacking::None && plan.m >= 0 &&
+  if (packPanels && plan.m >= 0 &&
       !ShapedType::isDynamic(ranges[plan.m]) && ranges[plan.m] > mSize &&
       runtimePackingPays(op, plan.aIdx, plan.m, plan.k, mSize,
                          llvm::divideCeil(ranges[plan.n], nSize),
                          /*isB=*/false)) {
     FailureOr<ColumnPanels> packed =
         packColumnPanels(rewriter, op, plan.aIdx, plan.k, plan.m, mSize,
-                         packing == PanelPacking::Any);
+                         /*atRunTime=*/true);
     if (succeeded(packed))
       aPanels = *packed;
   }
@@ -735,6 +728,12 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
     rows.push_back(cTile);
   }
 
+  // Where the tile's A and B lie in the operands: the panels to read.
+  SmallVector<OpFoldResult> aOffsets, bOffsets;
+  if (aPanels)
+    aOffsets = sliceOffsets(rewriter, loc, a);
+  if (panels)
+    bOffsets = sliceOffsets(rewriter, loc, b);
   Value kUpper = arith::ConstantIndexOp::create(rewriter, loc, kSize);
   Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
   auto loop = scf::ForOp::create(
@@ -742,8 +741,7 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
       [&](OpBuilder &lb, Location l, Value kIv, ValueRange acc) {
         Value bRow;
         if (panels) {
-          // The tile's B is a slice of B: its offsets locate the panel.
-          bRow = readPanelRow(lb, l, *panels, sliceOffsets(lb, l, b), kIv);
+          bRow = readPanelRow(lb, l, *panels, bOffsets, kIv);
         } else {
           AffineMap bTransfer = transferMap(bMap, {plan.n});
           bRow = vector::TransferReadOp::create(
@@ -754,7 +752,7 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
         if (plan.m >= 0) {
           Value aCol;
           if (aPanels) {
-            aCol = readPanelRow(lb, l, *aPanels, sliceOffsets(lb, l, a), kIv);
+            aCol = readPanelRow(lb, l, *aPanels, aOffsets, kIv);
           } else {
             AffineMap aTransfer = transferMap(aMap, {plan.m});
             aCol = vector::TransferReadOp::create(
@@ -952,18 +950,18 @@ struct VectorizeContractionsPass
           Blocking many = blockingForRows(std::nullopt, rows, columnVectors,
                                           gemvColumnVectors, lanes, columns);
           bool applied[2];
-          // Both copies read the same B: a constant one stays unpacked
-          // (packing it for one copy would keep two copies of the weights);
-          // another may be packed for the many-row copy only.
-          PanelPacking manyPacking =
-              packPanels ? PanelPacking::Any : PanelPacking::None;
+          // Both copies read the same B, so a constant one has two users
+          // and is not packed at compile time (that would keep two copies
+          // of the weights); the many-row copy may still copy it into
+          // panels at run time where that pays. The few-row copy reads it
+          // in place.
           LogicalResult done[2] = {
               vectorizeContraction(rewriter, copies->first, plan, few.mr,
                                    few.nr, parallel, minParallelMacs,
-                                   PanelPacking::None, fused, applied[0]),
+                                   /*packPanels=*/false, fused, applied[0]),
               vectorizeContraction(rewriter, copies->second, plan, many.mr,
                                    many.nr, parallel, minParallelMacs,
-                                   manyPacking, fused, applied[1])};
+                                   packPanels, fused, applied[1])};
           (void)done;
           if (applied[0] != applied[1]) {
             // One copy now computes the epilogue too, the other not: the
@@ -980,11 +978,9 @@ struct VectorizeContractionsPass
       }
       Blocking blocking = blockingForRows(rowCount, rows, columnVectors,
                                           gemvColumnVectors, lanes, columns);
-      PanelPacking packing =
-          packPanels ? PanelPacking::Any : PanelPacking::None;
       bool applied = false;
       (void)vectorizeContraction(rewriter, op, plan, blocking.mr, blocking.nr,
-                                 parallel, minParallelMacs, packing, fused,
+                                 parallel, minParallelMacs, packPanels, fused,
                                  applied);
       if (applied)
         foldContractionEpilogue(rewriter, *epilogue);

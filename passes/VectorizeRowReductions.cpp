@@ -427,13 +427,9 @@ struct VectorizeRowReductionsPass
         rewriter.replaceOp(op, tiled->replacements);
         tile = cast<linalg::GenericOp>(tiled->tiledOps.back());
       }
-      // The combiner and combined value now live in the tile's body.
-      RowReduction tileRed = red;
-      std::optional<RowReduction> again = matchRowReduction(tile, lanes);
-      if (!again)
-        continue;
-      tileRed = *again;
-      vectorizeRow(rewriter, tile, tileRed, lanes, unroll);
+      // The combiners and combined values now live in the tile's body.
+      if (std::optional<RowReduction> inTile = matchRowReduction(tile, lanes))
+        vectorizeRow(rewriter, tile, *inTile, lanes, unroll);
     }
   }
 };

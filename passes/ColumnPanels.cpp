@@ -234,8 +234,9 @@ FailureOr<ColumnPanels> packColumnPanels(RewriterBase &rewriter,
   return result;
 }
 
-Value readPanelRow(OpBuilder &b, Location loc, const ColumnPanels &panels,
-                   ArrayRef<OpFoldResult> bOffsets, Value kIv) {
+SmallVector<Value> panelRowIndices(OpBuilder &b, Location loc,
+                                   const ColumnPanels &panels,
+                                   ArrayRef<OpFoldResult> bOffsets, Value kIv) {
   SmallVector<Value> indices;
   for (int64_t pos : panels.otherPositions)
     indices.push_back(getValueOrCreateConstantIndexOp(b, loc, bOffsets[pos]));
@@ -250,6 +251,12 @@ Value readPanelRow(OpBuilder &b, Location loc, const ColumnPanels &panels,
           b, loc, d0 + b.getAffineDimExpr(1),
           {bOffsets[panels.kPosition], kIv})));
   indices.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+  return indices;
+}
+
+Value readPanelRow(OpBuilder &b, Location loc, const ColumnPanels &panels,
+                   ArrayRef<OpFoldResult> bOffsets, Value kIv) {
+  SmallVector<Value> indices = panelRowIndices(b, loc, panels, bOffsets, kIv);
   auto type = cast<RankedTensorType>(panels.packed.getType());
   Value pad = arith::ConstantOp::create(
       b, loc, type.getElementType(), b.getZeroAttr(type.getElementType()));

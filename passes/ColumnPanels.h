@@ -48,6 +48,14 @@ packColumnPanels(mlir::RewriterBase &rewriter, mlir::linalg::LinalgOp op,
                  unsigned bIndex, int64_t k, int64_t n, int64_t nr,
                  bool atRunTime);
 
+/// The indices of row k0 + `kIv` of the panel that holds columns
+/// [n0, n0 + nr) of B (see readPanelRow), with 0 for the position in the
+/// row (the last index).
+llvm::SmallVector<mlir::Value>
+panelRowIndices(mlir::OpBuilder &b, mlir::Location loc,
+                const ColumnPanels &panels,
+                llvm::ArrayRef<mlir::OpFoldResult> bOffsets, mlir::Value kIv);
+
 /// Reads the `nr` elements of row k0 + `kIv` of the panel that holds
 /// columns [n0, n0 + nr) of B, where `bOffsets` are the offsets of a tile
 /// of B in every one of its dims (n0 at nPosition, a multiple of nr; k0 at

@@ -3,7 +3,10 @@
 // A matrix product with a fused ReLU on A: the ReLU is split off into its
 // own elementwise generic, the product is tiled into 4 x 16 blocks (partial
 // at the edges: 10 rows, 20 columns) computed by a loop over k of vector
-// FMAs on one row of B and broadcast elements of a column of A.
+// FMAs on one row of B and broadcast elements of a column of A. A's
+// elements are read one by one (broadcast loads); in the last block of
+// rows (10 = 2 x 4 + 2) the rows past A's end read its last row instead
+// (never stored).
 // CHECK-LABEL: func.func @matmul
 // CHECK: %[[RELU:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<10x7xf32>)
 // CHECK: arith.maximumf
@@ -11,9 +14,15 @@
 // CHECK: scf.for %{{.*}} = %c0 to %c10 step %c4
 // CHECK: %[[A:.*]] = tensor.extract_slice %[[RELU]]
 // CHECK: vector.transfer_read {{.*}} : tensor<?x?xf32>, vector<4x16xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: %[[R1:.*]] = arith.minui %{{.*}}, %c1 : index
+// CHECK: %[[R2:.*]] = arith.minui %{{.*}}, %c2 : index
+// CHECK: %[[R3:.*]] = arith.minui %{{.*}}, %c3 : index
+// CHECK: scf.for %[[K:.*]] = %c0 to %c7 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: vector.transfer_read {{.*}} : tensor<7x?xf32>, vector<16xf32>
-// CHECK: vector.transfer_read %[[A]]{{.*}} : tensor<?x7xf32>, vector<4xf32>
+// CHECK: tensor.extract %[[A]][%c0, %[[K]]] : tensor<?x7xf32>
+// CHECK: tensor.extract %[[A]][%[[R1]], %[[K]]] : tensor<?x7xf32>
+// CHECK: tensor.extract %[[A]][%[[R2]], %[[K]]] : tensor<?x7xf32>
+// CHECK: tensor.extract %[[A]][%[[R3]], %[[K]]] : tensor<?x7xf32>
 // CHECK-COUNT-4: vector.fma
 // CHECK: scf.yield
 // CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<1x16xf32>, tensor<?x?xf32>

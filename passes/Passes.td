@@ -374,7 +374,9 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
     With `pack-panels`, B is read from a copy packed into contiguous
     panels of the block's columns (Bp[.., j, k, c] = B[.., k, j * NR + c]):
     a weight at compile time, another operand by a copy before the product
-    when it has at least two blocks of rows to amortize it.
+    where reading it in place is pathological and blocks of rows reuse the
+    copy: B read across its rows, rows that alias in the caches (4 KiB
+    apart), or rows under 1 KiB read by 32 or more blocks of rows.
 
     With `parallel`, the blocks of a contraction of at least
     `min-parallel-macs` multiply-adds are an `scf.forall` over all parallel
@@ -399,7 +401,7 @@ def VectorizeContractions : Pass<"onnxc-vectorize-contractions", "mlir::func::Fu
     Option<"packPanels", "pack-panels", "bool", /*default=*/"false",
            "Read B from column panels packed for the kernel "
            "(passes/ColumnPanels.h): constant B at compile time, other B "
-           "by a copy before products with at least two blocks of rows">,
+           "by a copy before the product where that pays">,
     Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
            "Apply the elementwise consumer of a contraction (bias, ReLU, "
            "Clip, GELU...) to its register blocks before they are stored">,

@@ -2,6 +2,7 @@
 
 #include "passes/ColumnPanels.h"
 #include "passes/ConstantBytes.h"
+#include "passes/lowering/LoweringUtils.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -56,16 +57,8 @@ Value copyIntoPanels(OpBuilder &b, Location loc, Value src, Value dst,
     srcExprs[pos] = d(i);
   srcExprs[axes.kPos] = d(numOthers + 1);
   srcExprs[axes.nPos] = d(numOthers) * nr + d(numOthers + 2);
-  return linalg::GenericOp::create(
-             b, loc, dst.getType(), src, dst,
-             ArrayRef<AffineMap>{AffineMap::get(rank, 0, srcExprs, ctx),
-                                 b.getMultiDimIdentityMap(rank)},
-             SmallVector<utils::IteratorType>(rank,
-                                              utils::IteratorType::parallel),
-             [](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(nb, l, args[0]);
-             })
-      .getResult(0);
+  return buildMappedCopy(b, loc, src, AffineMap::get(rank, 0, srcExprs, ctx),
+                         dst);
 }
 
 /// The bytes of the packed constant: panels of `nr` columns, zeros past N.

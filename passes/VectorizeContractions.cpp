@@ -47,6 +47,7 @@
 #include "passes/ColumnPanels.h"
 #include "passes/ContractionEpilogue.h"
 #include "passes/ConvForm.h"
+#include "passes/lowering/LoweringUtils.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -270,17 +271,8 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::GenericOp op,
       xExprs.push_back(d(3 + ns + i) * form.strides[i] +
                        d(3 + i) * form.dilations[i]);
     Value empty = tensor::EmptyOp::create(rewriter, loc, colShape, elem);
-    Value col =
-        linalg::GenericOp::create(
-            rewriter, loc, empty.getType(), x, empty,
-            ArrayRef<AffineMap>{AffineMap::get(colRank, 0, xExprs, ctx),
-                                rewriter.getMultiDimIdentityMap(colRank)},
-            SmallVector<utils::IteratorType>(colRank,
-                                             utils::IteratorType::parallel),
-            [](OpBuilder &b, Location l, ValueRange a) {
-              linalg::YieldOp::create(b, l, a[0]);
-            })
-            .getResult(0);
+    Value col = buildMappedCopy(rewriter, loc, x,
+                                AffineMap::get(colRank, 0, xExprs, ctx), empty);
     col2d = tensor::CollapseShapeOp::create(
         rewriter, loc, col,
         SmallVector<ReassociationIndices>{

@@ -77,17 +77,9 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
           expandGroupDim(rewriter, loc, adaptor.getB(), 0, groups, mg); // G Mg
       Value empty = tensor::EmptyOp::create(rewriter, loc, ygShape, elem);
       auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-      init = linalg::GenericOp::create(
-                 rewriter, loc, ygType, bg, empty,
-                 ArrayRef<AffineMap>{
-                     AffineMap::get(3 + ns, 0, {d(1), d(2)}, ctx),
-                     rewriter.getMultiDimIdentityMap(3 + ns)},
-                 SmallVector<utils::IteratorType>(
-                     3 + ns, utils::IteratorType::parallel),
-                 [](OpBuilder &b, Location l, ValueRange a) {
-                   linalg::YieldOp::create(b, l, a[0]);
-                 })
-                 .getResult(0);
+      init = buildMappedCopy(rewriter, loc, bg,
+                             AffineMap::get(3 + ns, 0, {d(1), d(2)}, ctx),
+                             empty);
     } else {
       init = createFilled(rewriter, loc, ygType, 0.0);
     }

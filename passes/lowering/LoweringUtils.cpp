@@ -266,6 +266,20 @@ Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
   return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
 }
 
+Value buildMappedCopy(OpBuilder &b, Location loc, Value src, AffineMap srcMap,
+                      Value dst) {
+  int64_t rank = cast<RankedTensorType>(dst.getType()).getRank();
+  return linalg::GenericOp::create(
+             b, loc, dst.getType(), src, dst,
+             ArrayRef<AffineMap>{srcMap, b.getMultiDimIdentityMap(rank)},
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, args[0]);
+             })
+      .getResult(0);
+}
+
 Value buildSwitchOnAxis(
     OpBuilder &b, Location loc, Value axisTensor, int64_t rank,
     Type resultType,

@@ -152,6 +152,13 @@ mlir::Value createFilled(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::RankedTensorType type, double value,
                          mlir::ValueRange dynamicSizes = {});
 
+/// dst[i...] = src[srcMap(i...)] for every index of `dst`: an all-parallel
+/// linalg.generic that reads `src` through `srcMap` (a broadcast, a
+/// gather of windows, a relayout) and yields the element.
+mlir::Value buildMappedCopy(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value src, mlir::AffineMap srcMap,
+                            mlir::Value dst);
+
 /// For an axis known only at run time (`axisTensor`, a scalar or 1-element
 /// integer tensor, possibly negative): builds `build(axis)` for every axis of
 /// a rank-`rank` tensor in the cases of an scf.index_switch and returns the

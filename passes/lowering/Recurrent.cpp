@@ -320,16 +320,7 @@ Value broadcastRows(OpBuilder &b, Location loc, Value vector, int64_t rows) {
   MLIRContext *ctx = b.getContext();
   AffineExpr m, n;
   bindDims(ctx, m, n);
-  auto par = utils::IteratorType::parallel;
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), vector, init,
-             AffineMap::inferFromExprList(
-                 ArrayRef<ArrayRef<AffineExpr>>{{n}, {m, n}}, ctx),
-             ArrayRef<utils::IteratorType>{par, par},
-             [](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(nb, l, args[0]);
-             })
-      .getResult(0);
+  return buildMappedCopy(b, loc, vector, AffineMap::get(2, 0, {n}, ctx), init);
 }
 
 using MultiBody = llvm::function_ref<SmallVector<Value>(OpBuilder &, Location,

@@ -9,12 +9,12 @@ Checks the polynomial approximations of passes/ApproximateMath.cpp against
 libm; the rows of 4099 elements give vector loops and a scalar remainder."""
 
 import math
-import os
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
+
+from test_case import save_test_case
 
 ROW = 4099
 
@@ -58,13 +58,7 @@ def main():
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, ROW])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, ROW])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    onnx.save(model, os.path.join(out, "model.onnx"))
-    data = os.path.join(out, "test_data_set_0")
-    os.makedirs(data, exist_ok=True)
-    with open(os.path.join(data, "input_0.pb"), "wb") as f:
-        f.write(numpy_helper.from_array(x, "x").SerializeToString())
-    with open(os.path.join(data, "output_0.pb"), "wb") as f:
-        f.write(numpy_helper.from_array(y, "y").SerializeToString())
+    save_test_case(out, model, [("x", x)], [("y", y)])
 
 
 if __name__ == "__main__":

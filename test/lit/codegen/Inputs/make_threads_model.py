@@ -12,13 +12,14 @@ reshape and a matrix product with an initializer (9600 x 40). Output v: z
 product with a row count known only at run time. Blocks are partial at
 every edge."""
 
-import os
 import sys
 
 import numpy as np
 import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
+
+from test_case import save_test_case
 
 
 def main():
@@ -51,17 +52,12 @@ def main():
                               opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)
-    os.makedirs(os.path.join(out, "test_data_set_0"), exist_ok=True)
-    onnx.save(model, os.path.join(out, "model.onnx"))
 
     t = lambda a: torch.from_numpy(a.astype(np.float64))
     c = torch.nn.functional.conv2d(t(x), t(w), t(b), padding=1)
     y = (torch.relu(c).reshape(2, -1) @ t(m)).numpy().astype(np.float32)
     v = (t(z) @ t(k)).numpy().astype(np.float32)
-    for name, array, file in (("x", x, "input_0.pb"), ("z", z, "input_1.pb"),
-                              ("y", y, "output_0.pb"), ("v", v, "output_1.pb")):
-        with open(os.path.join(out, "test_data_set_0", file), "wb") as f:
-            f.write(numpy_helper.from_array(array, name).SerializeToString())
+    save_test_case(out, model, [("x", x), ("z", z)], [("y", y), ("v", v)])
 
 
 if __name__ == "__main__":

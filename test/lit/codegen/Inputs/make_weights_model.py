@@ -7,12 +7,12 @@ writes OUT_DIR/model.onnx and OUT_DIR/test_data_set_0/{input,output}_0.pb.
 Different seeds give different weights (so a weights file of one seed
 belongs to "another compilation" for the other)."""
 
-import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from test_case import save_test_case
 
 
 def main():
@@ -46,13 +46,7 @@ def main():
     h = np.maximum(x.astype(np.float64) @ w1 + b1, 0)
     y = (h @ w2 + table).astype(np.float32)
 
-    data = os.path.join(out, "test_data_set_0")
-    os.makedirs(data, exist_ok=True)
-    onnx.save(model, os.path.join(out, "model.onnx"))
-    with open(os.path.join(data, "input_0.pb"), "wb") as f:
-        f.write(numpy_helper.from_array(x, "x").SerializeToString())
-    with open(os.path.join(data, "output_0.pb"), "wb") as f:
-        f.write(numpy_helper.from_array(y, "y").SerializeToString())
+    save_test_case(out, model, [("x", x)], [("y", y)])
 
 
 if __name__ == "__main__":

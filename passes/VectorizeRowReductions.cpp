@@ -26,6 +26,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -63,22 +64,6 @@ struct RowReduction {
   int64_t size;        ///< the last reduction dim's (static) extent
   int64_t numParallel; ///< the leading (parallel) loop dims
 };
-
-std::optional<vector::CombiningKind> combiningKind(Operation *op) {
-  if (isa<arith::AddFOp>(op))
-    return vector::CombiningKind::ADD;
-  if (isa<arith::MulFOp>(op))
-    return vector::CombiningKind::MUL;
-  if (isa<arith::MaximumFOp>(op))
-    return vector::CombiningKind::MAXIMUMF;
-  if (isa<arith::MinimumFOp>(op))
-    return vector::CombiningKind::MINIMUMF;
-  if (isa<arith::MaxNumFOp>(op))
-    return vector::CombiningKind::MAXNUMF;
-  if (isa<arith::MinNumFOp>(op))
-    return vector::CombiningKind::MINNUMF;
-  return std::nullopt;
-}
 
 /// The value x with combine(x, y) = y for every y (NaN for maxnum/minnum,
 /// which return the other operand of a NaN).
@@ -174,7 +159,9 @@ std::optional<RowReduction> matchRowReduction(linalg::GenericOp op,
     if (!combiner || combiner->getBlock() != &body || !combiner->hasOneUse() ||
         !acc.hasOneUse() || acc.getUses().begin()->getOwner() != combiner)
       return std::nullopt;
-    std::optional<vector::CombiningKind> kind = combiningKind(combiner);
+    // (The outputs are f32, so only float combiners can match.)
+    std::optional<vector::CombiningKind> kind =
+        linalg::getCombinerOpKind(combiner);
     if (!kind)
       return std::nullopt;
     Value combined = combiner->getOperand(0) == acc ? combiner->getOperand(1)

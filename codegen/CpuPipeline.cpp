@@ -198,6 +198,9 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   pm.addPass(createConvertFuncToLLVMPass());
   if (options.parallel)
     pm.addPass(createConvertOpenMPToLLVMPass());
+  // ub.poison: the undefined lanes that lowering a vector.transpose (the
+  // transposed register blocks of the integer kernel) starts from.
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 

@@ -59,10 +59,10 @@ bool linearCoefficients(AffineExpr e, int64_t mult,
   return false;
 }
 
-std::optional<ConvForm> matchConv(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op->getNumResults() != 1 || !op.hasPureTensorSemantics() ||
-      op.hasDynamicShape() || !isMulAddBody(*op.getBlock()))
+std::optional<ConvForm> matchConvIndexing(linalg::GenericOp op,
+                                          OpOperand *x, OpOperand *w) {
+  if (op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+      !op.hasPureTensorSemantics() || op.hasDynamicShape())
     return std::nullopt;
   int64_t numLoops = op.getNumLoops();
   if (numLoops < 6 || numLoops % 2)
@@ -72,21 +72,18 @@ std::optional<ConvForm> matchConv(linalg::GenericOp op) {
   for (int64_t i = 0; i < numLoops; ++i)
     if ((i < 3 + ns) != (iterators[i] == utils::IteratorType::parallel))
       return std::nullopt;
-  for (Value v : op->getOperands())
-    if (!isFloat32Or64(getElementTypeOrSelf(v.getType())))
-      return std::nullopt;
   MLIRContext *ctx = op.getContext();
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  auto maps = op.getIndexingMapsArray();
   SmallVector<AffineExpr> wExprs{d(1), d(2), d(3 + ns)}, yExprs{d(0), d(1), d(2)};
   for (int64_t i = 0; i < ns; ++i) {
     wExprs.push_back(d(4 + ns + i));
     yExprs.push_back(d(3 + i));
   }
-  if (maps[1] != AffineMap::get(numLoops, 0, wExprs, ctx) ||
-      maps[2] != AffineMap::get(numLoops, 0, yExprs, ctx))
+  if (op.getMatchingIndexingMap(w) != AffineMap::get(numLoops, 0, wExprs, ctx) ||
+      op.getMatchingIndexingMap(op.getDpsInitOperand(0)) !=
+          AffineMap::get(numLoops, 0, yExprs, ctx))
     return std::nullopt;
-  AffineMap xMap = maps[0];
+  AffineMap xMap = op.getMatchingIndexingMap(x);
   if (xMap.getNumResults() != 3 + ns || xMap.getResult(0) != d(0) ||
       xMap.getResult(1) != d(1) || xMap.getResult(2) != d(3 + ns))
     return std::nullopt;
@@ -105,6 +102,16 @@ std::optional<ConvForm> matchConv(linalg::GenericOp op) {
     form.dilations.push_back(dl);
   }
   return form;
+}
+
+std::optional<ConvForm> matchConv(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || !isMulAddBody(*op.getBlock()))
+    return std::nullopt;
+  for (Value v : op->getOperands())
+    if (!isFloat32Or64(getElementTypeOrSelf(v.getType())))
+      return std::nullopt;
+  return matchConvIndexing(op, op.getDpsInputOperand(0),
+                           op.getDpsInputOperand(1));
 }
 
 } // namespace onnxc

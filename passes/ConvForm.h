@@ -33,6 +33,13 @@ struct ConvForm {
 
 std::optional<ConvForm> matchConv(mlir::linalg::GenericOp op);
 
+/// The loops and indexing maps of that form alone, with `x` and `w` the
+/// operands read as X and W (the body and element types are the caller's
+/// to check: VectorizeIntegerContractions matches an integer body).
+std::optional<ConvForm> matchConvIndexing(mlir::linalg::GenericOp op,
+                                          mlir::OpOperand *x,
+                                          mlir::OpOperand *w);
+
 } // namespace onnxc
 
 #endif // ONNXC_PASSES_CONVFORM_H

@@ -209,6 +209,101 @@ matchQuantizableProduct(Operation *op, std::string &why, bool topLevelOnly) {
   return p;
 }
 
+std::optional<QuantizableConv> matchQuantizableConv(Operation *op,
+                                                    std::string &why) {
+  auto conv = dyn_cast<ConvOp>(op);
+  auto reject = [&](const char *reason) {
+    why = reason;
+    return std::nullopt;
+  };
+  if (!conv)
+    return reject("not a Conv");
+  QuantizableConv p;
+  p.op = op;
+  p.x = conv.getX();
+  auto xType = dyn_cast<RankedTensorType>(p.x.getType());
+  p.resultType = dyn_cast<RankedTensorType>(conv.getResult().getType());
+  p.filterType = dyn_cast<RankedTensorType>(conv.getW().getType());
+  if (!xType || !p.resultType || !p.filterType || xType.getRank() < 3 ||
+      !xType.getElementType().isF32() || !p.resultType.hasStaticShape())
+    return reject("needs a ranked f32 input of rank >= 3 and a static result");
+  // A grouped (depthwise) convolution does few MACs per byte it reads: int8
+  // saves little there, and the integer kernel takes group 1 only.
+  if (conv.getGroup() != 1)
+    return reject("grouped convolutions are left in f32");
+  std::optional<std::vector<float>> w =
+      constantF32Values(conv.getW(), xType.getRank());
+  if (!w)
+    return reject("W is not a constant f32 filter");
+  int64_t m = p.filterType.getDimSize(0);
+  int64_t k = p.filterType.getNumElements() / std::max<int64_t>(m, 1);
+  if (m < 1 || k < 1)
+    return reject("empty filter");
+  Value bias = conv.getB();
+  if (bias && !isa<NoneType>(bias.getType())) {
+    std::optional<std::vector<float>> values = constantF32Values(bias, 1);
+    if (!values || int64_t(values->size()) != m)
+      return reject("a bias that is not a constant of M values");
+    p.bias = std::move(*values);
+  }
+  // W is [M, K] row-major: the [K, N = M] weight of the product, transposed.
+  std::optional<QuantizedWeight> q =
+      quantizeColumns(*w, k, m, /*transposed=*/true, 1.0f);
+  if (!q)
+    return reject("non-finite weight");
+  // Back to the filter's own [M, K] order for ConvInteger.
+  std::vector<int8_t> filter(q->q.size());
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < m; ++c)
+      filter[c * k + r] = q->q[r * m + c];
+  q->q = std::move(filter);
+  p.weight = std::move(*q);
+  return p;
+}
+
+Value buildIntegerConv(OpBuilder &b, Location loc, Value qX, Value scale,
+                       Value zeroPoint, const QuantizableConv &p) {
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  RankedTensorType resultType = p.resultType;
+  int64_t rank = resultType.getRank();
+  int64_t m = p.filterType.getDimSize(0);
+  auto qType = RankedTensorType::get(p.filterType.getShape(), b.getI8Type());
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>(reinterpret_cast<const char *>(p.weight.q.data()),
+                     p.weight.q.size()),
+      alignof(std::max_align_t));
+  Value qFilter = onnxConstant(
+      b, loc, DenseResourceElementsAttr::get(qType, "onnxc_q8", std::move(blob)));
+  Value none = NoValueOp::create(b, loc, b.getNoneType());
+  // The Conv's window attributes carry over unchanged (same names).
+  SmallVector<NamedAttribute> attrs;
+  for (NamedAttribute attr : p.op->getAttrs())
+    if (llvm::is_contained({"auto_pad", "dilations", "group", "kernel_shape",
+                            "pads", "strides"},
+                           attr.getName().strref()))
+      attrs.push_back(attr);
+  Value acc = ConvIntegerOp::create(b, loc, TypeRange{resultType.clone(i32)},
+                                    ValueRange{qX, qFilter, zeroPoint, none},
+                                    attrs)
+                  .getResult();
+  Value accF = CastOp::create(b, loc, resultType, acc,
+                              b.getI64IntegerAttr(kOnnxFloat));
+  // Per-channel values as [M, 1, ...], broadcasting over the spatial dims.
+  SmallVector<int64_t> channelShape(rank - 1, 1);
+  channelShape[0] = m;
+  auto channelType = RankedTensorType::get(channelShape, f32);
+  Value wScale = onnxConstant(
+      b, loc, DenseElementsAttr::get(channelType, ArrayRef<float>(p.weight.scale)));
+  Value y = MulOp::create(b, loc, resultType,
+                          MulOp::create(b, loc, resultType, accF, scale),
+                          wScale);
+  if (p.bias.empty())
+    return y;
+  Value bias = onnxConstant(
+      b, loc, DenseElementsAttr::get(channelType, ArrayRef<float>(p.bias)));
+  return AddOp::create(b, loc, resultType, y, bias);
+}
+
 std::vector<QuantizableProduct> calibrationSites(Operation *func) {
   std::vector<QuantizableProduct> sites;
   std::string why;

@@ -9,10 +9,11 @@
 // the activation's u8 quantization and the integer product with its
 // zero-point correction and rescaling.
 //
-// A Conv with a constant filter fits the same scheme: per output channel
-// weight scales, the filter's per-channel sums for the correction, and a
-// ConvInteger in place of MatMulInteger; only matchQuantizableProduct and
-// buildIntegerProduct would need a Conv form.
+// A Conv (group 1) with a constant filter takes the same scheme in its own
+// form (matchQuantizableConv, buildIntegerConv): weight scales per output
+// channel, and a ConvInteger with the activation's zero point in place of
+// MatMulInteger (its padding must read as the zero point, which
+// ConvInteger's semantics give).
 //
 //===----------------------------------------------------------------------===//
 
@@ -93,6 +94,31 @@ mlir::Value buildIntegerProduct(mlir::OpBuilder &b, mlir::Location loc,
                                 mlir::Value qA, mlir::Value scale,
                                 mlir::Value zeroPoint,
                                 const QuantizableProduct &p);
+
+/// A Conv with group 1 whose filter W [M, C, k...] is a constant f32
+/// tensor, filter already quantized: per output channel m, symmetric, over
+/// the K = C * prod(k) values of W[m] (`weight.q` is [M, K] row-major).
+struct QuantizableConv {
+  mlir::Operation *op = nullptr;
+  mlir::Value x; // [N, C, spatial...] f32
+  QuantizedWeight weight;
+  /// The bias B [M], if any (it must be constant).
+  std::vector<float> bias;
+  mlir::RankedTensorType filterType; // W's type (f32)
+  mlir::RankedTensorType resultType;
+};
+
+/// The quantizable form of Conv `op`, or nullopt with `why` set.
+std::optional<QuantizableConv> matchQuantizableConv(mlir::Operation *op,
+                                                    std::string &why);
+
+/// The f32 result of Conv `p` on the u8 activation `qX` with per-tensor
+/// `scale` (f32) and `zeroPoint` (u8), both rank 0:
+///
+///   y[n, m, ..] = s_a * s_w[m] * ConvInteger(qX, q, zp)[n, m, ..] + B[m]
+mlir::Value buildIntegerConv(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value qX, mlir::Value scale,
+                             mlir::Value zeroPoint, const QuantizableConv &p);
 
 /// The ops of `func`'s body (not of subgraphs) that --quantize=static-int8
 /// can quantize, in program order: the calibration variant exposes their

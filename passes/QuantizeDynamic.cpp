@@ -1,7 +1,8 @@
 //===- QuantizeDynamic.cpp - int8 weights, activations quantized at run time //
 //
 // `onnx-compile --quantize=dynamic-int8`: every MatMul and Gemm whose B is a
-// constant f32 matrix runs in integers. The weights are quantized here, at
+// constant f32 matrix runs in integers, and so does every Conv with group 1
+// and a constant filter (see below). The weights are quantized here, at
 // compile time, per output column and symmetrically:
 //
 //   s_w[n] = max_k |w[k, n]| / 127,  q[k, n] = round_half_even(w / s_w[n])
@@ -33,12 +34,21 @@
 // arithmetic, it moves the range of large channels from the activation to
 // the weight.
 //
+// A Conv with group 1 and a constant filter runs in integers too: its
+// filter quantized per output channel as above, its input quantized per
+// tensor (one range over the whole activation, as ONNX Runtime's dynamic
+// ConvInteger does: a per-pixel range would have to cover every window
+// that reads the pixel), and a ConvInteger that takes the zero point, so
+// its padding reads as the zero point, i.e. as 0.0. Grouped
+// (depthwise) convolutions stay f32.
+//
 // The weight quantization, the smoothing and the integer product are
 // shared with --quantize=static-int8 (QuantizeCommon.h); only the per-row
 // quantization of the activation is this pass's own.
 //
 // Left in f32 (the pass never guesses): non-constant B, B not a 2-D f32
-// matrix, non-finite weights, A of rank < 2, transposed A.
+// matrix, non-finite weights, A of rank < 2, transposed A; for a Conv, a
+// non-constant filter or bias, and group > 1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -60,21 +70,27 @@ namespace onnxc {
 
 namespace {
 
-constexpr int64_t kOnnxInt32 = 6; // TensorProto.DataType, for Cast's `to`
+// TensorProto.DataType values, for Cast's `to`.
+constexpr int64_t kOnnxUint8 = 2;
+constexpr int64_t kOnnxInt32 = 6;
 
-/// The per-row quantization of `a` ([.., M, K] f32) to u8, in onnx ops:
-/// each row r (a token of a transformer, a sample of an MLP) gets its own
-/// range [min(0, min_k a), max(0, max_k a)] mapped onto [0, 255], as
+/// An activation quantized to u8, in onnx ops, with its scale and zero
+/// point: per row ([.., M, 1], quantizeRows) or per tensor (rank 0,
+/// quantizeTensor).
+struct Quantized {
+  Value q;         // u8, a's shape
+  Value scale;     // f32
+  Value zeroPoint; // f32, an integer in [0, 255]
+};
+
+/// The per-row quantization of `a` ([.., M, K] f32) to u8: each row r (a
+/// token of a transformer, a sample of an MLP) gets its own range
+/// [min(0, min_k a), max(0, max_k a)] mapped onto [0, 255], as
 /// DynamicQuantizeLinear does for a whole tensor. One outlier row (BERT's
 /// [CLS] and separator tokens have activations many times larger than the
 /// rest) then no longer coarsens the grid of every other row.
-struct RowQuantized {
-  Value q;         // [.., M, K] u8
-  Value scale;     // [.., M, 1] f32
-  Value zeroPoint; // [.., M, 1] f32, an integer in [0, 255]
-};
 
-RowQuantized quantizeRows(PatternRewriter &rewriter, Location loc, Value a) {
+Quantized quantizeRows(PatternRewriter &rewriter, Location loc, Value a) {
   auto aType = cast<RankedTensorType>(a.getType());
   int64_t rank = aType.getRank();
   SmallVector<int64_t> rowShape(aType.getShape());
@@ -111,6 +127,59 @@ RowQuantized quantizeRows(PatternRewriter &rewriter, Location loc, Value a) {
   return {quantizeToU8(rewriter, loc, a, scale, zp, zero, hi255), scale, zp};
 }
 
+/// The per-tensor quantization of `x` to u8: one range [min(0, min x),
+/// max(0, max x)] mapped onto [0, 255]; scale and zero point rank 0 f32.
+Quantized quantizeTensor(PatternRewriter &rewriter, Location loc, Value x) {
+  auto scalarType = RankedTensorType::get({}, rewriter.getF32Type());
+  IntegerAttr drop = rewriter.getI64IntegerAttr(0);
+  Value zero = scalarF32(rewriter, loc, 0.0f);
+  Value hi255 = scalarF32(rewriter, loc, 255.0f);
+  // No axes: every axis is reduced.
+  Value lo = MinOp::create(
+      rewriter, loc, scalarType,
+      ValueRange{ReduceMinOp::create(rewriter, loc, scalarType, x,
+                                     ArrayAttr(), drop),
+                 zero});
+  Value hi = MaxOp::create(
+      rewriter, loc, scalarType,
+      ValueRange{ReduceMaxOp::create(rewriter, loc, scalarType, x,
+                                     ArrayAttr(), drop),
+                 zero});
+  Value width = SubOp::create(rewriter, loc, scalarType, hi, lo);
+  Value scale = MaxOp::create(
+      rewriter, loc, scalarType,
+      ValueRange{DivOp::create(rewriter, loc, scalarType, width, hi255),
+                 scalarF32(rewriter, loc, std::numeric_limits<float>::min())});
+  Value zp = ClipOp::create(
+      rewriter, loc, scalarType,
+      RoundOp::create(rewriter, loc, scalarType,
+                      DivOp::create(rewriter, loc, scalarType,
+                                    NegOp::create(rewriter, loc, scalarType, lo),
+                                    scale)),
+      zero, hi255);
+  return {quantizeToU8(rewriter, loc, x, scale, zp, zero, hi255), scale, zp};
+}
+
+/// Conv (group 1, constant filter) -> per-tensor u8 input, ConvInteger.
+struct QuantizeConv : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    std::string why;
+    std::optional<QuantizableConv> p = matchQuantizableConv(op, why);
+    if (!p)
+      return rewriter.notifyMatchFailure(op, why);
+    Location loc = op.getLoc();
+    Quantized x = quantizeTensor(rewriter, loc, p->x);
+    Type u8 = IntegerType::get(getContext(), 8, IntegerType::Unsigned);
+    Value zp = CastOp::create(rewriter, loc, RankedTensorType::get({}, u8),
+                              x.zeroPoint,
+                              rewriter.getI64IntegerAttr(kOnnxUint8));
+    rewriter.replaceOp(op, buildIntegerConv(rewriter, loc, x.q, x.scale, zp, *p));
+    return success();
+  }
+};
+
 /// MatMul, and Gemm (Y = alpha * A B' + beta * C: alpha goes into the
 /// weight scales, beta * C is added after dequantization).
 template <typename OpTy>
@@ -125,7 +194,7 @@ struct QuantizeProduct : OpRewritePattern<OpTy> {
       return rewriter.notifyMatchFailure(op, why);
     Location loc = op.getLoc();
     Value a = smoothedActivation(rewriter, loc, *p);
-    RowQuantized rows = quantizeRows(rewriter, loc, a);
+    Quantized rows = quantizeRows(rewriter, loc, a);
     auto rowType = cast<RankedTensorType>(rows.scale.getType());
     Value zp = CastOp::create(rewriter, loc,
                               rowType.clone(rewriter.getI32Type()),
@@ -140,8 +209,8 @@ struct QuantizeProduct : OpRewritePattern<OpTy> {
 struct QuantizeDynamicPass : impl::QuantizeDynamicBase<QuantizeDynamicPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<QuantizeProduct<MatMulOp>, QuantizeProduct<GemmOp>>(
-        &getContext());
+    patterns.add<QuantizeProduct<MatMulOp>, QuantizeProduct<GemmOp>,
+                 QuantizeConv>(&getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -34,6 +34,10 @@
 //     saturate), which is MatMulInteger's semantics: accumulation may
 //     overflow only in i32.
 //
+// A u8 x s8 convolution of one group with a constant filter (ConvInteger's
+// lowering) becomes such a contraction first: a pixel-major im2col and a
+// copy of the [pixels, channels] product back to NCHW (IntegerProducts.h).
+//
 // A contraction whose K reshape propagation split into several trailing
 // reductions (see collapseSplitReductions) is first collapsed back to one.
 //
@@ -51,6 +55,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/ConstantBytes.h"
+#include "passes/IntegerProducts.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -87,29 +92,10 @@ struct IntegerContraction {
   Value a8;
   SmallVector<Operation *> prologue;
   arith::ConstantOp weight; // [K, c..] i8, maybe reshaped on the way
+  /// C is [N, M] (2-D products only): the kernel transposes each register
+  /// block before it writes it.
+  bool transposedC = false;
 };
-
-/// The constant a value is, looking through reshapes (which keep the
-/// row-major bytes).
-arith::ConstantOp constantThroughReshapes(Value v) {
-  while (true) {
-    if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>())
-      v = e.getSrc();
-    else if (auto c = v.getDefiningOp<tensor::CollapseShapeOp>())
-      v = c.getSrc();
-    else
-      return v.getDefiningOp<arith::ConstantOp>();
-  }
-}
-
-/// `v`, looking through one `extOp` of an i8 value.
-template <typename ExtOp>
-Value throughExtension(Value v) {
-  auto ext = v.getDefiningOp<ExtOp>();
-  if (!ext || !ext.getIn().getType().isInteger(8))
-    return {};
-  return ext.getIn();
-}
 
 std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) {
   if (op.getNumDpsInputs() < 2 || op.getNumDpsInits() != 1 ||
@@ -161,9 +147,14 @@ std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) 
   for (int64_t i = 0; i < p; ++i)
     cExprs.push_back(d(i));
   AffineMap aMap = AffineMap::get(p + 1, 0, aExprs, ctx);
-  if (op.getMatchingIndexingMap(match.w) != AffineMap::get(p + 1, 0, wExprs, ctx) ||
-      op.getMatchingIndexingMap(op.getDpsInitOperand(0)) !=
-          AffineMap::get(p + 1, 0, cExprs, ctx))
+  if (op.getMatchingIndexingMap(match.w) != AffineMap::get(p + 1, 0, wExprs, ctx))
+    return std::nullopt;
+  // C [rows, columns], or C [columns, rows] for a 2-D product (the channels
+  // x pixels result of a convolution, IntegerProducts.cpp).
+  AffineMap cMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (p == 2 && j == 1 && cMap == AffineMap::get(3, 0, {d(1), d(0)}, ctx))
+    match.transposedC = true;
+  else if (cMap != AffineMap::get(p + 1, 0, cExprs, ctx))
     return std::nullopt;
   // Every other input indexes no column dim; the first indexed exactly
   // (r.., k) is A.
@@ -184,49 +175,12 @@ std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) 
   if (!aType || aType.getRank() != j + 1)
     return std::nullopt;
 
-  // Body: yield(acc + zext(a8) * sext(w)), either operand order.
-  Block &body = *op.getBlock();
-  Value wArg = op.getMatchingBlockArgument(match.w),
-        acc = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddIOp>();
-  if (!add || (add.getLhs() != acc && add.getRhs() != acc))
+  std::optional<U8S8Body> body = matchU8S8MulAddBody(op, match.w, match.aSide);
+  if (!body)
     return std::nullopt;
-  auto mul = (add.getLhs() == acc ? add.getRhs() : add.getLhs())
-                 .getDefiningOp<arith::MulIOp>();
-  if (!mul)
-    return std::nullopt;
-  Value lhs = mul.getLhs(), rhs = mul.getRhs();
-  if (throughExtension<arith::ExtSIOp>(lhs) == wArg)
-    std::swap(lhs, rhs);
-  if (throughExtension<arith::ExtSIOp>(rhs) != wArg)
-    return std::nullopt;
-  Value a8 = throughExtension<arith::ExtUIOp>(lhs);
-  if (!a8)
-    return std::nullopt;
-  match.a8 = a8;
-
-  // The ops computing a8 from the A-side arguments and values from above
-  // (every body op that reads neither W nor the accumulator, even
-  // indirectly).
-  DenseSet<Value> fromA;
-  for (OpOperand *in : match.aSide)
-    fromA.insert(op.getMatchingBlockArgument(in));
-  for (Operation &inner : body.without_terminator()) {
-    bool clean = llvm::all_of(inner.getOperands(), [&](Value v) {
-      return fromA.contains(v) || v.getParentBlock() != &body;
-    });
-    if (!clean)
-      continue;
-    if (inner.getNumRegions() || isa<linalg::IndexOp>(inner) ||
-        !isPure(&inner))
-      return std::nullopt;
-    for (Value r : inner.getResults())
-      fromA.insert(r);
-    match.prologue.push_back(&inner);
-  }
-  if (!fromA.contains(a8))
-    return std::nullopt;
+  match.a8 = body->a8;
+  match.prologue = std::move(body->prologue);
+  Value a8 = match.a8;
   // a8 straight from a block argument: it must be A's, of i8 elements.
   if (isa<BlockArgument>(a8) &&
       (a8 != op.getMatchingBlockArgument(match.a) ||
@@ -298,24 +252,6 @@ void rebuildContraction(RewriterBase &rewriter, const IntegerContraction &m,
                                     .getResult());
       });
   rewriter.replaceOp(op, product.getResults());
-}
-
-/// The i8 values of a constant, row-major; empty if unreadable.
-std::vector<int8_t> constantBytes(arith::ConstantOp cst) {
-  auto type = cast<RankedTensorType>(cst.getType());
-  std::vector<int8_t> out(type.getNumElements());
-  ArrayRef<char> raw = rawConstantBytes(cst.getValue());
-  if (!raw.empty() && raw.size() == out.size()) {
-    std::memcpy(out.data(), raw.data(), raw.size());
-    return out;
-  }
-  auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
-  if (!dense)
-    return {};
-  size_t i = 0;
-  for (const APInt &v : dense.getValues<APInt>())
-    out[i++] = int8_t(v.getSExtValue());
-  return out;
 }
 
 constexpr int64_t kGroup = 4; // bytes of k per lane and dot product
@@ -480,6 +416,9 @@ struct DotProductKernel {
             scalar);
       }
     }
+    // A transposed C is written block by block, never read.
+    if (m.transposedC && !splatInit)
+      return failure();
     Value a2 = a8;
     if (j > 1)
       a2 = tensor::CollapseShapeOp::create(rewriter, loc, a8, aReassoc);
@@ -596,6 +535,25 @@ struct DotProductKernel {
       SmallVector<Value> result(loop.getResults());
       if (k4 != fullK4)
         result = step(b, idx(b, fullK4), result, false);
+      if (m.transposedC) {
+        // The r x L block of column vector j, transposed in registers, at
+        // C[col.., row..]: r contiguous values for each of L columns.
+        auto tileType = VectorType::get({r, kLanes}, i32);
+        for (int64_t j = 0; j < nv; ++j) {
+          Value tile = vector::BroadcastOp::create(b, loc, tileType, padI32);
+          for (int64_t i = 0; i < r; ++i)
+            tile = vector::InsertOp::create(b, loc, result[i * nv + j], tile,
+                                            ArrayRef<int64_t>{i});
+          Value t = vector::TransposeOp::create(b, loc, tile,
+                                                ArrayRef<int64_t>{1, 0});
+          c = vector::TransferWriteOp::create(
+                  b, loc, t, c, ValueRange{colIdx[j], rowIdx[0]},
+                  b.getMultiDimIdentityMap(2),
+                  ArrayRef<bool>{columnsInBounds, true})
+                  .getResult();
+        }
+        return c;
+      }
       for (int64_t i = 0; i < r; ++i)
         for (int64_t j = 0; j < nv; ++j)
           c = vector::TransferWriteOp::create(
@@ -647,6 +605,10 @@ struct DotProductKernel {
           arith::SubIOp::create(b, loc, idx(b, n), col0));
       SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), col0},
           sizes{rows, width}, strides{b.getIndexAttr(1), b.getIndexAttr(1)};
+      if (m.transposedC) {
+        std::swap(offsets[0], offsets[1]);
+        std::swap(sizes[0], sizes[1]);
+      }
       Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
                                                    sizes, strides);
       Value done = sweepRows(b, loc, slice, nb0, true);
@@ -728,6 +690,7 @@ struct VectorizeIntegerContractionsPass
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    rewriteIntegerConvsAsProducts(module);
     collapseSplitReductions(module);
     SmallVector<IntegerContraction> matches;
     module.walk([&](linalg::GenericOp op) {

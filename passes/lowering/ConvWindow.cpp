@@ -66,6 +66,16 @@ readConvWindow(Operation *op, ArrayRef<int64_t> inSpatial,
 Value padSpatial(OpBuilder &b, Location loc, Value x, const ConvWindow &w,
                  double value) {
   auto type = cast<RankedTensorType>(x.getType());
+  if (llvm::all_of(w.padBegin, [](int64_t p) { return p == 0; }) &&
+      llvm::all_of(w.padEnd, [](int64_t p) { return p == 0; }))
+    return x;
+  return padSpatial(b, loc, x, w,
+                    scalarConstant(b, loc, type.getElementType(), value));
+}
+
+Value padSpatial(OpBuilder &b, Location loc, Value x, const ConvWindow &w,
+                 Value pad) {
+  auto type = cast<RankedTensorType>(x.getType());
   bool any = false;
   SmallVector<int64_t> low(2, 0), high(2, 0), shape(type.getShape());
   for (size_t i = 0; i < w.padBegin.size(); ++i) {
@@ -77,7 +87,6 @@ Value padSpatial(OpBuilder &b, Location loc, Value x, const ConvWindow &w,
   if (!any)
     return x;
   auto padded = RankedTensorType::get(shape, type.getElementType());
-  Value pad = scalarConstant(b, loc, type.getElementType(), value);
   return tensor::PadOp::create(b, loc, padded, x,
                                getAsIndexOpFoldResult(b.getContext(), low),
                                getAsIndexOpFoldResult(b.getContext(), high),
@@ -115,7 +124,7 @@ Value collapseGroupDim(OpBuilder &b, Location loc, Value grouped,
 }
 
 Value buildGroupedConv(OpBuilder &b, Location loc, Value xg, Value wg,
-                       Value init, const ConvWindow &w) {
+                       Value init, const ConvWindow &w, bool xUnsigned) {
   MLIRContext *ctx = b.getContext();
   int64_t ns = w.strides.size();
   // Loops: n g m o_1..o_ns | c k_1..k_ns
@@ -132,20 +141,29 @@ Value buildGroupedConv(OpBuilder &b, Location loc, Value xg, Value wg,
   SmallVector<utils::IteratorType> iterators(3 + ns,
                                              utils::IteratorType::parallel);
   iterators.append(1 + ns, utils::IteratorType::reduction);
-  bool isFloat = isa<FloatType>(getElementTypeOrSelf(init.getType()));
+  Type accType = getElementTypeOrSelf(init.getType());
+  bool isFloat = isa<FloatType>(accType);
   return linalg::GenericOp::create(
              b, loc, init.getType(), ValueRange{xg, wg}, init,
              ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, xExprs, ctx),
                                  AffineMap::get(numLoops, 0, wExprs, ctx),
                                  AffineMap::get(numLoops, 0, yExprs, ctx)},
              iterators,
-             [isFloat](OpBuilder &nb, Location l, ValueRange a) {
+             [&](OpBuilder &nb, Location l, ValueRange a) {
                Value sum;
                if (isFloat) {
                  Value prod = arith::MulFOp::create(nb, l, a[0], a[1]);
                  sum = arith::AddFOp::create(nb, l, a[2], prod);
                } else {
-                 Value prod = arith::MulIOp::create(nb, l, a[0], a[1]);
+                 Value x = a[0], w = a[1];
+                 if (x.getType() != accType)
+                   x = xUnsigned ? arith::ExtUIOp::create(nb, l, accType, x)
+                                       .getResult()
+                                 : arith::ExtSIOp::create(nb, l, accType, x)
+                                       .getResult();
+                 if (w.getType() != accType)
+                   w = arith::ExtSIOp::create(nb, l, accType, w);
+                 Value prod = arith::MulIOp::create(nb, l, x, w);
                  sum = arith::AddIOp::create(nb, l, a[2], prod);
                }
                linalg::YieldOp::create(nb, l, sum);

@@ -45,6 +45,11 @@ readConvWindow(mlir::Operation *op, llvm::ArrayRef<int64_t> inSpatial,
 mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                        const ConvWindow &w, double value);
 
+/// The same with a pad value computed at run time (a scalar of x's element
+/// type).
+mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                       const ConvWindow &w, mlir::Value padValue);
+
 /// Splits dim `at` of `v` (of size groups * per) into [groups, per].
 mlir::Value expandGroupDim(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value v, int64_t at, int64_t groups,
@@ -59,10 +64,12 @@ mlir::Value collapseGroupDim(mlir::OpBuilder &b, mlir::Location loc,
 /// Y[n, g, m, o...] = init + sum X[n, g, c, o*s + k*d] * W[g, m, c, k...]
 /// over grouped views (X [N, G, Cg, H...] already padded, W [G, Mg, Cg,
 /// K...]); `init` is [N, G, Mg, O...]. Float elements multiply-add as
-/// floats, integers wrap.
+/// floats, integers wrap. Integer operands narrower than `init`'s elements
+/// are extended first: x zero-extended when `xUnsigned`, else sign-extended,
+/// W always sign-extended.
 mlir::Value buildGroupedConv(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value xg, mlir::Value wg, mlir::Value init,
-                             const ConvWindow &w);
+                             const ConvWindow &w, bool xUnsigned = false);
 
 } // namespace onnxc
 

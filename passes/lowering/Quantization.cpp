@@ -598,6 +598,81 @@ Value shiftToI32(OpBuilder &b, Location loc, Value v, bool isUnsigned,
       .getResult(0);
 }
 
+/// The i32 convolution of (x - zp) and w for a u8 `x` with a per-tensor
+/// zero point `zp` (null: none) and an s8 `w` without one: what
+/// --quantize=dynamic-int8 emits, and ONNX Runtime's dynamic ConvInteger.
+/// The product runs on the 8-bit values themselves (zero-extended x,
+/// sign-extended w), which is the form the integer kernel
+/// (VectorizeIntegerContractions) takes; padding reads zp, so that every
+/// tap of every window carries the same zp * w share, and
+/// zp * sum_{c,k} w[m, c, k] is subtracted from each output once.
+Value u8s8Conv(OpBuilder &b, Location loc, Value x, Value zp, Value w,
+               const ConvWindow &win, int64_t groups,
+               ArrayRef<int64_t> yShape) {
+  MLIRContext *ctx = b.getContext();
+  Type i32 = b.getI32Type();
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto wType = cast<RankedTensorType>(w.getType());
+  int64_t rank = xType.getRank();
+  int64_t cg = xType.getDimSize(1) / groups, mg = wType.getDimSize(0) / groups;
+  Value zp8;
+  if (zp) {
+    auto zpType = cast<RankedTensorType>(zp.getType());
+    SmallVector<Value> zeros(
+        zpType.getRank(), arith::ConstantIndexOp::create(b, loc, 0).getResult());
+    zp8 = tensor::ExtractOp::create(b, loc, zp, zeros);
+  } else {
+    zp8 = scalarConstant(b, loc, xType.getElementType(), 0.0);
+  }
+  Value xg = expandGroupDim(b, loc, padSpatial(b, loc, x, win, zp8), 1, groups,
+                            cg);
+  Value wg = expandGroupDim(b, loc, w, 0, groups, mg);
+  SmallVector<int64_t> ygShape{yShape[0], groups, mg};
+  ygShape.append(yShape.begin() + 2, yShape.end());
+  auto ygType = RankedTensorType::get(ygShape, i32);
+  Value yg = buildGroupedConv(b, loc, xg, wg, createFilled(b, loc, ygType, 0.0),
+                              win, /*xUnsigned=*/true);
+  if (zp) {
+    // wsum[g, m] = sum_{c, k} w[g, m, c, k], then y -= zp * wsum.
+    int64_t wRank = rank + 1;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
+    iterators.append(wRank - 2, utils::IteratorType::reduction);
+    Value wsum =
+        linalg::GenericOp::create(
+            b, loc, RankedTensorType::get({groups, mg}, i32), ValueRange{wg},
+            createFilled(b, loc, RankedTensorType::get({groups, mg}, i32), 0.0),
+            ArrayRef<AffineMap>{b.getMultiDimIdentityMap(wRank),
+                                AffineMap::get(wRank, 0, {d(0), d(1)}, ctx)},
+            iterators,
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              Value v = arith::ExtSIOp::create(nb, l, nb.getI32Type(), a[0]);
+              linalg::YieldOp::create(nb, l,
+                                      arith::AddIOp::create(nb, l, a[1], v)
+                                          .getResult());
+            })
+            .getResult(0);
+    Value zp32 = arith::ExtUIOp::create(b, loc, i32, zp8);
+    int64_t yRank = ygShape.size();
+    yg = linalg::GenericOp::create(
+             b, loc, ygType, ValueRange{yg, wsum},
+             tensor::EmptyOp::create(b, loc, ygShape, i32).getResult(),
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(yRank),
+                                 AffineMap::get(yRank, 0, {d(1), d(2)}, ctx),
+                                 b.getMultiDimIdentityMap(yRank)},
+             SmallVector<utils::IteratorType>(yRank,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               Value share = arith::MulIOp::create(nb, l, zp32, a[1]);
+               linalg::YieldOp::create(nb, l,
+                                       arith::SubIOp::create(nb, l, a[0], share)
+                                           .getResult());
+             })
+             .getResult(0);
+  }
+  return collapseGroupDim(b, loc, yg, RankedTensorType::get(yShape, i32));
+}
+
 /// The i32 convolution of (x - x_zp) and (w - w_zp): x_zp per tensor, w_zp
 /// per tensor or per output channel. Padding is 0 after the shift, i.e. the
 /// zero point before it. `yShape` is the (static) NCHW... result shape.
@@ -643,9 +718,12 @@ FailureOr<Value> integerConv(ConversionPatternRewriter &rewriter,
       return rewriter.notifyMatchFailure(
           op, "w zero point neither per tensor nor per output channel");
   }
+  Type i32 = rewriter.getI32Type();
+  if (xUnsigned && !wUnsigned && !wZpMap)
+    return u8s8Conv(rewriter, loc, x, xZpMap ? xZp : Value(), w, *win, groups,
+                    yShape);
   Value xs = shiftToI32(rewriter, loc, x, xUnsigned, xZp, xZpMap);
   Value ws = shiftToI32(rewriter, loc, w, wUnsigned, wZp, wZpMap);
-  Type i32 = rewriter.getI32Type();
 
   // Zero padding of the shifted input, then views with the group dim
   // explicit: X as [N, G, Cg, H...], W as [G, Mg, Cg, K...], Y as

@@ -1,0 +1,56 @@
+//===- IntegerProducts.h - What the int8 kernel's matchers share -*- C++ -*-===//
+//
+// VectorizeIntegerContractions takes u8 x s8 -> i32 products whose s8
+// operand is a constant weight. Two forms reach it: the contraction that
+// MatMulInteger lowers to, and the convolution that ConvInteger lowers to
+// (passes/lowering/Quantization.cpp, u8s8Conv). The convolution becomes a
+// contraction first (rewriteIntegerConvsAsProducts); both then share the
+// body matcher below.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ONNXC_PASSES_INTEGERPRODUCTS_H
+#define ONNXC_PASSES_INTEGERPRODUCTS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <optional>
+#include <vector>
+
+namespace onnxc {
+
+/// The constant a value is, looking through reshapes (which keep the
+/// row-major bytes); null if it is none.
+mlir::arith::ConstantOp constantThroughReshapes(mlir::Value v);
+
+/// The i8 values of a constant, row-major; empty if unreadable.
+std::vector<int8_t> constantBytes(mlir::arith::ConstantOp cst);
+
+/// The body `yield(acc + zext(a8) * sext(w))` (either operand order of the
+/// add and the mul) of an integer product, `w` the weight's i8 argument.
+/// a8 is an i8 value computed from the arguments of `aSide` (and values
+/// from above) by `prologue`, pure ops in body order: the producer of A
+/// that elementwise fusion moved into the body (a quantization), or empty
+/// when a8 is an argument itself.
+struct U8S8Body {
+  mlir::Value a8;
+  llvm::SmallVector<mlir::Operation *> prologue;
+};
+std::optional<U8S8Body>
+matchU8S8MulAddBody(mlir::linalg::GenericOp op, mlir::OpOperand *w,
+                    llvm::ArrayRef<mlir::OpOperand *> aSide);
+
+/// Rewrites every u8 x s8 convolution generic with one group and a constant
+/// filter as a pixel-major im2col copy and the contraction
+///
+///   C[n, p, m] += zext(col[n, p, k]) * sext(W'[k, m])
+///
+/// that the integer kernel takes, followed by the copy of C into the
+/// convolution's NCHW... result.
+void rewriteIntegerConvsAsProducts(mlir::ModuleOp module);
+
+} // namespace onnxc
+
+#endif // ONNXC_PASSES_INTEGERPRODUCTS_H

@@ -110,7 +110,7 @@ def PrepackWeights : Pass<"onnxc-prepack-weights", "mlir::func::FuncOp"> {
 }
 
 def QuantizeDynamic : Pass<"onnxc-quantize-dynamic", "mlir::func::FuncOp"> {
-  let summary = "int8 weights and run-time quantized activations for MatMul/Gemm";
+  let summary = "int8 weights and run-time quantized activations for MatMul/Gemm/Conv";
   let description = [{
     Runs on the onnx dialect before convert-onnx-to-linalg
     (`onnx-compile --quantize=dynamic-int8`). Every onnx.MatMul and
@@ -126,6 +126,13 @@ def QuantizeDynamic : Pass<"onnxc-quantize-dynamic", "mlir::func::FuncOp"> {
     produces is smoothed first (channel k divided by s_k, weight row k
     multiplied by it). Anything else (non-constant or non-f32 B, A of
     rank < 2, non-finite weights) is left in f32.
+
+    An onnx.Conv with one group and a constant f32 filter (bias constant or
+    absent) becomes its input quantized to uint8 per tensor (ReduceMin and
+    ReduceMax over rows [N * C, spatial], then over those), an
+    onnx.ConvInteger with that zero point and the filter quantized per
+    output channel, symmetric, and the result scaled by
+    `s_x * s_w[m]` plus the bias. Grouped convolutions stay f32.
   }];
 }
 
@@ -225,6 +232,15 @@ def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", 
     always-inlined internal llvm.func, `onnxc_dot_<isa>`, that the pass adds
     to the module. With `none` only the unfusing is done; the contraction
     stays a generic (scalar loops).
+
+    First, a u8 x s8 convolution generic of one group with a constant
+    filter (ConvInteger's lowering) becomes such a contraction: a
+    channels-last copy of its input (running a fused quantization there),
+    an im2col [pixels, (k.., c)], and the filter transposed at compile time
+    to [(k.., c), channels]. For one image the contraction's C is
+    [channels, pixels] (the NCHW result) and the kernel transposes each
+    register block before writing it; for a batch C is [n, pixels,
+    channels], copied into the NCHW result after.
   }];
   let options = [
     Option<"dotProduct", "dot-product", "std::string", /*default=*/"\"none\"",

@@ -134,17 +134,40 @@ Quantized quantizeTensor(PatternRewriter &rewriter, Location loc, Value x) {
   IntegerAttr drop = rewriter.getI64IntegerAttr(0);
   Value zero = scalarF32(rewriter, loc, 0.0f);
   Value hi255 = scalarF32(rewriter, loc, 255.0f);
-  // No axes: every axis is reduced.
-  Value lo = MinOp::create(
-      rewriter, loc, scalarType,
-      ValueRange{ReduceMinOp::create(rewriter, loc, scalarType, x,
-                                     ArrayAttr(), drop),
-                 zero});
-  Value hi = MaxOp::create(
-      rewriter, loc, scalarType,
-      ValueRange{ReduceMaxOp::create(rewriter, loc, scalarType, x,
-                                     ArrayAttr(), drop),
-                 zero});
+  // In two steps, over the rows of x viewed as [N * C, spatial] and then
+  // over those: the first is a row reduction, which the row-reduction
+  // kernel vectorizes and spreads over the threads, where one reduction to
+  // a scalar would run one element at a time on one thread.
+  auto xType = cast<RankedTensorType>(x.getType());
+  Value rows = x;
+  if (xType.hasStaticShape() && xType.getRank() >= 3) {
+    int64_t n = xType.getDimSize(0) * xType.getDimSize(1);
+    auto rowsType =
+        RankedTensorType::get({n, xType.getNumElements() / std::max<int64_t>(n, 1)},
+                              xType.getElementType());
+    auto shapeType = RankedTensorType::get({2}, rewriter.getI64Type());
+    Value shape = onnxConstant(
+        rewriter, loc,
+        DenseElementsAttr::get(shapeType,
+                               ArrayRef<int64_t>(rowsType.getShape())));
+    rows = ReshapeOp::create(rewriter, loc, rowsType, x, shape);
+  }
+  auto reduceAll = [&](auto opTag, Value v) -> Value {
+    using ReduceOp = decltype(opTag);
+    auto vType = cast<RankedTensorType>(v.getType());
+    if (vType.getRank() == 2) {
+      auto perRow = RankedTensorType::get({vType.getDimSize(0)},
+                                          vType.getElementType());
+      v = ReduceOp::create(rewriter, loc, perRow, v,
+                           rewriter.getI64ArrayAttr({1}), drop);
+    }
+    // No axes: every axis is reduced.
+    return ReduceOp::create(rewriter, loc, scalarType, v, ArrayAttr(), drop);
+  };
+  Value lo = MinOp::create(rewriter, loc, scalarType,
+                           ValueRange{reduceAll(ReduceMinOp(), rows), zero});
+  Value hi = MaxOp::create(rewriter, loc, scalarType,
+                           ValueRange{reduceAll(ReduceMaxOp(), rows), zero});
   Value width = SubOp::create(rewriter, loc, scalarType, hi, lo);
   Value scale = MaxOp::create(
       rewriter, loc, scalarType,

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/ConstantBytes.h"
 #include "passes/lowering/ConvWindow.h"
 #include "passes/lowering/LoweringUtils.h"
 
@@ -598,6 +599,30 @@ Value shiftToI32(OpBuilder &b, Location loc, Value v, bool isUnsigned,
       .getResult(0);
 }
 
+/// sum_{c, k} w[m, c, k] for each output channel m of an s8 filter `w`
+/// that is a constant; nullopt when it is not one.
+std::optional<std::vector<int32_t>> constantFilterSums(Value w) {
+  auto cst = w.getDefiningOp<arith::ConstantOp>();
+  auto type = dyn_cast<RankedTensorType>(w.getType());
+  if (!cst || !type || !type.hasStaticShape() || type.getDimSize(0) == 0)
+    return std::nullopt;
+  int64_t m = type.getDimSize(0), per = type.getNumElements() / m;
+  std::vector<int32_t> sums(m, 0);
+  ArrayRef<char> raw = rawConstantBytes(cst.getValue());
+  if (int64_t(raw.size()) == m * per) {
+    for (int64_t i = 0; i < m * per; ++i)
+      sums[i / per] += int8_t(raw[i]);
+    return sums;
+  }
+  auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
+  if (!dense)
+    return std::nullopt;
+  int64_t i = 0;
+  for (const APInt &v : dense.getValues<APInt>())
+    sums[i++ / per] += int32_t(v.getSExtValue());
+  return sums;
+}
+
 /// The i32 convolution of (x - zp) and w for a u8 `x` with a per-tensor
 /// zero point `zp` (null: none) and an s8 `w` without one: what
 /// --quantize=dynamic-int8 emits, and ONNX Runtime's dynamic ConvInteger.
@@ -618,8 +643,10 @@ Value u8s8Conv(OpBuilder &b, Location loc, Value x, Value zp, Value w,
   Value zp8;
   if (zp) {
     auto zpType = cast<RankedTensorType>(zp.getType());
-    SmallVector<Value> zeros(
-        zpType.getRank(), arith::ConstantIndexOp::create(b, loc, 0).getResult());
+    SmallVector<Value> zeros;
+    if (zpType.getRank() > 0)
+      zeros.assign(zpType.getRank(),
+                   arith::ConstantIndexOp::create(b, loc, 0).getResult());
     zp8 = tensor::ExtractOp::create(b, loc, zp, zeros);
   } else {
     zp8 = scalarConstant(b, loc, xType.getElementType(), 0.0);
@@ -633,25 +660,35 @@ Value u8s8Conv(OpBuilder &b, Location loc, Value x, Value zp, Value w,
   Value yg = buildGroupedConv(b, loc, xg, wg, createFilled(b, loc, ygType, 0.0),
                               win, /*xUnsigned=*/true);
   if (zp) {
-    // wsum[g, m] = sum_{c, k} w[g, m, c, k], then y -= zp * wsum.
+    // wsum[g, m] = sum_{c, k} w[g, m, c, k], then y -= zp * wsum. Summed
+    // here when W is a constant (as after --quantize=dynamic-int8): the
+    // run-time sum would keep the unpacked filter alive in the library
+    // beside the kernel's packed copy.
     int64_t wRank = rank + 1;
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
     iterators.append(wRank - 2, utils::IteratorType::reduction);
-    Value wsum =
-        linalg::GenericOp::create(
-            b, loc, RankedTensorType::get({groups, mg}, i32), ValueRange{wg},
-            createFilled(b, loc, RankedTensorType::get({groups, mg}, i32), 0.0),
-            ArrayRef<AffineMap>{b.getMultiDimIdentityMap(wRank),
-                                AffineMap::get(wRank, 0, {d(0), d(1)}, ctx)},
-            iterators,
-            [](OpBuilder &nb, Location l, ValueRange a) {
-              Value v = arith::ExtSIOp::create(nb, l, nb.getI32Type(), a[0]);
-              linalg::YieldOp::create(nb, l,
-                                      arith::AddIOp::create(nb, l, a[1], v)
-                                          .getResult());
-            })
-            .getResult(0);
+    auto wsumType = RankedTensorType::get({groups, mg}, i32);
+    Value wsum;
+    if (std::optional<std::vector<int32_t>> sums = constantFilterSums(w)) {
+      wsum = arith::ConstantOp::create(
+          b, loc, wsumType,
+          DenseElementsAttr::get(wsumType, ArrayRef<int32_t>(*sums)));
+    } else {
+      wsum = linalg::GenericOp::create(
+                 b, loc, wsumType, ValueRange{wg},
+                 createFilled(b, loc, wsumType, 0.0),
+                 ArrayRef<AffineMap>{b.getMultiDimIdentityMap(wRank),
+                                     AffineMap::get(wRank, 0, {d(0), d(1)}, ctx)},
+                 iterators,
+                 [](OpBuilder &nb, Location l, ValueRange a) {
+                   Value v =
+                       arith::ExtSIOp::create(nb, l, nb.getI32Type(), a[0]);
+                   linalg::YieldOp::create(
+                       nb, l, arith::AddIOp::create(nb, l, a[1], v).getResult());
+                 })
+                 .getResult(0);
+    }
     Value zp32 = arith::ExtUIOp::create(b, loc, i32, zp8);
     int64_t yRank = ygShape.size();
     yg = linalg::GenericOp::create(

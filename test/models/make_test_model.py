@@ -637,6 +637,48 @@ def same_shape_matmuls(out):
                     [numpy_helper.from_array(w, f"w{i}") for i, w in enumerate(ws)])
 
 
+def _quantizable_convs(batch):
+    """Conv 3x3 pad 1 (3 -> 16, bias) + Relu, Conv 3x3 stride 2 pad 1
+    (16 -> 20, bias) + Relu, Conv 1x1 (20 -> 36, no bias), then a depthwise
+    Conv 3x3 (group 36, which --quantize=dynamic-int8 leaves in f32), on a
+    [batch, 3, 13, 13] input with random weights. Outputs: the 1x1 conv's
+    result c2 and the depthwise conv's y."""
+    rng = np.random.default_rng(2)
+    shapes = {"w0": (16, 3, 3, 3), "w1": (20, 16, 3, 3), "w2": (36, 20, 1, 1),
+              "w3": (36, 1, 3, 3)}
+    inits = [numpy_helper.from_array(
+        (rng.standard_normal(s) / np.sqrt(np.prod(s[1:]))).astype(np.float32),
+        n) for n, s in shapes.items()]
+    inits += [numpy_helper.from_array(
+        rng.standard_normal(c).astype(np.float32), n)
+        for n, c in (("b0", 16), ("b1", 20))]
+    nodes = [
+        helper.make_node("Conv", ["x", "w0", "b0"], ["c0"], pads=[1] * 4),
+        helper.make_node("Relu", ["c0"], ["r0"]),
+        helper.make_node("Conv", ["r0", "w1", "b1"], ["c1"], pads=[1] * 4,
+                         strides=[2, 2]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"]),
+        helper.make_node("Conv", ["c2", "w3"], ["y"], pads=[1] * 4, group=36),
+    ]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [batch, 3, 13, 13])],
+                    [tensor_info("c2", TensorProto.FLOAT, [batch, 36, 7, 7]),
+                     tensor_info("y", TensorProto.FLOAT, [batch, 36, 7, 7])],
+                    inits)
+
+
+@builder
+def quantizable_convs(out):
+    """_quantizable_convs for one image."""
+    return _quantizable_convs(1)
+
+
+@builder
+def quantizable_convs_batch2(out):
+    """_quantizable_convs for a batch of 2."""
+    return _quantizable_convs(2)
+
+
 def _write_test_data(out, inputs, outputs):
     """test_data_set_0/ beside OUT: inputs and expected outputs, in order."""
     data = os.path.join(os.path.dirname(os.path.abspath(out)),

@@ -107,6 +107,63 @@ func.func @layernorm_runtime_gamma(%x: tensor<3x2xf32>, %g: tensor<2xf32>) -> te
 
 // -----
 
+// A Conv with a constant filter: the input is quantized per tensor (its
+// range over rows [N * C, spatial] first, then over those), the filter per
+// output channel: channel 0 (1, -0.5) has scale 1/127 -> (127, -64),
+// channel 1 (2, 4) scale 4/127 -> (64, 127). ConvInteger takes the zero
+// point and the Conv's window attributes; the scales and the bias apply
+// per channel, as [M, 1, 1].
+// CHECK-LABEL: func.func @conv_const
+// CHECK-DAG: %[[SHAPE:.*]] = "onnx.Constant"() <{value = dense<[2, 9]> : tensor<2xi64>}>
+// CHECK-DAG: %[[ROWS:.*]] = "onnx.Reshape"(%arg0, %[[SHAPE]]) {{.*}} -> tensor<2x9xf32>
+// CHECK-DAG: %[[RMIN:.*]] = "onnx.ReduceMin"(%[[ROWS]]) <{axes = [1], keepdims = 0 : i64}> : (tensor<2x9xf32>) -> tensor<2xf32>
+// CHECK-DAG: %[[MIN:.*]] = "onnx.ReduceMin"(%[[RMIN]]) <{keepdims = 0 : i64}> : (tensor<2xf32>) -> tensor<f32>
+// CHECK-DAG: %[[RMAX:.*]] = "onnx.ReduceMax"(%[[ROWS]]) <{axes = [1], keepdims = 0 : i64}> : (tensor<2x9xf32>) -> tensor<2xf32>
+// CHECK-DAG: %[[MAX:.*]] = "onnx.ReduceMax"(%[[RMAX]]) <{keepdims = 0 : i64}> : (tensor<2xf32>) -> tensor<f32>
+// CHECK-DAG: %[[TINY:.*]] = "onnx.Constant"() <{value = dense<1.17549435E-38> : tensor<f32>}>
+// CHECK-DAG: %[[S:.*]] = "onnx.Max"(%{{.*}}, %[[TINY]]) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+// CHECK-DAG: %[[ZP:.*]] = "onnx.Clip"(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<f32>, tensor<f32>, tensor<f32>) -> tensor<f32>
+// CHECK-DAG: %[[Q:.*]] = "onnx.Cast"(%{{.*}}) <{to = 2 : i64}> : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xui8>
+// CHECK-DAG: %[[ZP8:.*]] = "onnx.Cast"(%[[ZP]]) <{to = 2 : i64}> : (tensor<f32>) -> tensor<ui8>
+// CHECK-DAG: %[[W:.*]] = "onnx.Constant"() <{value = dense_resource<onnxc_q8> : tensor<2x2x1x1xi8>}>
+// CHECK: %[[ACC:.*]] = "onnx.ConvInteger"(%[[Q]], %[[W]], %[[ZP8]], %{{.*}}) <{{{.*}}pads = [0, 0, 1, 1], strides = [2, 2]}> : (tensor<1x2x3x3xui8>, tensor<2x2x1x1xi8>, tensor<ui8>, none) -> tensor<1x2x2x2xi32>
+// CHECK: %[[F:.*]] = "onnx.Cast"(%[[ACC]]) <{to = 1 : i64}>
+// CHECK: %[[WS:.*]] = "onnx.Constant"() <{value = dense<{{\[\[\[}}0.00787401571]], {{\[\[}}0.0314960629]]]> : tensor<2x1x1xf32>}>
+// CHECK: %[[XS:.*]] = "onnx.Mul"(%[[F]], %[[S]])
+// CHECK: %[[Y:.*]] = "onnx.Mul"(%[[XS]], %[[WS]])
+// CHECK: %[[B:.*]] = "onnx.Constant"() <{value = dense<{{\[\[\[}}1.000000e+00]], {{\[\[}}2.000000e+00]]]> : tensor<2x1x1xf32>}>
+// CHECK: %[[R:.*]] = "onnx.Add"(%[[Y]], %[[B]])
+// CHECK: return %[[R]]
+// CHECK: onnxc_q8: "0x100000007FC0407F"
+func.func @conv_const(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x2x2xf32> {
+  %w = "onnx.Constant"() {value = dense<[[[[1.0]], [[-0.5]]], [[[2.0]], [[4.0]]]]> : tensor<2x2x1x1xf32>} : () -> tensor<2x2x1x1xf32>
+  %b = "onnx.Constant"() {value = dense<[1.0, 2.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+  %0 = "onnx.Conv"(%x, %w, %b) {strides = [2, 2], pads = [0, 0, 1, 1]} : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  return %0 : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// Convolutions left in f32: grouped (depthwise), a filter known only at run
+// time, a bias known only at run time, a filter holding a NaN.
+// CHECK-LABEL: func.func @conv_not_quantized
+// CHECK-NOT: onnx.ConvInteger
+// CHECK-COUNT-4: "onnx.Conv"
+// CHECK-NOT: onnx.ConvInteger
+func.func @conv_not_quantized(%x: tensor<1x2x3x3xf32>, %wr: tensor<2x2x1x1xf32>, %br: tensor<2xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) {
+  %dw = "onnx.Constant"() {value = dense<1.0> : tensor<2x1x1x1xf32>} : () -> tensor<2x1x1x1xf32>
+  %none = onnx.NoValue
+  %0 = "onnx.Conv"(%x, %dw, %none) {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %1 = "onnx.Conv"(%x, %wr, %none) : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %w = "onnx.Constant"() {value = dense<1.0> : tensor<2x2x1x1xf32>} : () -> tensor<2x2x1x1xf32>
+  %2 = "onnx.Conv"(%x, %w, %br) : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, tensor<2xf32>) -> tensor<1x2x3x3xf32>
+  %wnan = "onnx.Constant"() {value = dense<[[[[1.0]], [[0x7FC00000]]], [[[2.0]], [[4.0]]]]> : tensor<2x2x1x1xf32>} : () -> tensor<2x2x1x1xf32>
+  %3 = "onnx.Conv"(%x, %wnan, %none) : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  return %0, %1, %2, %3 : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
+}
+
+// -----
+
 // Left in f32: a B that is not a constant, an f64 weight, a batched (3-D)
 // weight, a 1-D A, a transposed A, a weight holding an infinity.
 // CHECK-LABEL: func.func @not_quantized

@@ -165,3 +165,47 @@ func.func @qlinear_conv(%x: tensor<1x2x4x4xi8>, %xs: tensor<f32>, %xzp: tensor<i
   %0 = "onnx.QLinearConv"(%x, %xs, %xzp, %w, %ws, %wzp, %ys, %yzp, %bias) : (tensor<1x2x4x4xi8>, tensor<f32>, tensor<i8>, tensor<3x2x1x1xi8>, tensor<3xf32>, tensor<3xi8>, tensor<f32>, tensor<ui8>, tensor<3xi32>) -> tensor<1x3x4x4xui8>
   return %0 : tensor<1x3x4x4xui8>
 }
+
+// -----
+
+// A u8 input with a per-tensor zero point and an s8 filter without one
+// (what --quantize=dynamic-int8 emits): the product runs on the 8-bit
+// values (zero-extended x, sign-extended w), the padding reads the zero
+// point, and zp * sum(W[m]) is subtracted once per output. The filter is a
+// constant, so its sums are too: 1 - 2 + 3 + 4 = 6 and -5 + 6 + 7 + 8 = 16.
+// CHECK-LABEL: func.func @conv_integer_u8s8
+// CHECK: %[[ZP:.*]] = tensor.extract %arg1[] : tensor<i8>
+// CHECK: tensor.pad %arg0 low[0, 0, 0, 0] high[0, 0, 0, 1]
+// CHECK: tensor.yield %[[ZP]] : i8
+// CHECK: %[[ACC:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x1x2x3x4xi8>, tensor<1x2x2x1x2xi8>) outs(%{{.*}} : tensor<1x1x2x3x3xi32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.extui
+// CHECK-NEXT: arith.extsi
+// CHECK-NEXT: arith.muli
+// CHECK-NEXT: arith.addi
+// CHECK: %[[SUMS:.*]] = arith.constant dense<{{\[\[}}6, 16]]> : tensor<1x2xi32>
+// CHECK: %[[ZP32:.*]] = arith.extui %[[ZP]] : i8 to i32
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %[[SUMS]] : tensor<1x1x2x3x3xi32>, tensor<1x2xi32>)
+// CHECK: %[[SHARE:.*]] = arith.muli %[[ZP32]], %{{.*}} : i32
+// CHECK: arith.subi %{{.*}}, %[[SHARE]] : i32
+// CHECK: tensor.collapse_shape
+func.func @conv_integer_u8s8(%x: tensor<1x2x3x3xui8>, %xzp: tensor<ui8>) -> tensor<1x2x3x3xi32> {
+  %w = "onnx.Constant"() {value = dense<[[[[1, -2]], [[3, 4]]], [[[-5, 6]], [[7, 8]]]]> : tensor<2x2x1x2xi8>} : () -> tensor<2x2x1x2xi8>
+  %none = onnx.NoValue
+  %0 = "onnx.ConvInteger"(%x, %w, %xzp, %none) {pads = [0, 0, 0, 1]} : (tensor<1x2x3x3xui8>, tensor<2x2x1x2xi8>, tensor<ui8>, none) -> tensor<1x2x3x3xi32>
+  return %0 : tensor<1x2x3x3xi32>
+}
+
+// -----
+
+// The same with a filter known only at run time: its sums are a reduction.
+// CHECK-LABEL: func.func @conv_integer_u8s8_runtime_filter
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}} : tensor<1x2x2x1x2xi8>) outs(%{{.*}} : tensor<1x2xi32>)
+// CHECK: arith.extsi
+// CHECK: arith.subi
+func.func @conv_integer_u8s8_runtime_filter(%x: tensor<1x2x3x3xui8>, %w: tensor<2x2x1x2xi8>, %xzp: tensor<ui8>) -> tensor<1x2x3x3xi32> {
+  %none = onnx.NoValue
+  %0 = "onnx.ConvInteger"(%x, %w, %xzp, %none) {pads = [0, 0, 0, 1]} : (tensor<1x2x3x3xui8>, tensor<2x2x1x2xi8>, tensor<ui8>, none) -> tensor<1x2x3x3xi32>
+  return %0 : tensor<1x2x3x3xi32>
+}

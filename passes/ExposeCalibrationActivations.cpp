@@ -1,7 +1,7 @@
 //===- ExposeCalibrationActivations.cpp - The calibration variant ---------===//
 //
 // --quantize=static-int8 needs the range of each quantized MatMul/Gemm's
-// activation over the calibration data. The activations are values deep
+// or Conv's activation over the calibration data. The activations are values deep
 // inside the graph; the cheapest way to observe them is to compile the
 // model itself with those values as extra results and run it (the driver
 // does, for the host, with the runtime's C API). The activation exposed is
@@ -45,9 +45,9 @@ struct ExposeCalibrationActivationsPass
       attrs.push_back(d ? d : b.getDictionaryAttr({}));
     }
     int index = 0;
-    for (const QuantizableProduct &site : calibrationSites(func)) {
+    for (const CalibrationSite &site : calibrationSites(func)) {
       // Built just before the return, where every activation is defined.
-      Value a = smoothedActivation(b, site.op->getLoc(), site);
+      Value a = calibratedActivation(b, site);
       results.push_back(a);
       types.push_back(a.getType());
       attrs.push_back(b.getDictionaryAttr(b.getNamedAttr(

@@ -137,7 +137,7 @@ def QuantizeDynamic : Pass<"onnxc-quantize-dynamic", "mlir::func::FuncOp"> {
 }
 
 def QuantizeStatic : Pass<"onnxc-quantize-static", "mlir::func::FuncOp"> {
-  let summary = "int8 weights and calibrated u8 activations for MatMul/Gemm";
+  let summary = "int8 weights and calibrated u8 activations for MatMul/Gemm/Conv";
   let description = [{
     Runs on the onnx dialect before convert-onnx-to-linalg
     (`onnx-compile --quantize=static-int8`). Every onnx.MatMul and
@@ -148,9 +148,11 @@ def QuantizeStatic : Pass<"onnxc-quantize-static", "mlir::func::FuncOp"> {
     [min(lo, 0), max(hi, 0)] mapped onto [0, 255] (values outside it
     saturate, as QuantizeLinear does), MatMulInteger with the weight
     quantized per output column exactly as the dynamic pass does, the
-    zero-point correction in i32 and the rescaling to f32. Ops without the
-    attribute, or not quantizable, are left in f32; a malformed range is an
-    error.
+    zero-point correction in i32 and the rescaling to f32. An onnx.Conv
+    that the dynamic pass would quantize becomes the same ConvInteger, with
+    the calibrated range of its input as constant scale and u8 zero point.
+    Ops without the attribute, or not quantizable, are left in f32; a
+    malformed range is an error.
   }];
 }
 

@@ -304,16 +304,25 @@ Value buildIntegerConv(OpBuilder &b, Location loc, Value qX, Value scale,
   return AddOp::create(b, loc, resultType, y, bias);
 }
 
-std::vector<QuantizableProduct> calibrationSites(Operation *func) {
-  std::vector<QuantizableProduct> sites;
+std::vector<CalibrationSite> calibrationSites(Operation *func) {
+  std::vector<CalibrationSite> sites;
   std::string why;
   for (Region &region : func->getRegions())
     for (Block &block : region)
-      for (Operation &op : block)
+      for (Operation &op : block) {
         if (std::optional<QuantizableProduct> p =
                 matchQuantizableProduct(&op, why, /*topLevelOnly=*/true))
-          sites.push_back(std::move(*p));
+          sites.push_back({&op, std::move(*p)});
+        else if (matchQuantizableConv(&op, why))
+          sites.push_back({&op, std::nullopt});
+      }
   return sites;
+}
+
+Value calibratedActivation(OpBuilder &b, const CalibrationSite &site) {
+  if (site.product)
+    return smoothedActivation(b, site.op->getLoc(), *site.product);
+  return cast<ConvOp>(site.op).getX();
 }
 
 Value onnxConstant(OpBuilder &b, Location loc, ElementsAttr attr) {

@@ -120,11 +120,24 @@ mlir::Value buildIntegerConv(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value qX, mlir::Value scale,
                              mlir::Value zeroPoint, const QuantizableConv &p);
 
+/// An op that --quantize=static-int8 can quantize: a MatMul/Gemm (with its
+/// product form) or a Conv.
+struct CalibrationSite {
+  mlir::Operation *op = nullptr;
+  std::optional<QuantizableProduct> product; // MatMul/Gemm only
+};
+
 /// The ops of `func`'s body (not of subgraphs) that --quantize=static-int8
 /// can quantize, in program order: the calibration variant exposes their
-/// smoothed activations as extra results in this order, and the driver
-/// gives the ranges back to the ops of the real module in this order.
-std::vector<QuantizableProduct> calibrationSites(mlir::Operation *func);
+/// activations (calibratedActivation) as extra results in this order, and
+/// the driver gives the ranges back to the ops of the real module in this
+/// order.
+std::vector<CalibrationSite> calibrationSites(mlir::Operation *func);
+
+/// The activation of `site` whose range calibration observes, as the
+/// integer op will quantize it: a product's smoothed A (built at `b`'s
+/// insertion point), a Conv's input.
+mlir::Value calibratedActivation(mlir::OpBuilder &b, const CalibrationSite &site);
 
 /// The discardable attribute through which calibration gives
 /// --quantize=static-int8 an activation's range: [lo, hi] (f32 array) of

@@ -6,7 +6,7 @@
 // activation's scale and zero point are constants found by calibration
 // instead of ReduceMin/ReduceMax of each row at run time. The driver runs
 // the model over calibration data and puts the range of each MatMul/Gemm's
-// (smoothed) activation on the op as `onnxc.activation_range = [lo, hi]`;
+// (smoothed) activation, and of each Conv's input, on the op as `onnxc.activation_range = [lo, hi]`;
 // this pass maps [min(lo, 0), max(hi, 0)] onto [0, 255] as
 // DynamicQuantizeLinear maps a tensor's range:
 //
@@ -60,10 +60,6 @@ struct QuantizeStaticPass : impl::QuantizeStaticBase<QuantizeStaticPass> {
                         << " must be array<f32: lo, hi> with finite lo <= hi";
         return signalPassFailure();
       }
-      std::string why;
-      std::optional<QuantizableProduct> p = matchQuantizableProduct(op, why);
-      if (!p)
-        continue; // left in f32, as the dynamic pass leaves it
       float lo = std::min(r[0], 0.0f), hi = std::max(r[1], 0.0f);
       // An activation that was all zero: any scale works (q = zp = 0 for
       // zeros); the smallest normal float keeps 1 / scale finite.
@@ -72,6 +68,23 @@ struct QuantizeStaticPass : impl::QuantizeStaticBase<QuantizeStaticPass> {
       float zp = std::clamp(std::nearbyint(-lo / scale), 0.0f, 255.0f);
       Location loc = op->getLoc();
       rewriter.setInsertionPoint(op);
+      std::string why;
+      if (std::optional<QuantizableConv> c = matchQuantizableConv(op, why)) {
+        Value scaleValue = scalarF32(rewriter, loc, scale);
+        Value q = quantizeToU8(rewriter, loc, c->x, scaleValue,
+                               scalarF32(rewriter, loc, zp));
+        Type u8 = IntegerType::get(&getContext(), 8, IntegerType::Unsigned);
+        Value zpU8 = onnxConstant(
+            rewriter, loc,
+            DenseElementsAttr::get(RankedTensorType::get({}, u8),
+                                   ArrayRef<uint8_t>{uint8_t(zp)}));
+        rewriter.replaceOp(
+            op, buildIntegerConv(rewriter, loc, q, scaleValue, zpU8, *c));
+        continue;
+      }
+      std::optional<QuantizableProduct> p = matchQuantizableProduct(op, why);
+      if (!p)
+        continue; // left in f32, as the dynamic pass leaves it
       Value a = smoothedActivation(rewriter, loc, *p);
       Value scaleValue = scalarF32(rewriter, loc, scale);
       Value q = quantizeToU8(rewriter, loc, a, scaleValue,

@@ -260,7 +260,7 @@ bool calibrateActivationRanges(ModuleOp module, const ModelInterface &model,
   std::vector<CalibrationSet> sets;
   if (!readSets(options.dataDir, model, sets, error))
     return false;
-  std::vector<QuantizableProduct> sites = calibrationSites(func);
+  std::vector<CalibrationSite> sites = calibrationSites(func);
   if (options.verbose)
     llvm::errs() << "onnx-compile: calibration: " << sets.size()
                  << " set(s) from " << options.dataDir << ", "

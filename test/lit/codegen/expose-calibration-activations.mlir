@@ -52,3 +52,20 @@ module {
     return %x : tensor<2xf32>
   }
 }
+
+// -----
+
+// A Conv's input is exposed as it is; a grouped Conv (left in f32) is not.
+// CHECK-LABEL: func.func @main_graph
+// CHECK-SAME: -> (tensor<1x2x3x3xf32> {onnx.name = "y"}, tensor<1x2x3x3xf32> {onnx.name = "onnxc_calibration_0"})
+// CHECK: %[[D:.*]] = "onnx.Conv"(%arg0
+// CHECK: %[[Y:.*]] = "onnx.Conv"(%[[D]]
+// CHECK: return %[[Y]], %[[D]] :
+func.func @main_graph(%x: tensor<1x2x3x3xf32> {onnx.name = "x"}) -> (tensor<1x2x3x3xf32> {onnx.name = "y"}) {
+  %dw = "onnx.Constant"() {value = dense<1.0> : tensor<2x1x1x1xf32>} : () -> tensor<2x1x1x1xf32>
+  %w = "onnx.Constant"() {value = dense<0.5> : tensor<2x2x1x1xf32>} : () -> tensor<2x2x1x1xf32>
+  %none = onnx.NoValue
+  %d = "onnx.Conv"(%x, %dw, %none) {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %y = "onnx.Conv"(%d, %w, %none) : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}

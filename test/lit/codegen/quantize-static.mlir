@@ -104,3 +104,24 @@ func.func @bad_range(%a: tensor<3x2xf32>) -> tensor<3x2xf32> {
   %0 = "onnx.MatMul"(%a, %w) {onnxc.activation_range = array<f32: 3.0, -1.0>} : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
   return %0 : tensor<3x2xf32>
 }
+
+// -----
+
+// A Conv whose input was calibrated to [0, 5.1]: scale 0.02, zero point 0,
+// both constants (a u8 zero point for ConvInteger); the filter as the
+// dynamic pass quantizes it (channel scales 1/127 and 4/127).
+// CHECK-LABEL: func.func @conv_calibrated
+// CHECK-NOT: onnx.ReduceMin
+// CHECK-DAG: %[[S:.*]] = "onnx.Constant"() <{value = dense<2.000000e-02> : tensor<f32>}>
+// CHECK-DAG: %[[ZP8:.*]] = "onnx.Constant"() <{value = dense<0> : tensor<ui8>}>
+// CHECK-DAG: %[[Q:.*]] = "onnx.Cast"(%{{.*}}) <{to = 2 : i64}> : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xui8>
+// CHECK: %[[ACC:.*]] = "onnx.ConvInteger"(%[[Q]], %{{.*}}, %[[ZP8]], %{{.*}}) <{{{.*}}pads = [1, 1, 1, 1]{{.*}}}> : (tensor<1x2x3x3xui8>, tensor<2x2x1x1xi8>, tensor<ui8>, none) -> tensor<1x2x5x5xi32>
+// CHECK: %[[F:.*]] = "onnx.Cast"(%[[ACC]]) <{to = 1 : i64}>
+// CHECK: "onnx.Mul"(%[[F]], %[[S]])
+// CHECK: onnxc_q8: "0x100000007FC0407F"
+func.func @conv_calibrated(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32> {
+  %w = "onnx.Constant"() {value = dense<[[[[1.0]], [[-0.5]]], [[[2.0]], [[4.0]]]]> : tensor<2x2x1x1xf32>} : () -> tensor<2x2x1x1xf32>
+  %none = onnx.NoValue
+  %0 = "onnx.Conv"(%x, %w, %none) {pads = [1, 1, 1, 1], onnxc.activation_range = array<f32: 0.0, 5.1>} : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x5x5xf32>
+  return %0 : tensor<1x2x5x5xf32>
+}

@@ -679,6 +679,49 @@ def quantizable_convs_batch2(out):
     return _quantizable_convs(2)
 
 
+def _np_depthwise(x, w, pads, stride, dil):
+    """Reference depthwise NCHW convolution in float64; pads are ONNX's
+    [top, left, bottom, right]."""
+    t, l, b, r = pads
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (t, b), (l, r)))
+    k = w.shape[2]
+    oh = (xp.shape[2] - dil * (k - 1) - 1) // stride + 1
+    ow = (xp.shape[3] - dil * (k - 1) - 1) // stride + 1
+    y = np.zeros((x.shape[0], x.shape[1], oh, ow))
+    for i in range(k):
+        for j in range(k):
+            win = xp[:, :, i * dil:i * dil + stride * (oh - 1) + 1:stride,
+                     j * dil:j * dil + stride * (ow - 1) + 1:stride]
+            y += win * w[:, 0, i, j].reshape(1, -1, 1, 1)
+    return y
+
+
+@builder
+def depthwise_borders(out):
+    """Depthwise convolutions of one [1, 4, 11, 11] input whose windows
+    reach past every border: 3x3 pad 1; 3x3 pads (0, 1, 2, 1) stride 2;
+    3x3 pad 2 dilation 2; 5x5 pads (2, 3, 2, 0); 7x7 pad 3 stride 2.
+    Writes test_data_set_0/ beside OUT with numpy's outputs."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 4, 11, 11)).astype(np.float32)
+    cases = [(3, [1, 1, 1, 1], 1, 1), (3, [0, 1, 2, 1], 2, 1),
+             (3, [2, 2, 2, 2], 1, 2), (5, [2, 3, 2, 0], 1, 1),
+             (7, [3, 3, 3, 3], 2, 1)]
+    nodes, inits, outputs, expected = [], [], [], []
+    for i, (k, pads, stride, dil) in enumerate(cases):
+        w = rng.standard_normal((4, 1, k, k)).astype(np.float32)
+        inits.append(numpy_helper.from_array(w, f"w{i}"))
+        nodes.append(helper.make_node("Conv", ["x", f"w{i}"], [f"y{i}"],
+                                      group=4, pads=pads, strides=[stride] * 2,
+                                      dilations=[dil] * 2))
+        y = _np_depthwise(x, w, pads, stride, dil).astype(np.float32)
+        outputs.append(tensor_info(f"y{i}", TensorProto.FLOAT, list(y.shape)))
+        expected.append((f"y{i}", y))
+    _write_test_data(out, [("x", x)], expected)
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [1, 4, 11, 11])],
+                    outputs, inits)
+
+
 def _write_test_data(out, inputs, outputs):
     """test_data_set_0/ beside OUT: inputs and expected outputs, in order."""
     data = os.path.join(os.path.dirname(os.path.abspath(out)),

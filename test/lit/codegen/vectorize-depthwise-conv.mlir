@@ -112,3 +112,48 @@ func.func @depthwise_f64(%x: tensor<1x4x1x10x12xf64>, %w: tensor<4x1x1x3x3xf64>,
   } -> tensor<1x4x1x8x10xf64>
   return %r : tensor<1x4x1x8x10xf64>
 }
+
+// A zero-padded input (pad 2 rows and 1 column on each side, through the
+// reshapes of the leading dims that the lowering and fusion leave): no
+// padded copy; the kernel reads the pad's source [6, 20] per plane. Output
+// rows 0-1 and 6-7 reach above or below it: their loops test each kernel
+// row (scf.if) and skip it outside; rows 2-5 test nothing. The first
+// vector of every row starts one column left of the input: it reads from
+// column 0 and shifts right by one lane, a zero coming in.
+// CHECK-LABEL: func.func @depthwise_padded
+// CHECK-NOT: tensor.pad
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1, 2], [3], [4]] : tensor<1x1x4x6x20xf32> into tensor<4x6x20xf32>
+// CHECK: %[[SRC:.*]] = tensor.expand_shape %[[FLAT]] {{.*}} into tensor<1x4x1x6x20xf32>
+// CHECK: tensor.extract_slice %[[SRC]]{{.*}} to tensor<6x20xf32>
+// CHECK: scf.for %[[OY:.*]] = %c0 to %c2 step %c1
+// CHECK: %[[IY:.*]] = arith.addi %{{.*}}, %c-2 : index
+// CHECK: %[[BELOW:.*]] = arith.cmpi slt, %[[IY]], %c6 : index
+// CHECK: %[[ABOVE:.*]] = arith.cmpi sge, %[[IY]], %c0 : index
+// CHECK: %[[IN:.*]] = arith.andi %[[ABOVE]], %[[BELOW]] : i1
+// CHECK: scf.if %[[IN]] -> (vector<8xf32>)
+// CHECK: %[[AT0:.*]] = vector.transfer_read %{{.*}}[%[[IY]], %c0]
+// CHECK: vector.shuffle %{{.*}}, %[[AT0]] [0, 8, 9, 10, 11, 12, 13, 14] : vector<8xf32>, vector<8xf32>
+// CHECK: scf.for %{{.*}} = %c2 to %c6 step %c1
+// CHECK-NOT: scf.if
+// CHECK: scf.for %{{.*}} = %c6 to %c8 step %c1
+// CHECK: scf.if
+// CHECK: return
+#s1p = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + d6, d4 + d7)>
+#wp = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>
+#yp = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d4)>
+func.func @depthwise_padded(%x: tensor<1x1x4x6x20xf32>, %w: tensor<4x1x1x3x3xf32>, %b: tensor<1x4x1x8x20xf32>) -> tensor<1x4x1x8x20xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 0, 2, 1] high[0, 0, 0, 2, 1] {
+  ^bb0(%i0: index, %i1: index, %i2: index, %i3: index, %i4: index):
+    tensor.yield %zero : f32
+  } : tensor<1x1x4x6x20xf32> to tensor<1x1x4x10x22xf32>
+  %c = tensor.collapse_shape %p [[0], [1, 2], [3], [4]] : tensor<1x1x4x10x22xf32> into tensor<1x4x10x22xf32>
+  %e = tensor.expand_shape %c [[0], [1, 2], [3], [4]] output_shape [1, 4, 1, 10, 22] : tensor<1x4x10x22xf32> into tensor<1x4x1x10x22xf32>
+  %r = linalg.generic {indexing_maps = [#s1p, #wp, #yp], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%e, %w : tensor<1x4x1x10x22xf32>, tensor<4x1x1x3x3xf32>) outs(%b : tensor<1x4x1x8x20xf32>) {
+  ^bb0(%in: f32, %k: f32, %acc: f32):
+    %m = arith.mulf %in, %k : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x1x8x20xf32>
+  return %r : tensor<1x4x1x8x20xf32>
+}

@@ -88,9 +88,11 @@ void buildOnnxToLinalgPipeline(OpPassManager &pm,
                                const CpuPipelineOptions &options) {
   buildOnnxGraphPipeline(pm, options);
   if (options.quantizeDynamicInt8)
-    pm.addNestedPass<func::FuncOp>(createQuantizeDynamic());
+    pm.addNestedPass<func::FuncOp>(createQuantizeDynamic(
+        QuantizeDynamicOptions{options.quantizeMatMul, options.quantizeConv}));
   if (options.quantizeStaticInt8)
-    pm.addNestedPass<func::FuncOp>(createQuantizeStatic());
+    pm.addNestedPass<func::FuncOp>(createQuantizeStatic(
+        QuantizeStaticOptions{options.quantizeMatMul, options.quantizeConv}));
   // After quantization, which looks for plain MatMul/Gemm; after the
   // recognizers, so that a recognized GELU joins its MatMul.
   if (options.optLevel > 0)

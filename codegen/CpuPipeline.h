@@ -22,6 +22,8 @@ struct CpuPipelineOptions {
   /// constant scales the driver's calibration put on the ops
   /// (passes/QuantizeStatic.cpp).
   bool quantizeStaticInt8 = false;
+  /// --quantize-ops: which kinds of ops either mode quantizes.
+  bool quantizeMatMul = true, quantizeConv = true;
   /// The target's 4-byte int8 dot product the int8 matrix products run on
   /// (passes/VectorizeIntegerContractions.cpp: none, avx512-vnni, avx-vnni,
   /// neon-i8mm, neon-dotprod). The driver sets it from the target CPU

@@ -29,6 +29,7 @@ namespace {
 struct ExposeCalibrationActivationsPass
     : impl::ExposeCalibrationActivationsBase<
           ExposeCalibrationActivationsPass> {
+  using Base::Base;
   void runOnOperation() override {
     auto func = getOperation().lookupSymbol<func::FuncOp>("main_graph");
     if (!func || func.isExternal()) {
@@ -45,7 +46,8 @@ struct ExposeCalibrationActivationsPass
       attrs.push_back(d ? d : b.getDictionaryAttr({}));
     }
     int index = 0;
-    for (const CalibrationSite &site : calibrationSites(func)) {
+    for (const CalibrationSite &site :
+         calibrationSites(func, QuantizeOps{matmuls, convs})) {
       // Built just before the return, where every activation is defined.
       Value a = calibratedActivation(b, site);
       results.push_back(a);

@@ -134,6 +134,12 @@ def QuantizeDynamic : Pass<"onnxc-quantize-dynamic", "mlir::func::FuncOp"> {
     output channel, symmetric, and the result scaled by
     `s_x * s_w[m]` plus the bias. Grouped convolutions stay f32.
   }];
+  let options = [
+    Option<"matmuls", "matmuls", "bool", /*default=*/"true",
+           "Quantize MatMul and Gemm">,
+    Option<"convs", "convs", "bool", /*default=*/"true",
+           "Quantize Conv">,
+  ];
 }
 
 def QuantizeStatic : Pass<"onnxc-quantize-static", "mlir::func::FuncOp"> {
@@ -154,6 +160,12 @@ def QuantizeStatic : Pass<"onnxc-quantize-static", "mlir::func::FuncOp"> {
     Ops without the attribute, or not quantizable, are left in f32; a
     malformed range is an error.
   }];
+  let options = [
+    Option<"matmuls", "matmuls", "bool", /*default=*/"true",
+           "Quantize MatMul and Gemm">,
+    Option<"convs", "convs", "bool", /*default=*/"true",
+           "Quantize Conv">,
+  ];
 }
 
 def ExposeCalibrationActivations
@@ -167,6 +179,12 @@ def ExposeCalibrationActivations
     order. The driver compiles this variant for the host, runs it over the
     calibration data and records each activation's range.
   }];
+  let options = [
+    Option<"matmuls", "matmuls", "bool", /*default=*/"true",
+           "Quantize MatMul and Gemm">,
+    Option<"convs", "convs", "bool", /*default=*/"true",
+           "Quantize Conv">,
+  ];
 }
 
 def ResolveSequences : Pass<"onnxc-resolve-sequences", "mlir::ModuleOp"> {

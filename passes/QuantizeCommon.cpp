@@ -304,17 +304,21 @@ Value buildIntegerConv(OpBuilder &b, Location loc, Value qX, Value scale,
   return AddOp::create(b, loc, resultType, y, bias);
 }
 
-std::vector<CalibrationSite> calibrationSites(Operation *func) {
+std::vector<CalibrationSite> calibrationSites(Operation *func,
+                                              QuantizeOps ops) {
   std::vector<CalibrationSite> sites;
   std::string why;
   for (Region &region : func->getRegions())
     for (Block &block : region)
       for (Operation &op : block) {
+        if (!ops.matmul || !isa<MatMulOp, GemmOp>(op)) {
+          if (ops.conv && matchQuantizableConv(&op, why))
+            sites.push_back({&op, std::nullopt});
+          continue;
+        }
         if (std::optional<QuantizableProduct> p =
                 matchQuantizableProduct(&op, why, /*topLevelOnly=*/true))
           sites.push_back({&op, std::move(*p)});
-        else if (matchQuantizableConv(&op, why))
-          sites.push_back({&op, std::nullopt});
       }
   return sites;
 }

@@ -120,6 +120,12 @@ mlir::Value buildIntegerConv(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value qX, mlir::Value scale,
                              mlir::Value zeroPoint, const QuantizableConv &p);
 
+/// Which kinds of ops --quantize quantizes (onnx-compile --quantize-ops).
+struct QuantizeOps {
+  bool matmul = true; // MatMul and Gemm
+  bool conv = true;
+};
+
 /// An op that --quantize=static-int8 can quantize: a MatMul/Gemm (with its
 /// product form) or a Conv.
 struct CalibrationSite {
@@ -132,7 +138,8 @@ struct CalibrationSite {
 /// activations (calibratedActivation) as extra results in this order, and
 /// the driver gives the ranges back to the ops of the real module in this
 /// order.
-std::vector<CalibrationSite> calibrationSites(mlir::Operation *func);
+std::vector<CalibrationSite> calibrationSites(mlir::Operation *func,
+                                              QuantizeOps ops = {});
 
 /// The activation of `site` whose range calibration observes, as the
 /// integer op will quantize it: a product's smoothed A (built at `b`'s

@@ -230,10 +230,14 @@ struct QuantizeProduct : OpRewritePattern<OpTy> {
 };
 
 struct QuantizeDynamicPass : impl::QuantizeDynamicBase<QuantizeDynamicPass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<QuantizeProduct<MatMulOp>, QuantizeProduct<GemmOp>,
-                 QuantizeConv>(&getContext());
+    if (matmuls)
+      patterns.add<QuantizeProduct<MatMulOp>, QuantizeProduct<GemmOp>>(
+          &getContext());
+    if (convs)
+      patterns.add<QuantizeConv>(&getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -44,6 +44,7 @@ namespace onnxc {
 namespace {
 
 struct QuantizeStaticPass : impl::QuantizeStaticBase<QuantizeStaticPass> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
@@ -69,6 +70,10 @@ struct QuantizeStaticPass : impl::QuantizeStaticBase<QuantizeStaticPass> {
       Location loc = op->getLoc();
       rewriter.setInsertionPoint(op);
       std::string why;
+      if (isa<ConvOp>(op) && !convs)
+        continue;
+      if (isa<MatMulOp, GemmOp>(op) && !matmuls)
+        continue;
       if (std::optional<QuantizableConv> c = matchQuantizableConv(op, why)) {
         Value scaleValue = scalarF32(rewriter, loc, scale);
         Value q = quantizeToU8(rewriter, loc, c->x, scaleValue,

@@ -260,7 +260,7 @@ bool calibrateActivationRanges(ModuleOp module, const ModelInterface &model,
   std::vector<CalibrationSet> sets;
   if (!readSets(options.dataDir, model, sets, error))
     return false;
-  std::vector<CalibrationSite> sites = calibrationSites(func);
+  std::vector<CalibrationSite> sites = calibrationSites(func, options.ops);
   if (options.verbose)
     llvm::errs() << "onnx-compile: calibration: " << sets.size()
                  << " set(s) from " << options.dataDir << ", "
@@ -278,7 +278,8 @@ bool calibrateActivationRanges(ModuleOp module, const ModelInterface &model,
   OwningOpRef<ModuleOp> variant = module.clone();
   {
     PassManager pm(module.getContext());
-    pm.addPass(createExposeCalibrationActivations());
+    pm.addPass(createExposeCalibrationActivations(
+        ExposeCalibrationActivationsOptions{options.ops.matmul, options.ops.conv}));
     if (failed(pm.run(*variant))) {
       error = "building the calibration variant failed";
       return false;

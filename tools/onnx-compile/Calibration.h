@@ -14,6 +14,7 @@
 #define ONNXC_TOOLS_ONNX_COMPILE_CALIBRATION_H
 
 #include "codegen/ModelInterface.h"
+#include "passes/QuantizeCommon.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -37,6 +38,8 @@ struct CalibrationOptions {
   /// Print the sets and each activation's range (onnx-compile -v; the
   /// driver's phase timer adds the time calibration took).
   bool verbose = false;
+  /// --quantize-ops: the kinds of ops calibrated (those quantized).
+  QuantizeOps ops;
 };
 
 /// Calibrates `module` (the onnx dialect after the graph passes,

@@ -137,6 +137,11 @@ cl::opt<QuantizeMode> quantizeMode(
                           "--calibration-data (runs the model on this "
                           "machine)")),
     cl::cat(category));
+cl::list<std::string> quantizeOps(
+    "quantize-ops",
+    cl::desc("The kinds of ops --quantize quantizes: matmul (MatMul and "
+             "Gemm), conv (Conv with one group); default both"),
+    cl::value_desc("matmul,conv"), cl::CommaSeparated, cl::cat(category));
 cl::opt<std::string> calibrationData(
     "calibration-data",
     cl::desc("--quantize=static-int8: the inputs to calibrate on, one or "
@@ -369,6 +374,13 @@ std::string codeFlags(const onnxc::ImportOptions &options) {
     else
       flags += " --calibration-method=minmax";
   }
+  if (quantizeOps.getNumOccurrences()) {
+    // Normalized: each kind once, in a fixed order.
+    bool matmul = llvm::is_contained(quantizeOps, "matmul");
+    bool conv = llvm::is_contained(quantizeOps, "conv");
+    flags += " --quantize-ops=";
+    flags += matmul && conv ? "matmul,conv" : matmul ? "matmul" : "conv";
+  }
   if (cudaMapOnCpu)
     flags += " --cuda-map-on-cpu";
   for (const auto &[name, shape] : options.inputShapes) {
@@ -542,6 +554,26 @@ int main(int argc, char **argv) {
   // Static quantization runs the model to calibrate it: the code must run
   // here.
   bool staticInt8 = quantizeMode == QuantizeMode::StaticInt8;
+  onnxc::QuantizeOps opsToQuantize;
+  if (quantizeOps.getNumOccurrences()) {
+    if (quantizeMode == QuantizeMode::None) {
+      errs() << "onnx-compile: --quantize-ops needs --quantize=dynamic-int8 "
+                "or --quantize=static-int8\n";
+      return 1;
+    }
+    opsToQuantize = {false, false};
+    for (const std::string &kind : quantizeOps) {
+      if (kind == "matmul")
+        opsToQuantize.matmul = true;
+      else if (kind == "conv")
+        opsToQuantize.conv = true;
+      else {
+        errs() << "onnx-compile: --quantize-ops: unknown kind '" << kind
+               << "' (matmul, conv)\n";
+        return 1;
+      }
+    }
+  }
   if (!staticInt8 && (calibrationData.getNumOccurrences() ||
                       calibrationMethod.getNumOccurrences() ||
                       calibrationPercentile.getNumOccurrences())) {
@@ -673,6 +705,8 @@ int main(int argc, char **argv) {
           Triple(sys::getDefaultTargetTriple()).getArch();
   pipeline.quantizeDynamicInt8 = quantizeMode == QuantizeMode::DynamicInt8;
   pipeline.quantizeStaticInt8 = staticInt8;
+  pipeline.quantizeMatMul = opsToQuantize.matmul;
+  pipeline.quantizeConv = opsToQuantize.conv;
 
   // --quantize=static-int8: the graph passes first, so that calibration
   // observes the activations of the graph the quantization pass will see;
@@ -691,6 +725,7 @@ int main(int argc, char **argv) {
     calibration.optLevel = optLevel;
     calibration.argv0 = argv[0];
     calibration.verbose = compileTiming;
+    calibration.ops = opsToQuantize;
     PhaseTimer calibrationTimer("calibration");
     if (!onnxc::calibrateActivationRanges(*module, interface, calibration,
                                           error)) {

@@ -1,4 +1,6 @@
 // RUN: onnxc-opt %s --onnxc-quantize-dynamic --split-input-file | FileCheck %s
+// RUN: onnxc-opt %s --onnxc-quantize-dynamic=convs=false --split-input-file | FileCheck %s --check-prefix=NOCONV
+// RUN: onnxc-opt %s --onnxc-quantize-dynamic=matmuls=false --split-input-file | FileCheck %s --check-prefix=NOMATMUL
 
 // A MatMul by a constant weight: A quantized at run time per row (one
 // scale and zero point per row of A: its range [min(0, min), max(0, max)]
@@ -135,6 +137,17 @@ func.func @layernorm_runtime_gamma(%x: tensor<3x2xf32>, %g: tensor<2xf32>) -> te
 // CHECK: %[[R:.*]] = "onnx.Add"(%[[Y]], %[[B]])
 // CHECK: return %[[R]]
 // CHECK: onnxc_q8: "0x100000007FC0407F"
+// With convs=false the Conv stays; with matmuls=false the MatMul does.
+// NOCONV-LABEL: func.func @matmul_const
+// NOCONV: onnx.MatMulInteger
+// NOCONV-LABEL: func.func @conv_const
+// NOCONV-NOT: onnx.ConvInteger
+// NOCONV: "onnx.Conv"
+// NOMATMUL-LABEL: func.func @matmul_const
+// NOMATMUL-NOT: onnx.MatMulInteger
+// NOMATMUL: "onnx.MatMul"
+// NOMATMUL-LABEL: func.func @conv_const
+// NOMATMUL: onnx.ConvInteger
 func.func @conv_const(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x2x2xf32> {
   %w = "onnx.Constant"() {value = dense<[[[[1.0]], [[-0.5]]], [[[2.0]], [[4.0]]]]> : tensor<2x2x1x1xf32>} : () -> tensor<2x2x1x1xf32>
   %b = "onnx.Constant"() {value = dense<[1.0, 2.0]> : tensor<2xf32>} : () -> tensor<2xf32>

@@ -4,8 +4,10 @@
 // f32 im2col in VectorizeContractions, with the roles of the operands
 // swapped: the integer kernel wants the activation as the rows of its A
 // (u8, broadcast 4 bytes at a time) and the constant weight as its
-// columns, so the im2col matrix here is pixel-major, [pixels, taps], and the
-// product comes out [pixels, channels], to be copied back to NCHW.
+// columns, so the im2col matrix here is pixel-major, [pixels, taps]. The
+// product is [pixels, channels] in the kernel's registers; for one image
+// the kernel writes it transposed, as the NCHW [channels, pixels] result;
+// for a batch it is copied back to NCHW after.
 //
 // The taps run (k_1..k_ns, c) with the channel innermost, on a channels-last
 // copy of the input: every tap of a window is then a run of C contiguous

@@ -47,8 +47,9 @@ matchU8S8MulAddBody(mlir::linalg::GenericOp op, mlir::OpOperand *w,
 ///
 ///   C[n, p, m] += zext(col[n, p, k]) * sext(W'[k, m])
 ///
-/// that the integer kernel takes, followed by the copy of C into the
-/// convolution's NCHW... result.
+/// that the integer kernel takes: for one image with C [m, p] (the NCHW
+/// result itself, written transposed by the kernel), for a batch followed
+/// by the copy of C into the convolution's NCHW... result.
 void rewriteIntegerConvsAsProducts(mlir::ModuleOp module);
 
 } // namespace onnxc

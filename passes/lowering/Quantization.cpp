@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/ConstantBytes.h"
+#include "passes/IntegerProducts.h"
 #include "passes/lowering/ConvWindow.h"
 #include "passes/lowering/LoweringUtils.h"
 
@@ -606,20 +606,13 @@ std::optional<std::vector<int32_t>> constantFilterSums(Value w) {
   auto type = dyn_cast<RankedTensorType>(w.getType());
   if (!cst || !type || !type.hasStaticShape() || type.getDimSize(0) == 0)
     return std::nullopt;
+  std::vector<int8_t> bytes = constantBytes(cst);
   int64_t m = type.getDimSize(0), per = type.getNumElements() / m;
-  std::vector<int32_t> sums(m, 0);
-  ArrayRef<char> raw = rawConstantBytes(cst.getValue());
-  if (int64_t(raw.size()) == m * per) {
-    for (int64_t i = 0; i < m * per; ++i)
-      sums[i / per] += int8_t(raw[i]);
-    return sums;
-  }
-  auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
-  if (!dense)
+  if (int64_t(bytes.size()) != m * per)
     return std::nullopt;
-  int64_t i = 0;
-  for (const APInt &v : dense.getValues<APInt>())
-    sums[i++ / per] += int32_t(v.getSExtValue());
+  std::vector<int32_t> sums(m, 0);
+  for (int64_t i = 0; i < m * per; ++i)
+    sums[i / per] += bytes[i];
   return sums;
 }
 

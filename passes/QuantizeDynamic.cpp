@@ -83,13 +83,38 @@ struct Quantized {
   Value zeroPoint; // f32, an integer in [0, 255]
 };
 
+/// `a` quantized to u8 over [lo, hi] (f32, broadcasting against `a`, lo <=
+/// 0 <= hi), mapped onto [0, 255] as DynamicQuantizeLinear maps a tensor's
+/// range; `zero` is the f32 scalar constant 0.
+Quantized quantizeInRange(PatternRewriter &rewriter, Location loc, Value a,
+                          Value lo, Value hi, Value zero) {
+  auto rangeType = cast<RankedTensorType>(lo.getType());
+  Value width = SubOp::create(rewriter, loc, rangeType, hi, lo);
+  Value hi255 = scalarF32(rewriter, loc, 255.0f);
+  // An all-zero range has width 0: the smallest normal float keeps the
+  // divisions finite, and its values then quantize to zero point 0, q = 0
+  // (and contribute exactly 0).
+  Value scale = MaxOp::create(
+      rewriter, loc, rangeType,
+      ValueRange{DivOp::create(rewriter, loc, rangeType, width, hi255),
+                 scalarF32(rewriter, loc, std::numeric_limits<float>::min())});
+  // zero point = saturate(round(-lo / scale)), round half to even.
+  Value zp = ClipOp::create(
+      rewriter, loc, rangeType,
+      RoundOp::create(rewriter, loc, rangeType,
+                      DivOp::create(rewriter, loc, rangeType,
+                                    NegOp::create(rewriter, loc, rangeType, lo),
+                                    scale)),
+      zero, hi255);
+  return {quantizeToU8(rewriter, loc, a, scale, zp, zero, hi255), scale, zp};
+}
+
 /// The per-row quantization of `a` ([.., M, K] f32) to u8: each row r (a
 /// token of a transformer, a sample of an MLP) gets its own range
 /// [min(0, min_k a), max(0, max_k a)] mapped onto [0, 255], as
 /// DynamicQuantizeLinear does for a whole tensor. One outlier row (BERT's
 /// [CLS] and separator tokens have activations many times larger than the
 /// rest) then no longer coarsens the grid of every other row.
-
 Quantized quantizeRows(PatternRewriter &rewriter, Location loc, Value a) {
   auto aType = cast<RankedTensorType>(a.getType());
   int64_t rank = aType.getRank();
@@ -107,24 +132,7 @@ Quantized quantizeRows(PatternRewriter &rewriter, Location loc, Value a) {
       rewriter, loc, rowType,
       ValueRange{ReduceMaxOp::create(rewriter, loc, rowType, a, lastAxis, keep),
                  zero});
-  Value width = SubOp::create(rewriter, loc, rowType, hi, lo);
-  Value hi255 = scalarF32(rewriter, loc, 255.0f);
-  // An all-zero row has width 0: the smallest normal float keeps the
-  // divisions finite, and the row then quantizes to zero point 0, q = 0
-  // (and contributes exactly 0).
-  Value scale = MaxOp::create(
-      rewriter, loc, rowType,
-      ValueRange{DivOp::create(rewriter, loc, rowType, width, hi255),
-                 scalarF32(rewriter, loc, std::numeric_limits<float>::min())});
-  // zero point = saturate(round(-lo / scale)), round half to even.
-  Value zp = ClipOp::create(
-      rewriter, loc, rowType,
-      RoundOp::create(rewriter, loc, rowType,
-                      DivOp::create(rewriter, loc, rowType,
-                                    NegOp::create(rewriter, loc, rowType, lo),
-                                    scale)),
-      zero, hi255);
-  return {quantizeToU8(rewriter, loc, a, scale, zp, zero, hi255), scale, zp};
+  return quantizeInRange(rewriter, loc, a, lo, hi, zero);
 }
 
 /// The per-tensor quantization of `x` to u8: one range [min(0, min x),
@@ -133,7 +141,6 @@ Quantized quantizeTensor(PatternRewriter &rewriter, Location loc, Value x) {
   auto scalarType = RankedTensorType::get({}, rewriter.getF32Type());
   IntegerAttr drop = rewriter.getI64IntegerAttr(0);
   Value zero = scalarF32(rewriter, loc, 0.0f);
-  Value hi255 = scalarF32(rewriter, loc, 255.0f);
   // In two steps, over the rows of x viewed as [N * C, spatial] and then
   // over those: the first is a row reduction, which the row-reduction
   // kernel vectorizes and spreads over the threads, where one reduction to
@@ -168,19 +175,7 @@ Quantized quantizeTensor(PatternRewriter &rewriter, Location loc, Value x) {
                            ValueRange{reduceAll(ReduceMinOp(), rows), zero});
   Value hi = MaxOp::create(rewriter, loc, scalarType,
                            ValueRange{reduceAll(ReduceMaxOp(), rows), zero});
-  Value width = SubOp::create(rewriter, loc, scalarType, hi, lo);
-  Value scale = MaxOp::create(
-      rewriter, loc, scalarType,
-      ValueRange{DivOp::create(rewriter, loc, scalarType, width, hi255),
-                 scalarF32(rewriter, loc, std::numeric_limits<float>::min())});
-  Value zp = ClipOp::create(
-      rewriter, loc, scalarType,
-      RoundOp::create(rewriter, loc, scalarType,
-                      DivOp::create(rewriter, loc, scalarType,
-                                    NegOp::create(rewriter, loc, scalarType, lo),
-                                    scale)),
-      zero, hi255);
-  return {quantizeToU8(rewriter, loc, x, scale, zp, zero, hi255), scale, zp};
+  return quantizeInRange(rewriter, loc, x, lo, hi, zero);
 }
 
 /// Conv (group 1, constant filter) -> per-tensor u8 input, ConvInteger.

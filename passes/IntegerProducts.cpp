@@ -5,9 +5,9 @@
 // swapped: the integer kernel wants the activation as the rows of its A
 // (u8, broadcast 4 bytes at a time) and the constant weight as its
 // columns, so the im2col matrix here is pixel-major, [pixels, taps]. The
-// product is [pixels, channels] in the kernel's registers; for one image
-// the kernel writes it transposed, as the NCHW [channels, pixels] result;
-// for a batch it is copied back to NCHW after.
+// product is [pixels, channels] in the kernel's registers, and the kernel
+// writes it transposed, as the image's NCHW [channels, pixels] result; a
+// batch loops over its images.
 //
 // The taps run (k_1..k_ns, c) with the channel innermost, on a channels-last
 // copy of the input: every tap of a window is then a run of C contiguous
@@ -23,6 +23,7 @@
 #include "passes/ConvForm.h"
 #include "passes/lowering/LoweringUtils.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/IRMapping.h"
@@ -347,17 +348,15 @@ LogicalResult rewriteIntegerConv(RewriterBase &rewriter, const IntegerConv &m) {
   Value init = op.getDpsInits()[0];
   int64_t yRank = yType.getRank();
 
-  if (n == 1) {
-    // One image: C[m, p] += zext(col[p, k]) * sext(W'[k, m]), loops p m | k,
-    // which the kernel writes transposed, block by block: C is then the
-    // NCHW result itself.
-    Value col2 = tensor::CollapseShapeOp::create(
-        rewriter, loc, col3, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  // Per image: C[m, p] += zext(col[p, k]) * sext(W'[k, m]), loops p m | k,
+  // which the kernel writes transposed, block by block: C is then the
+  // image's NCHW result itself. A batch loops over its images.
+  auto imageProduct = [&](OpBuilder &b, Value col2) -> Value {
     auto cType = RankedTensorType::get({outChannels, pixels}, i32);
     Value product =
         linalg::GenericOp::create(
-            rewriter, loc, cType, ValueRange{col2, wtValue},
-            createFilled(rewriter, loc, cType, 0.0),
+            b, loc, cType, ValueRange{col2, wtValue},
+            createFilled(b, loc, cType, 0.0),
             ArrayRef<AffineMap>{AffineMap::get(3, 0, {d(0), d(2)}, ctx),
                                 AffineMap::get(3, 0, {d(2), d(1)}, ctx),
                                 AffineMap::get(3, 0, {d(1), d(0)}, ctx)},
@@ -365,65 +364,63 @@ LogicalResult rewriteIntegerConv(RewriterBase &rewriter, const IntegerConv &m) {
              utils::IteratorType::reduction},
             body)
             .getResult(0);
-    Value result = tensor::ExpandShapeOp::create(
-        rewriter, loc, yType, product,
+    // [M, P] -> [1, 1, M, O..]: one image of the result.
+    SmallVector<int64_t> imageShape(yType.getShape());
+    imageShape[0] = 1;
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(imageShape, i32), product,
         SmallVector<ReassociationIndices>{{0, 1, 2}, range(3, ns)});
-    if (!isZeroFill(init))
-      result = linalg::GenericOp::create(
-                   rewriter, loc, yType, ValueRange{result, init},
-                   tensor::EmptyOp::create(rewriter, loc, yType.getShape(), i32)
-                       .getResult(),
-                   SmallVector<AffineMap>(3, rewriter.getMultiDimIdentityMap(yRank)),
-                   SmallVector<utils::IteratorType>(
-                       yRank, utils::IteratorType::parallel),
-                   [](OpBuilder &b, Location l, ValueRange a) {
-                     linalg::YieldOp::create(
-                         b, l, arith::AddIOp::create(b, l, a[1], a[0])
-                                   .getResult());
-                   })
-                   .getResult(0);
-    rewriter.replaceOp(op, result);
-    return success();
+  };
+  Value result;
+  if (n == 1) {
+    result = imageProduct(
+        rewriter, tensor::CollapseShapeOp::create(
+                      rewriter, loc, col3,
+                      SmallVector<ReassociationIndices>{{0, 1}, {2}}));
+  } else {
+    auto cst = [&](OpBuilder &b, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    Value empty = tensor::EmptyOp::create(rewriter, loc, yType.getShape(), i32);
+    auto images = scf::ForOp::create(
+        rewriter, loc, cst(rewriter, 0), cst(rewriter, n), cst(rewriter, 1),
+        ValueRange{empty},
+        [&](OpBuilder &b, Location, Value i, ValueRange acc) {
+          auto colType = cast<RankedTensorType>(col3.getType());
+          Value col2 = tensor::ExtractSliceOp::create(
+              b, loc, RankedTensorType::get({pixels, depth}, colType.getElementType()),
+              col3, ArrayRef<OpFoldResult>{i, b.getIndexAttr(0), b.getIndexAttr(0)},
+              ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(pixels),
+                                     b.getIndexAttr(depth)},
+              SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
+          SmallVector<OpFoldResult> offsets(yRank, b.getIndexAttr(0)), sizes,
+              strides(yRank, b.getIndexAttr(1));
+          offsets[0] = i;
+          sizes.push_back(b.getIndexAttr(1));
+          for (int64_t dim : yType.getShape().drop_front())
+            sizes.push_back(b.getIndexAttr(dim));
+          scf::YieldOp::create(
+              b, loc,
+              tensor::InsertSliceOp::create(b, loc, imageProduct(b, col2),
+                                            acc[0], offsets, sizes, strides)
+                  .getResult());
+        });
+    result = images.getResult(0);
   }
-
-  // A batch: C[n, p, m] += zext(col[n, p, k]) * sext(W'[k, m]), loops
-  // n p m | k, then copied into the NCHW result.
-  auto cType = RankedTensorType::get({n, pixels, outChannels}, i32);
-  Value product =
-      linalg::GenericOp::create(
-          rewriter, loc, cType, ValueRange{col3, wtValue},
-          createFilled(rewriter, loc, cType, 0.0),
-          ArrayRef<AffineMap>{AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx),
-                              AffineMap::get(4, 0, {d(3), d(2)}, ctx),
-                              AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx)},
-          {utils::IteratorType::parallel, utils::IteratorType::parallel,
-           utils::IteratorType::parallel, utils::IteratorType::reduction},
-          body)
-          .getResult(0);
-
-  // Y[n, 0, m, o..] = init + C[n, o.., m].
-  SmallVector<int64_t> expandedShape{n};
-  expandedShape.append(outSpatial.begin(), outSpatial.end());
-  expandedShape.push_back(outChannels);
-  Value expanded = tensor::ExpandShapeOp::create(
-      rewriter, loc, RankedTensorType::get(expandedShape, i32), product,
-      SmallVector<ReassociationIndices>{{0}, range(1, ns), {ns + 1}});
-  SmallVector<AffineExpr> cExprs{d(0)};
-  for (int64_t i = 0; i < ns; ++i)
-    cExprs.push_back(d(3 + i));
-  cExprs.push_back(d(2));
-  Value empty = tensor::EmptyOp::create(rewriter, loc, yType.getShape(), i32);
-  auto result = linalg::GenericOp::create(
-      rewriter, loc, yType, ValueRange{expanded, init}, empty,
-      ArrayRef<AffineMap>{AffineMap::get(yRank, 0, cExprs, ctx),
-                          rewriter.getMultiDimIdentityMap(yRank),
-                          rewriter.getMultiDimIdentityMap(yRank)},
-      SmallVector<utils::IteratorType>(yRank, utils::IteratorType::parallel),
-      [](OpBuilder &b, Location l, ValueRange a) {
-        linalg::YieldOp::create(
-            b, l, arith::AddIOp::create(b, l, a[1], a[0]).getResult());
-      });
-  rewriter.replaceOp(op, result.getResults());
+  if (!isZeroFill(init))
+    result = linalg::GenericOp::create(
+                 rewriter, loc, yType, ValueRange{result, init},
+                 tensor::EmptyOp::create(rewriter, loc, yType.getShape(), i32)
+                     .getResult(),
+                 SmallVector<AffineMap>(3, rewriter.getMultiDimIdentityMap(yRank)),
+                 SmallVector<utils::IteratorType>(yRank,
+                                                  utils::IteratorType::parallel),
+                 [](OpBuilder &b, Location l, ValueRange a) {
+                   linalg::YieldOp::create(
+                       b, l, arith::AddIOp::create(b, l, a[1], a[0]).getResult());
+                 })
+                 .getResult(0);
+  rewriter.replaceOp(op, result);
   return success();
 }
 

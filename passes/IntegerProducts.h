@@ -45,11 +45,11 @@ matchU8S8MulAddBody(mlir::linalg::GenericOp op, mlir::OpOperand *w,
 /// Rewrites every u8 x s8 convolution generic with one group and a constant
 /// filter as a pixel-major im2col copy and the contraction
 ///
-///   C[n, p, m] += zext(col[n, p, k]) * sext(W'[k, m])
+///   C[m, p] += zext(col[p, k]) * sext(W'[k, m])
 ///
-/// that the integer kernel takes: for one image with C [m, p] (the NCHW
-/// result itself, written transposed by the kernel), for a batch followed
-/// by the copy of C into the convolution's NCHW... result.
+/// per image, that the integer kernel takes: C [m, p] is the image's NCHW
+/// result itself (the kernel writes its blocks transposed); a batch is an
+/// scf.for over its images.
 void rewriteIntegerConvsAsProducts(mlir::ModuleOp module);
 
 } // namespace onnxc

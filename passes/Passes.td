@@ -257,10 +257,10 @@ def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", 
     filter (ConvInteger's lowering) becomes such a contraction: a
     channels-last copy of its input (running a fused quantization there),
     an im2col [pixels, (k.., c)], and the filter transposed at compile time
-    to [(k.., c), channels]. For one image the contraction's C is
-    [channels, pixels] (the NCHW result) and the kernel transposes each
-    register block before writing it; for a batch C is [n, pixels,
-    channels], copied into the NCHW result after.
+    to [(k.., c), channels]. Per image (a batch is an scf.for over its
+    images) the contraction's C is [channels, pixels], the image's NCHW
+    result, and the kernel transposes each register block before writing
+    it.
   }];
   let options = [
     Option<"dotProduct", "dot-product", "std::string", /*default=*/"\"none\"",

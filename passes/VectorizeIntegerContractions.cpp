@@ -36,10 +36,9 @@
 //
 // A u8 x s8 convolution of one group with a constant filter (ConvInteger's
 // lowering) becomes such a contraction first, on a pixel-major im2col
-// (IntegerProducts.h). For one image its C is [channels, pixels], the NCHW
-// result: the kernel then transposes each register block in registers
-// before writing it (`transposedC`); for a batch C is [n, pixels,
-// channels], copied back to NCHW after.
+// (IntegerProducts.h), one per image: its C is [channels, pixels], the
+// image's NCHW result, so the kernel transposes each register block in
+// registers before writing it (`transposedC`).
 //
 // A contraction whose K reshape propagation split into several trailing
 // reductions (see collapseSplitReductions) is first collapsed back to one.

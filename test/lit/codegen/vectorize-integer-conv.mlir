@@ -55,22 +55,25 @@ func.func @conv_strided(%x: tensor<1x1x1x5x5xi8>) -> tensor<1x1x2x2x2xi32> {
 // A 1x1 convolution over the whole input of a batch of 2, whose input is
 // quantized in its body (elementwise fusion moves the quantization in when
 // nothing pads the input): the quantization runs in the channels-last
-// copy, once per element; that copy is the product's A itself (no im2col);
-// C is [n, pixels, channels], copied into the NCHW result.
+// copy, once per element; that copy is the product's A itself (no im2col).
+// The batch is a loop over its images, each a product with C [channels,
+// pixels] inserted into the NCHW result.
 // CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0, d1, d2, d3) -> ()>
-// CHECK-DAG: #[[BACK:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3, d4, d2)>
 // CHECK-LABEL: func.func @conv_1x1_fused_quantize
 // CHECK: %[[XT:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[SCALAR]], #{{.*}}]{{.*}} ins(%arg0, %arg1 : tensor<2x1x4x3x3xf32>, tensor<f32>) outs(%{{.*}} : tensor<2x3x3x4xi8>)
 // CHECK: arith.divf
 // CHECK: %[[Q:.*]] = arith.fptoui
 // CHECK: linalg.yield %[[Q]] : i8
 // CHECK: %[[A:.*]] = tensor.collapse_shape %[[XT]] {{\[\[}}0], [1, 2], [3]] : tensor<2x3x3x4xi8> into tensor<2x9x4xi8>
-// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[A]], %{{.*}} : tensor<2x9x4xi8>, tensor<4x20xi8>) outs(%{{.*}} : tensor<2x9x20xi32>)
-// CHECK: %[[CE:.*]] = tensor.expand_shape %[[C]]
-// CHECK: linalg.generic {indexing_maps = [#[[BACK]], #{{.*}}, #{{.*}}]{{.*}} ins(%[[CE]], %{{.*}} : tensor<2x3x3x20xi32>, tensor<2x1x20x3x3xi32>) outs(%{{.*}} : tensor<2x1x20x3x3xi32>)
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[Y:.*]] = %{{.*}}) -> (tensor<2x1x20x3x3xi32>)
+// CHECK: %[[AI:.*]] = tensor.extract_slice %[[A]][%[[I]], 0, 0] [1, 9, 4] [1, 1, 1] : tensor<2x9x4xi8> to tensor<9x4xi8>
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[AI]], %{{.*}} : tensor<9x4xi8>, tensor<4x20xi8>) outs(%{{.*}} : tensor<20x9xi32>)
+// CHECK: %[[CE:.*]] = tensor.expand_shape %[[C]] {{.*}} into tensor<1x1x20x3x3xi32>
+// CHECK: tensor.insert_slice %[[CE]] into %[[Y]][%[[I]], 0, 0, 0, 0] [1, 1, 20, 3, 3]
 // VNNI-LABEL: func.func @conv_1x1_fused_quantize
-// VNNI-NOT: vector.transpose
-// VNNI: vector.transfer_write {{.*}} : vector<16xi32>, tensor<18x20xi32>
+// VNNI: scf.for
+// VNNI: vector.transpose %{{.*}}, [1, 0] : vector<2x16xi32> to vector<16x2xi32>
+// VNNI: vector.transfer_write {{.*}} : vector<16x2xi32>, tensor<20x9xi32>
 #x1 = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
 #s = affine_map<(n, g, m, oh, ow, c, kh, kw) -> ()>
 #w1 = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>

@@ -125,6 +125,26 @@ std::optional<U8S8Body> matchU8S8MulAddBody(linalg::GenericOp op, OpOperand *w,
   return match;
 }
 
+Value cloneU8Producer(OpBuilder &b, linalg::GenericOp op,
+                      ArrayRef<OpOperand *> aSide, const U8S8Body &body,
+                      ValueRange args) {
+  IRMapping mapping;
+  for (auto [in, arg] : llvm::zip(aSide, args))
+    mapping.map(op.getMatchingBlockArgument(in), arg);
+  for (Operation *inner : body.prologue)
+    b.clone(*inner, mapping);
+  return mapping.lookupOrDefault(body.a8);
+}
+
+void yieldU8S8MulAdd(OpBuilder &b, Location loc, ValueRange args) {
+  Type i32 = b.getI32Type();
+  Value a = arith::ExtUIOp::create(b, loc, i32, args[0]);
+  Value w = arith::ExtSIOp::create(b, loc, i32, args[1]);
+  Value prod = arith::MulIOp::create(b, loc, a, w);
+  linalg::YieldOp::create(b, loc,
+                          arith::AddIOp::create(b, loc, args[2], prod).getResult());
+}
+
 namespace {
 
 /// A u8 x s8 convolution generic of one group (ConvForm's loops and maps):
@@ -251,13 +271,8 @@ Value channelsLastInput(RewriterBase &rewriter, const IntegerConv &m) {
              SmallVector<utils::IteratorType>(rank,
                                               utils::IteratorType::parallel),
              [&](OpBuilder &b, Location l, ValueRange args) {
-               IRMapping mapping;
-               for (auto [in, arg] : llvm::zip(m.xSide, args))
-                 mapping.map(op.getMatchingBlockArgument(in), arg);
-               for (Operation *inner : m.body.prologue)
-                 b.clone(*inner, mapping);
-               linalg::YieldOp::create(b, l,
-                                       mapping.lookupOrDefault(m.body.a8));
+               linalg::YieldOp::create(
+                   b, l, cloneU8Producer(b, op, m.xSide, m.body, args));
              })
       .getResult(0);
 }
@@ -337,14 +352,6 @@ LogicalResult rewriteIntegerConv(RewriterBase &rewriter, const IntegerConv &m) {
                                      std::move(blob)));
 
   Type i32 = rewriter.getI32Type();
-  auto body = [](OpBuilder &b, Location l, ValueRange a) {
-    Type t = b.getI32Type();
-    Value x = arith::ExtUIOp::create(b, l, t, a[0]);
-    Value wv = arith::ExtSIOp::create(b, l, t, a[1]);
-    Value prod = arith::MulIOp::create(b, l, x, wv);
-    linalg::YieldOp::create(b, l,
-                            arith::AddIOp::create(b, l, a[2], prod).getResult());
-  };
   Value init = op.getDpsInits()[0];
   int64_t yRank = yType.getRank();
 
@@ -362,7 +369,7 @@ LogicalResult rewriteIntegerConv(RewriterBase &rewriter, const IntegerConv &m) {
                                 AffineMap::get(3, 0, {d(1), d(0)}, ctx)},
             {utils::IteratorType::parallel, utils::IteratorType::parallel,
              utils::IteratorType::reduction},
-            body)
+            yieldU8S8MulAdd)
             .getResult(0);
     // [M, P] -> [1, 1, M, O..]: one image of the result.
     SmallVector<int64_t> imageShape(yType.getShape());

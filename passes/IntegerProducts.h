@@ -42,6 +42,18 @@ std::optional<U8S8Body>
 matchU8S8MulAddBody(mlir::linalg::GenericOp op, mlir::OpOperand *w,
                     llvm::ArrayRef<mlir::OpOperand *> aSide);
 
+/// In the body of a new generic whose block arguments `args` stand for
+/// `op`'s `aSide` operands: clones `body`'s prologue and returns a8 there
+/// (splitting a fused producer back out of an integer product).
+mlir::Value cloneU8Producer(mlir::OpBuilder &b, mlir::linalg::GenericOp op,
+                            llvm::ArrayRef<mlir::OpOperand *> aSide,
+                            const U8S8Body &body, mlir::ValueRange args);
+
+/// The body `yield(args[2] + zext(args[0]) * sext(args[1]))` in i32: the
+/// plain u8 x s8 product the kernel's matchers take.
+void yieldU8S8MulAdd(mlir::OpBuilder &b, mlir::Location loc,
+                     mlir::ValueRange args);
+
 /// Rewrites every u8 x s8 convolution generic with one group and a constant
 /// filter as a pixel-major im2col copy and the contraction
 ///

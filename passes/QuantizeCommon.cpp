@@ -149,6 +149,18 @@ std::optional<QuantizedWeight> quantizeColumns(const std::vector<float> &w,
   return out;
 }
 
+/// An int8 weight as an onnx.Constant blob, like the importer's weights
+/// (the object emitter embeds those without translating them element by
+/// element).
+Value int8Weight(OpBuilder &b, Location loc, RankedTensorType type,
+                 const std::vector<int8_t> &q) {
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>(reinterpret_cast<const char *>(q.data()), q.size()),
+      alignof(std::max_align_t));
+  return onnxConstant(
+      b, loc, DenseResourceElementsAttr::get(type, "onnxc_q8", std::move(blob)));
+}
+
 std::optional<QuantizableProduct> reject(std::string &why, const char *reason) {
   why = reason;
   return std::nullopt;
@@ -267,13 +279,9 @@ Value buildIntegerConv(OpBuilder &b, Location loc, Value qX, Value scale,
   RankedTensorType resultType = p.resultType;
   int64_t rank = resultType.getRank();
   int64_t m = p.filterType.getDimSize(0);
-  auto qType = RankedTensorType::get(p.filterType.getShape(), b.getI8Type());
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      ArrayRef<char>(reinterpret_cast<const char *>(p.weight.q.data()),
-                     p.weight.q.size()),
-      alignof(std::max_align_t));
-  Value qFilter = onnxConstant(
-      b, loc, DenseResourceElementsAttr::get(qType, "onnxc_q8", std::move(blob)));
+  Value qFilter = int8Weight(
+      b, loc, RankedTensorType::get(p.filterType.getShape(), b.getI8Type()),
+      p.weight.q);
   Value none = NoValueOp::create(b, loc, b.getNoneType());
   // The Conv's window attributes carry over unchanged (same names).
   SmallVector<NamedAttribute> attrs;
@@ -311,14 +319,15 @@ std::vector<CalibrationSite> calibrationSites(Operation *func,
   for (Region &region : func->getRegions())
     for (Block &block : region)
       for (Operation &op : block) {
-        if (!ops.matmul || !isa<MatMulOp, GemmOp>(op)) {
-          if (ops.conv && matchQuantizableConv(&op, why))
-            sites.push_back({&op, std::nullopt});
-          continue;
+        if (isa<MatMulOp, GemmOp>(op)) {
+          if (!ops.matmul)
+            continue;
+          if (std::optional<QuantizableProduct> p =
+                  matchQuantizableProduct(&op, why, /*topLevelOnly=*/true))
+            sites.push_back({&op, std::move(*p)});
+        } else if (ops.conv && matchQuantizableConv(&op, why)) {
+          sites.push_back({&op, std::nullopt});
         }
-        if (std::optional<QuantizableProduct> p =
-                matchQuantizableProduct(&op, why, /*topLevelOnly=*/true))
-          sites.push_back({&op, std::move(*p)});
       }
   return sites;
 }
@@ -379,14 +388,7 @@ Value buildIntegerProduct(OpBuilder &b, Location loc, Value qA, Value scale,
   int64_t k = p.k, n = p.n;
   const QuantizedWeight &w = p.weight;
   RankedTensorType resultType = p.resultType;
-  // The int8 weight as a blob, like the importer's weights (the object
-  // emitter embeds those without translating them element by element).
-  auto qType = RankedTensorType::get({k, n}, i8);
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      ArrayRef<char>(reinterpret_cast<const char *>(w.q.data()), w.q.size()),
-      alignof(std::max_align_t));
-  Value qWeight = onnxConstant(
-      b, loc, DenseResourceElementsAttr::get(qType, "onnxc_q8", std::move(blob)));
+  Value qWeight = int8Weight(b, loc, RankedTensorType::get({k, n}, i8), w.q);
   Value none = NoValueOp::create(b, loc, b.getNoneType());
   auto accType = resultType.clone(i32);
   Value acc = MatMulIntegerOp::create(b, loc, accType, qA, qWeight, none, none);

@@ -386,7 +386,6 @@ LogicalResult rewriteDepthwise(RewriterBase &rewriter, linalg::GenericOp op,
   Type f32 = rewriter.getF32Type();
   auto xPlaneType = RankedTensorType::get({hx, wx}, f32);
   auto yPlaneType = RankedTensorType::get({oh, ow}, f32);
-  rewriter.setInsertionPoint(op);
 
   // One plane (n, g, m) of Y, computed from `out` (the whole Y so far);
   // returns the new plane.

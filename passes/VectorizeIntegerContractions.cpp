@@ -90,9 +90,8 @@ struct IntegerContraction {
   OpOperand *a = nullptr;
   OpOperand *w = nullptr; // the weight, indexed (k, c..)
   /// The i8 value of A's element in the body (A's block argument itself, or
-  /// computed from the A-side arguments by `prologue`, in body order).
-  Value a8;
-  SmallVector<Operation *> prologue;
+  /// computed from the A-side arguments by its prologue, in body order).
+  U8S8Body body;
   arith::ConstantOp weight; // [K, c..] i8, maybe reshaped on the way
   /// C is [N, M] (2-D products only): the kernel transposes each register
   /// block before it writes it.
@@ -180,9 +179,8 @@ std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) 
   std::optional<U8S8Body> body = matchU8S8MulAddBody(op, match.w, match.aSide);
   if (!body)
     return std::nullopt;
-  match.a8 = body->a8;
-  match.prologue = std::move(body->prologue);
-  Value a8 = match.a8;
+  match.body = std::move(*body);
+  Value a8 = match.body.a8;
   // a8 straight from a block argument: it must be A's, of i8 elements.
   if (isa<BlockArgument>(a8) &&
       (a8 != op.getMatchingBlockArgument(match.a) ||
@@ -198,7 +196,7 @@ std::optional<IntegerContraction> matchIntegerContraction(linalg::GenericOp op) 
 Value materializeA8(RewriterBase &rewriter, const IntegerContraction &m) {
   linalg::GenericOp op = m.op;
   Value a = m.a->get();
-  if (m.a8 == op.getMatchingBlockArgument(m.a))
+  if (m.body.a8 == op.getMatchingBlockArgument(m.a))
     return a;
   Location loc = op.getLoc();
   MLIRContext *ctx = rewriter.getContext();
@@ -223,12 +221,8 @@ Value materializeA8(RewriterBase &rewriter, const IntegerContraction &m) {
       rewriter, loc, empty.getType(), ins, empty, maps,
       SmallVector<utils::IteratorType>(j + 1, utils::IteratorType::parallel),
       [&](OpBuilder &b, Location l, ValueRange args) {
-        IRMapping mapping;
-        for (auto [in, arg] : llvm::zip(m.aSide, args))
-          mapping.map(op.getMatchingBlockArgument(in), arg);
-        for (Operation *inner : m.prologue)
-          b.clone(*inner, mapping);
-        linalg::YieldOp::create(b, l, mapping.lookup(m.a8));
+        linalg::YieldOp::create(
+            b, l, cloneU8Producer(b, op, m.aSide, m.body, args));
       });
   return generic.getResult(0);
 }
@@ -244,15 +238,7 @@ void rebuildContraction(RewriterBase &rewriter, const IntegerContraction &m,
       rewriter, op.getLoc(), op->getResult(0).getType(),
       ValueRange{a8, m.w->get()}, op.getDpsInits(), maps,
       op.getIteratorTypesArray(),
-      [](OpBuilder &b, Location l, ValueRange args) {
-        Type i32 = b.getI32Type();
-        Value a = arith::ExtUIOp::create(b, l, i32, args[0]);
-        Value w = arith::ExtSIOp::create(b, l, i32, args[1]);
-        Value prod = arith::MulIOp::create(b, l, a, w);
-        linalg::YieldOp::create(b, l,
-                                arith::AddIOp::create(b, l, args[2], prod)
-                                    .getResult());
-      });
+      yieldU8S8MulAdd);
   rewriter.replaceOp(op, product.getResults());
 }
 

@@ -56,6 +56,7 @@ matchContractionEpilogue(linalg::LinalgOp contraction,
     consumed = expand.getResult();
     user = *consumed.getUsers().begin();
     epilogue.throughExpand = true;
+    epilogue.reassociation = expand.getReassociationIndices();
   }
   auto op = dyn_cast<linalg::GenericOp>(user);
   if (!op || op->getNumResults() != 1 || op.getNumDpsInits() != 1 ||
@@ -84,7 +85,8 @@ matchContractionEpilogue(linalg::LinalgOp contraction,
     auto type = dyn_cast<RankedTensorType>(input->get().getType());
     if (!type || !type.getElementType().isIntOrFloat() ||
         !map.isProjectedPermutation(/*allowZeroInResults=*/true) ||
-        (epilogue.throughExpand && type.getRank() != 0) ||
+        (epilogue.throughExpand && type.getRank() != 0 &&
+         !map.isIdentity()) ||
         !dominance.properlyDominates(input->get(), contraction))
       return std::nullopt;
   }
@@ -123,6 +125,13 @@ SmallVector<Value> emitContractionEpilogue(OpBuilder &b, Location loc,
     // The block of this input: its dims index the epilogue's (= the
     // contraction output's) dims; rows/columns it lacks are broadcast.
     AffineMap map = op.getMatchingIndexingMap(input);
+    if (epilogue.throughExpand) {
+      // An identity-mapped input, read in the contraction's (collapsed)
+      // index space: a view, no copy.
+      source = tensor::CollapseShapeOp::create(b, loc, source,
+                                               epilogue.reassociation);
+      map = b.getMultiDimIdentityMap(block.offsets.size());
+    }
     SmallVector<Value> indices;
     // (A constant 0 result is a broadcast size-1 dim.)
     for (AffineExpr e : map.getResults())

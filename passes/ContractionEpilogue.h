@@ -24,13 +24,16 @@ namespace onnxc {
 /// with an identity map into an output of the same element type whose
 /// initial value it never reads, with a body of pure elementwise arith/math
 /// ops. Its other inputs must dominate the contraction; through an
-/// expand_shape only rank-0 ones are accepted (the kernel's block is
-/// indexed in the collapsed space).
+/// expand_shape they must be rank 0 or read with the identity map (a
+/// ResNet block's residual), as the kernel's block is indexed in the
+/// collapsed space: those are read collapsed the same way.
 struct ContractionEpilogue {
   mlir::linalg::GenericOp op;
   /// The input of `op` holding the contraction's (expanded) result.
   unsigned resultInput = 0;
   bool throughExpand = false;
+  /// The expand_shape's reassociation (with throughExpand).
+  llvm::SmallVector<mlir::ReassociationIndices> reassociation;
 };
 
 std::optional<ContractionEpilogue>

@@ -14,8 +14,8 @@
 //     passes/VectorizeDepthwiseConv.cpp first.)
 //  2. A contraction with static columns and reduction and an f32/f64
 //     `acc + a * b` body is tiled (scf::tileUsingSCF) so that each tile is a
-//     block of MR rows by NR columns of the output (NR a multiple of the
-//     vector width; the other parallel dims tiled by 1). Each tile becomes a
+//     block of MR rows by NR columns of the output (NR a power of two of
+//     vectors; the other parallel dims tiled by 1). Each tile becomes a
 //     loop over the reduction dim that keeps the MR x NR accumulators in
 //     vector registers: per step, one vector of B's row, MR broadcast
 //     elements of A's column and MR vector FMAs. Partial tiles at the edges
@@ -31,8 +31,11 @@
 //     time), another when it is read across its rows or its rows alias in
 //     the caches. A is packed likewise when its MR rows share an L1 set.
 //     An elementwise op that is the product's only consumer (bias, ReLU,
-//     Clip, GELU) is applied to the accumulators before they are stored
-//     (passes/ContractionEpilogue.h) instead of in another pass over C.
+//     Clip, GELU, a residual add) is applied to the accumulators before they
+//     are stored (passes/ContractionEpilogue.h) instead of in another pass
+//     over C; when C's initial value is only a fill or a broadcast bias,
+//     the accumulators start from that value (passes/AccumulatorInit.h)
+//     instead of reading C back.
 //  3. With the `parallel` option, the blocks of a large contraction are one
 //     scf.forall over every parallel dim instead of nested scf.for loops:
 //     they write disjoint parts of the output, and the CPU pipeline runs the
@@ -44,6 +47,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/AccumulatorInit.h"
 #include "passes/ColumnPanels.h"
 #include "passes/ContractionEpilogue.h"
 #include "passes/ConvForm.h"
@@ -577,7 +581,7 @@ bool runtimePackingPays(linalg::LinalgOp op, unsigned index, int64_t panelDim,
 /// (passes/ColumnPanels.h).
 LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const ContractionPlan &plan, int64_t mr,
-                                   int64_t nr, bool parallel,
+                                   int64_t nr, int64_t lanes, bool parallel,
                                    int64_t minParallelMacs, bool packPanels,
                                    const ContractionEpilogue *epilogue,
                                    bool &epilogueApplied) {
@@ -586,15 +590,35 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   int64_t mSize = plan.m < 0                            ? 1
                   : ShapedType::isDynamic(ranges[plan.m]) ? mr
                                                           : std::min(mr, ranges[plan.m]);
+  // Blocks a power of two of whole vectors wide (the last block masked
+  // where the columns end): LLVM legalizes a vector<49xf32> (a 7x7
+  // convolution's output under 64-column blocks) into shuffles and spills,
+  // and a vector<48xf32> or <40xf32> likewise (a 512 x 512 x 48 product
+  // took 35x as long as 512 x 512 x 64; resnet50 4.6x as long).
   int64_t nSize = std::min(nr, ranges[plan.n]);
+  if (nSize > lanes && nSize % lanes == 0 &&
+      llvm::isPowerOf2_64(nSize / lanes)) {
+    // Already whole vectors, a power of two of them.
+  } else if (nSize > lanes) {
+    int64_t vectors = llvm::PowerOf2Ceil(llvm::divideCeil(nSize, lanes));
+    if (vectors * lanes > nr)
+      vectors = int64_t(1) << llvm::Log2_64(nr / lanes);
+    nSize = vectors * lanes;
+  }
   int64_t kSize = ranges[plan.k];
   if (mSize <= 0 || nSize <= 0 || kSize <= 0)
     return failure();
 
   // B from panels when it has more than one (with one, B's rows are
-  // already the panel's).
+  // already the panel's), or when it is read across its rows (a transposed
+  // B: even one panel would be a gather per k step).
+  AffineMap bOperandMap = op.getIndexingMapsArray()[plan.bIdx];
+  std::optional<unsigned> bColumnPos = bOperandMap.getResultPosition(
+      rewriter.getAffineDimExpr(plan.n));
+  bool bAcrossRows =
+      bColumnPos && *bColumnPos + 1 != bOperandMap.getNumResults();
   std::optional<ColumnPanels> panels;
-  if (packPanels && ranges[plan.n] > nSize) {
+  if (packPanels && (ranges[plan.n] > nSize || bAcrossRows)) {
     int64_t rowBlocks =
         plan.m < 0 ? 1
         : ShapedType::isDynamic(ranges[plan.m])
@@ -680,6 +704,15 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
     blockSizes[i] = rewriter.getIndexAttr(0);
     reductionSizes[i] = rewriter.getIndexAttr(1);
   }
+  // Accumulators start from the init's fill value or bias, not from a
+  // copy of it in C (passes/AccumulatorInit.h). Not with other reduction
+  // dims: their later steps must read the block back.
+  std::optional<AccumulatorInit> accumulatorInit;
+  if (outerReductions.empty())
+    accumulatorInit = matchAccumulatorInit(op);
+  if (accumulatorInit)
+    detachAccumulatorInit(rewriter, op);
+
   FailureOr<linalg::LinalgOp> tiled = failure();
   if (parallel && worthParallel(ranges, blockSizes, minParallelMacs)) {
     tiled = tileOp(op, blockSizes, scf::SCFTilingOptions::LoopType::ForallOp);
@@ -723,9 +756,20 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   AffineMap cTransfer = transferMap(cMap, cVectorDims);
   SmallVector<Value> cIndices = tileIndices(rewriter, loc, cMap, -1, zero);
   SmallVector<bool> cInBounds = inBounds(c, cTransfer, cShape);
-  Value cTile = vector::TransferReadOp::create(rewriter, loc, cVecType, c,
-                                               cIndices, pad, cTransfer,
-                                               cInBounds);
+  Value cTile;
+  if (accumulatorInit) {
+    SmallVector<int64_t> cPositions;
+    for (int64_t dim : cVectorDims)
+      cPositions.push_back(
+          *cMap.getResultPosition(rewriter.getAffineDimExpr(dim)));
+    cTile = readAccumulatorInit(rewriter, loc, *accumulatorInit,
+                                sliceOffsets(rewriter, loc, c), cPositions,
+                                cVecType);
+  } else {
+    cTile = vector::TransferReadOp::create(rewriter, loc, cVecType, c,
+                                           cIndices, pad, cTransfer,
+                                           cInBounds);
+  }
   SmallVector<Value> rows;
   if (plan.m >= 0) {
     for (int64_t i = 0; i < mSize; ++i)
@@ -879,10 +923,13 @@ Blocking blockingForRows(std::optional<int64_t> rows, int64_t mr,
   int64_t vectors = std::clamp<int64_t>(mr * columnVectors / *rows,
                                         columnVectors,
                                         std::max(maxVectors, columnVectors));
-  for (; vectors > columnVectors; --vectors)
+  // Powers of two only (see vectorizeContraction: other widths legalize
+  // badly), down to the usual width.
+  vectors = int64_t(1) << llvm::Log2_64(vectors);
+  for (; vectors > columnVectors; vectors /= 2)
     if (columns <= vectors * lanes || columns % (vectors * lanes) == 0)
       break;
-  return {*rows, vectors * lanes};
+  return {*rows, std::max(vectors, columnVectors) * lanes};
 }
 
 /// The size of loop dim `dim` of `op`, read from the first operand indexed
@@ -986,10 +1033,10 @@ struct VectorizeContractionsPass
           // in place.
           LogicalResult done[2] = {
               vectorizeContraction(rewriter, copies->first, plan, few.mr,
-                                   few.nr, parallel, minParallelMacs,
+                                   few.nr, lanes, parallel, minParallelMacs,
                                    /*packPanels=*/false, fused, applied[0]),
               vectorizeContraction(rewriter, copies->second, plan, many.mr,
-                                   many.nr, parallel, minParallelMacs,
+                                   many.nr, lanes, parallel, minParallelMacs,
                                    packPanels, fused, applied[1])};
           (void)done;
           if (applied[0] != applied[1]) {
@@ -1009,7 +1056,7 @@ struct VectorizeContractionsPass
                                           gemvColumnVectors, lanes, columns);
       bool applied = false;
       (void)vectorizeContraction(rewriter, op, plan, blocking.mr, blocking.nr,
-                                 parallel, minParallelMacs, packPanels, fused,
+                                 lanes, parallel, minParallelMacs, packPanels, fused,
                                  applied);
       if (applied)
         foldContractionEpilogue(rewriter, *epilogue);

@@ -73,6 +73,64 @@ func.func @conv_clip(%x: tensor<1x1x3x9x9xf32>, %w: tensor<1x8x3x3x3xf32>, %acc:
   return %r : tensor<1x1x8x4x4xf32>
 }
 
+// A convolution whose output gets a residual added and a ReLU (a ResNet
+// block's end): the residual is read in the product's collapsed
+// [n, g, m, p] space (a collapse_shape view, in the block) and both are
+// applied to the accumulators.
+// CHECK-LABEL: func.func @conv_residual
+// CHECK-SAME: %[[RES:[a-z0-9]+]]: tensor<1x1x8x4x4xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: %[[VIEW:.*]] = tensor.collapse_shape %[[RES]] {{\[}}[0], [1], [2], [3, 4]] : tensor<1x1x8x4x4xf32> into tensor<1x1x8x16xf32>
+// CHECK: vector.transfer_read %[[VIEW]]
+// CHECK: arith.addf %{{.*}} : vector<16xf32>
+// CHECK: arith.maximumf %{{.*}} : vector<16xf32>
+// CHECK: vector.transfer_write
+// CHECK: tensor.expand_shape
+// CHECK-NOT: linalg.generic
+// A residual read transposed is not fused.
+// CHECK-LABEL: func.func @conv_residual_transposed
+// CHECK: scf.for
+// CHECK: tensor.expand_shape
+// CHECK: linalg.generic
+#swap5 = affine_map<(a, b, c, d, e) -> (a, b, c, e, d)>
+func.func @conv_residual(%x: tensor<1x1x3x9x9xf32>, %w: tensor<1x8x3x3x3xf32>, %res: tensor<1x1x8x4x4xf32>, %acc: tensor<1x1x8x4x4xf32>) -> tensor<1x1x8x4x4xf32> {
+  %c = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x9x9xf32>, tensor<1x8x3x3x3xf32>) outs(%acc : tensor<1x1x8x4x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x8x4x4xf32>
+  %e = tensor.empty() : tensor<1x1x8x4x4xf32>
+  %r = linalg.generic {indexing_maps = [#id5, #id5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %res : tensor<1x1x8x4x4xf32>, tensor<1x1x8x4x4xf32>) outs(%e : tensor<1x1x8x4x4xf32>) {
+  ^bb0(%v: f32, %t: f32, %o: f32):
+    %zero = arith.constant 0.0 : f32
+    %a = arith.addf %v, %t : f32
+    %b = arith.maximumf %a, %zero : f32
+    linalg.yield %b : f32
+  } -> tensor<1x1x8x4x4xf32>
+  return %r : tensor<1x1x8x4x4xf32>
+}
+func.func @conv_residual_transposed(%x: tensor<1x1x3x9x9xf32>, %w: tensor<1x8x3x3x3xf32>, %res: tensor<1x1x8x4x4xf32>, %acc: tensor<1x1x8x4x4xf32>) -> tensor<1x1x8x4x4xf32> {
+  %c = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x9x9xf32>, tensor<1x8x3x3x3xf32>) outs(%acc : tensor<1x1x8x4x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x8x4x4xf32>
+  %e = tensor.empty() : tensor<1x1x8x4x4xf32>
+  %r = linalg.generic {indexing_maps = [#id5, #swap5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %res : tensor<1x1x8x4x4xf32>, tensor<1x1x8x4x4xf32>) outs(%e : tensor<1x1x8x4x4xf32>) {
+  ^bb0(%v: f32, %t: f32, %o: f32):
+    %a = arith.addf %v, %t : f32
+    linalg.yield %a : f32
+  } -> tensor<1x1x8x4x4xf32>
+  return %r : tensor<1x1x8x4x4xf32>
+}
+
 // Not fused: the product's result has another use (it must keep the
 // product's values).
 // CHECK-LABEL: func.func @two_uses

@@ -92,7 +92,7 @@ std::optional<AccumulatorInit> matchAccumulatorInit(linalg::LinalgOp op) {
   return result;
 }
 
-void detachAccumulatorInit(RewriterBase &rewriter, linalg::LinalgOp op) {
+Value detachAccumulatorInit(RewriterBase &rewriter, linalg::LinalgOp op) {
   OpOperand &initOperand = op.getDpsInitsMutable()[0];
   Value init = initOperand.get();
   auto type = cast<RankedTensorType>(init.getType());
@@ -102,6 +102,7 @@ void detachAccumulatorInit(RewriterBase &rewriter, linalg::LinalgOp op) {
       rewriter, op.getLoc(), tensor::getMixedSizes(rewriter, op.getLoc(), init),
       type.getElementType());
   rewriter.modifyOpInPlace(op, [&] { initOperand.set(empty); });
+  return init;
 }
 
 Value readAccumulatorInit(OpBuilder &b, Location loc,

@@ -37,10 +37,12 @@ struct AccumulatorInit {
 /// [n, g, m, p]). The values used must dominate `op`.
 std::optional<AccumulatorInit> matchAccumulatorInit(mlir::linalg::LinalgOp op);
 
-/// Replaces the init of `op` by a tensor.empty of the same shape: the
-/// kernel then computes the initial values from the AccumulatorInit.
-void detachAccumulatorInit(mlir::RewriterBase &rewriter,
-                           mlir::linalg::LinalgOp op);
+/// Replaces the init of `op` by a tensor.empty of the same shape (the
+/// kernel then computes the initial values from the AccumulatorInit) and
+/// returns the init it had, for a caller that must give it back (when the
+/// kernel could not be built after all).
+mlir::Value detachAccumulatorInit(mlir::RewriterBase &rewriter,
+                                  mlir::linalg::LinalgOp op);
 
 /// The initial accumulators of one block: a vector of `type` whose dims are
 /// the init's dims `vectorDims` (positions in the init's shape), at

@@ -708,10 +708,11 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   // copy of it in C (passes/AccumulatorInit.h). Not with other reduction
   // dims: their later steps must read the block back.
   std::optional<AccumulatorInit> accumulatorInit;
+  Value detachedInit;
   if (outerReductions.empty())
     accumulatorInit = matchAccumulatorInit(op);
   if (accumulatorInit)
-    detachAccumulatorInit(rewriter, op);
+    detachedInit = detachAccumulatorInit(rewriter, op);
 
   FailureOr<linalg::LinalgOp> tiled = failure();
   if (parallel && worthParallel(ranges, blockSizes, minParallelMacs)) {
@@ -722,8 +723,13 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   } else {
     tiled = tileOp(op, tileSizes, scf::SCFTilingOptions::LoopType::ForOp);
   }
-  if (failed(tiled))
+  if (failed(tiled)) {
+    // Left to the scalar lowering, which reads the init: give it back.
+    if (detachedInit)
+      rewriter.modifyOpInPlace(
+          op, [&] { op.getDpsInitsMutable()[0].set(detachedInit); });
     return failure();
+  }
   linalg::LinalgOp tile = *tiled;
   // With other reduction dims the block is stored once per step of theirs:
   // not the final values.

@@ -124,13 +124,13 @@ cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O3),
                            cl::cat(category));
 enum class QuantizeMode { None, DynamicInt8, StaticInt8 };
 cl::opt<QuantizeMode> quantizeMode(
-    "quantize", cl::desc("Run matrix products in integers"),
+    "quantize", cl::desc("Run matrix products and convolutions in integers"),
     cl::init(QuantizeMode::None),
     cl::values(clEnumValN(QuantizeMode::None, "none", "keep f32 (default)"),
                clEnumValN(QuantizeMode::DynamicInt8, "dynamic-int8",
-                          "MatMul/Gemm weights to int8 per output column "
-                          "at compile time, activations to uint8 at run "
-                          "time"),
+                          "MatMul/Gemm/Conv weights to int8 per output "
+                          "channel at compile time, activations to uint8 "
+                          "at run time"),
                clEnumValN(QuantizeMode::StaticInt8, "static-int8",
                           "the same weights; activations to uint8 with "
                           "constant scales calibrated on "

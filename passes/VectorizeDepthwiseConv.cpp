@@ -36,6 +36,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/AccumulatorInit.h"
 #include "passes/ConvForm.h"
 #include "passes/Passes.h"
 
@@ -93,11 +94,13 @@ FailureOr<DepthwisePlan> matchDepthwise(RewriterBase &rewriter,
 /// The kernel on one plane: X [hx, wx] (the input before padding), Y
 /// [oh, ow] (2-D tensors), taps already broadcast; the window starts
 /// `plan.padTop` rows above and `plan.padLeft` columns left of X, and
-/// whatever of it lies outside X reads as 0 (the zero padding). Returns the
-/// new Y.
+/// whatever of it lies outside X reads as 0 (the zero padding). With
+/// `start`, the accumulators start from it (Y's initial value, the same in
+/// every element of the plane: a broadcast bias) instead of reading Y.
+/// Returns the new Y.
 Value emitPlane(OpBuilder &b, Location loc, Value x, Value y,
                 ArrayRef<SmallVector<Value>> taps, const DepthwisePlan &plan,
-                int64_t lanes) {
+                int64_t lanes, Value start) {
   auto xType = cast<RankedTensorType>(x.getType());
   auto yType = cast<RankedTensorType>(y.getType());
   int64_t hx = xType.getDimSize(0), wx = xType.getDimSize(1);
@@ -147,9 +150,11 @@ Value emitPlane(OpBuilder &b, Location loc, Value x, Value y,
     for (int64_t j = 0; j < count; ++j) {
       Value col = arith::AddIOp::create(bb, loc, col0, cst(bb, j * vl));
       cols.push_back(col);
-      accs.push_back(vector::TransferReadOp::create(
-          bb, loc, vecType, yt, ValueRange{oy, col}, pad,
-          ArrayRef<bool>{j < firstMasked}));
+      accs.push_back(start ? start
+                           : vector::TransferReadOp::create(
+                                 bb, loc, vecType, yt, ValueRange{oy, col},
+                                 pad, ArrayRef<bool>{j < firstMasked})
+                                 .getResult());
     }
     for (int64_t ky = 0; ky < kh; ++ky) {
       // iy = oy*sy + ky*dy - padTop
@@ -367,8 +372,21 @@ LogicalResult rewriteDepthwise(RewriterBase &rewriter, linalg::GenericOp op,
                                bool parallel, int64_t minParallelMacs) {
   Location loc = op.getLoc();
   Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
-  Value init = op.getDpsInits()[0];
   rewriter.setInsertionPoint(op);
+  // A broadcast bias (or a fill) as Y's initial value: the accumulators
+  // start from it, and nothing writes or reads Y before the kernel
+  // (passes/AccumulatorInit.h). Y's dims are [n, g, m, oh, ow]: the value
+  // is the same across a plane (oh, ow) or the init is kept.
+  std::optional<AccumulatorInit> start = matchAccumulatorInit(op);
+  if (start && start->source &&
+      llvm::any_of(start->map.getResults(), [](AffineExpr e) {
+        auto d = dyn_cast<AffineDimExpr>(e);
+        return d && d.getPosition() >= 3;
+      }))
+    start.reset();
+  if (start)
+    detachAccumulatorInit(rewriter, op);
+  Value init = op.getDpsInits()[0];
   if (std::optional<UnpaddedInput> source =
           findZeroPaddedSource(rewriter, loc, x)) {
     x = source->x;
@@ -415,7 +433,14 @@ LogicalResult rewriteDepthwise(RewriterBase &rewriter, linalg::GenericOp op,
                        arith::ConstantIndexOp::create(b, loc, kx)});
         taps[ky].push_back(vector::BroadcastOp::create(b, loc, vecType, tap));
       }
-    return emitPlane(b, loc, xs, ys, taps, plan, lanes);
+    Value startVector;
+    if (start) {
+      auto i = [&](int64_t v) { return b.getIndexAttr(v); };
+      startVector = readAccumulatorInit(
+          b, loc, *start, ArrayRef<OpFoldResult>{ni, gi, mi, i(0), i(0)},
+          /*vectorDims=*/{4}, vecType);
+    }
+    return emitPlane(b, loc, xs, ys, taps, plan, lanes, startVector);
   };
   auto offsets = [&](OpBuilder &b, Value ni, Value gi, Value mi) {
     auto i = [&](int64_t v) { return b.getIndexAttr(v); };

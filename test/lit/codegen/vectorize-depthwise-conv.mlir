@@ -157,3 +157,35 @@ func.func @depthwise_padded(%x: tensor<1x1x4x6x20xf32>, %w: tensor<4x1x1x3x3xf32
   } -> tensor<1x4x1x8x20xf32>
   return %r : tensor<1x4x1x8x20xf32>
 }
+
+// Y's initial value is the bias broadcast over each plane (what the Conv
+// lowering emits): the accumulators start from the plane's bias, one
+// broadcast read per plane from the bias itself, and Y is never read; the
+// broadcast generic is gone (passes/AccumulatorInit.h).
+// CHECK-LABEL: func.func @depthwise_bias
+// CHECK-SAME: %[[BIAS:[a-z0-9]+]]: tensor<1x4xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[G:.*]] = %c0 to %c4 step %c1
+// CHECK: %[[START:.*]] = vector.transfer_read %[[BIAS]][%c0, %[[G]]], %{{.*}} {in_bounds = [true], permutation_map = #{{.*}}} : tensor<1x4xf32>, vector<8xf32>
+// CHECK: scf.for
+// CHECK-NOT: vector.transfer_read {{.*}} : tensor<8x10xf32>, vector<8xf32>
+// CHECK: vector.fma %{{.*}}, %{{.*}}, %[[START]]
+// CHECK: return
+#bias = affine_map<(n, g, m, oh, ow) -> (n, g)>
+#id5 = affine_map<(a, b, c, d, e) -> (a, b, c, d, e)>
+func.func @depthwise_bias(%x: tensor<1x4x1x10x12xf32>, %w: tensor<4x1x1x3x3xf32>, %bias: tensor<1x4xf32>) -> tensor<1x4x1x8x10xf32> {
+  %e = tensor.empty() : tensor<1x4x1x8x10xf32>
+  %b = linalg.generic {indexing_maps = [#bias, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%bias : tensor<1x4xf32>) outs(%e : tensor<1x4x1x8x10xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  } -> tensor<1x4x1x8x10xf32>
+  %y = linalg.generic {indexing_maps = [#s1, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x4x1x10x12xf32>, tensor<4x1x1x3x3xf32>) outs(%b : tensor<1x4x1x8x10xf32>) {
+  ^bb0(%in: f32, %wt: f32, %out: f32):
+    %m = arith.mulf %in, %wt : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x1x8x10xf32>
+  return %y : tensor<1x4x1x8x10xf32>
+}

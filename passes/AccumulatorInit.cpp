@@ -54,6 +54,9 @@ std::optional<AccumulatorInit> matchAccumulatorInit(linalg::LinalgOp op) {
       return std::nullopt;
     AccumulatorInit result;
     result.fillValue = fill.getInputs()[0];
+    // (A fill may convert its value; the accumulators take it as it is.)
+    if (result.fillValue.getType() != initType.getElementType())
+      return std::nullopt;
     return result;
   }
 

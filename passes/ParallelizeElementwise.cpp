@@ -2,13 +2,15 @@
 //
 // The contraction and depthwise kernels run on the session's threads, but
 // everything between them (bias broadcasts, activations, residual adds,
-// the im2col copies of VectorizeContractions) stayed serial: with two
-// threads those serial parts cap the speed-up. An all-parallel generic
+// the im2col copies of VectorizeContractions, pooling) stayed serial: with
+// two threads those serial parts cap the speed-up. An all-parallel generic
 // writes each output element from one iteration, so any split of its
-// iteration space writes disjoint parts of the outputs; a large one is
-// tiled along its outer loop dims into an scf.forall of about `tiles`
-// tiles, which the CPU pipeline runs like the kernels' (scf.parallel, then
-// OpenMP with the session's thread count).
+// iteration space writes disjoint parts of the outputs; a generic with
+// reductions (MaxPool's window, a row sum) likewise along the parallel dims
+// that every output indexes. A large one is tiled along its outer such
+// dims into an scf.forall of about `tiles` tiles, which the CPU pipeline
+// runs like the kernels' (scf.parallel, then OpenMP with the session's
+// thread count).
 //
 // The convolutions' tensor.pad (a fill and a copy, serial memset/memcpy
 // once bufferized) is split the same way along its unpadded outer dims
@@ -22,6 +24,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -34,14 +37,16 @@ namespace {
 
 /// Tile sizes splitting `ranges` into about `tiles` tiles: 1 along the
 /// outer dims, a larger size along the dim where their product reaches
-/// `tiles`, the inner dims whole (0). None when the outer dims give fewer
-/// than two tiles.
-std::optional<SmallVector<int64_t>> tileSizesFor(ArrayRef<int64_t> ranges,
-                                                 int64_t tiles) {
+/// `tiles`, the inner dims whole (0). Only dims in `splittable` are split
+/// (the others stay whole wherever they are). None when the outer dims give
+/// fewer than two tiles.
+std::optional<SmallVector<int64_t>>
+tileSizesFor(ArrayRef<int64_t> ranges, const llvm::SmallBitVector &splittable,
+             int64_t tiles) {
   SmallVector<int64_t> sizes(ranges.size(), 0);
   int64_t count = 1;
   for (auto [i, range] : llvm::enumerate(ranges)) {
-    if (range == 1)
+    if (range == 1 || !splittable.test(i))
       continue;
     if (count * range >= tiles) {
       int64_t chunks = llvm::divideCeil(tiles, count);
@@ -59,16 +64,29 @@ std::optional<SmallVector<int64_t>> tileSizesFor(ArrayRef<int64_t> ranges,
 
 LogicalResult parallelize(RewriterBase &rewriter, linalg::GenericOp op,
                           int64_t minElements, int64_t tiles) {
-  if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
-      op.getNumReductionLoops() != 0)
-    return rewriter.notifyMatchFailure(op, "not an all-parallel tensor op");
+  if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0)
+    return rewriter.notifyMatchFailure(op, "not a tensor op");
   if (op->getParentOfType<scf::ForallOp>())
     return rewriter.notifyMatchFailure(op, "already in a parallel loop");
-  for (OpOperand &init : op.getDpsInitsMutable())
-    if (!op.getMatchingIndexingMap(&init).isPermutation())
+  // A loop dim may be split when it is parallel and every output indexes
+  // it (as a plain dim): the tiles then write disjoint parts of every
+  // output, each with its whole reductions (a pooling window, a row sum).
+  // In an all-parallel generic with permutation output maps, every dim.
+  llvm::SmallBitVector splittable(op.getNumLoops(), false);
+  auto iterators = op.getIteratorTypesArray();
+  for (unsigned d = 0, e = op.getNumLoops(); d < e; ++d)
+    splittable[d] = iterators[d] == utils::IteratorType::parallel;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
       return rewriter.notifyMatchFailure(
-          op, "an output map is not a permutation (iterations may share an "
-              "element)");
+          op, "an output map is not a projected permutation (iterations may "
+              "share an element)");
+    llvm::SmallBitVector indexed(op.getNumLoops(), false);
+    for (AffineExpr e : map.getResults())
+      indexed.set(cast<AffineDimExpr>(e).getPosition());
+    splittable &= indexed;
+  }
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   uint64_t elements = 1;
   for (int64_t r : ranges) {
@@ -78,7 +96,8 @@ LogicalResult parallelize(RewriterBase &rewriter, linalg::GenericOp op,
   }
   if (elements < uint64_t(std::max<int64_t>(minElements, 0)))
     return rewriter.notifyMatchFailure(op, "too small to pay for threads");
-  std::optional<SmallVector<int64_t>> sizes = tileSizesFor(ranges, tiles);
+  std::optional<SmallVector<int64_t>> sizes =
+      tileSizesFor(ranges, splittable, tiles);
   if (!sizes)
     return rewriter.notifyMatchFailure(op, "no outer dim to split");
 

@@ -55,10 +55,13 @@ func.func @small(%x: tensor<4x100xf32>) -> tensor<4x100xf32> {
   return %r : tensor<4x100xf32>
 }
 
-// Reductions (rows of a sum) stay serial: iterations share output elements.
+// A reduction (rows of a sum) is split along its parallel dim only: each
+// tile sums whole rows into its own part of the output.
 // CHECK-LABEL: func.func @row_sum
-// CHECK-NOT: scf.forall
-// CHECK: linalg.generic
+// CHECK: scf.forall (%[[R:.*]]) = (0) to (64) step (8)
+// CHECK: tensor.extract_slice %{{.*}}[%[[R]], 0] [8, 1024] [1, 1] : tensor<64x1024xf32> to tensor<8x1024xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: tensor.parallel_insert_slice
 func.func @row_sum(%x: tensor<64x1024xf32>, %acc: tensor<64xf32>) -> tensor<64xf32> {
   %r = linalg.generic {indexing_maps = [#id2, #row], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<64x1024xf32>) outs(%acc : tensor<64xf32>) {
   ^bb0(%in: f32, %o: f32):
@@ -102,4 +105,18 @@ func.func @pad_outer(%x: tensor<32x64xf32>) -> tensor<34x64xf32> {
     tensor.yield %z : f32
   } : tensor<32x64xf32> to tensor<34x64xf32>
   return %p : tensor<34x64xf32>
+}
+
+// A parallel dim that the output does not index (iterations along it
+// write the same elements) is never split; the other one is.
+// CHECK-LABEL: func.func @unindexed_dim
+// CHECK: scf.forall (%[[C:.*]]) = (0) to (1024) step (128)
+// CHECK: tensor.extract_slice %{{.*}}[0, %[[C]]] [64, 128] [1, 1]
+#cols = affine_map<(d0, d1) -> (d1)>
+func.func @unindexed_dim(%x: tensor<64x1024xf32>, %acc: tensor<1024xf32>) -> tensor<1024xf32> {
+  %r = linalg.generic {indexing_maps = [#id2, #cols], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<64x1024xf32>) outs(%acc : tensor<1024xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  } -> tensor<1024xf32>
+  return %r : tensor<1024xf32>
 }

@@ -287,17 +287,19 @@ def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", 
 }
 
 def ParallelizeElementwise : Pass<"onnxc-parallelize-elementwise", "mlir::func::FuncOp"> {
-  let summary = "Large all-parallel linalg.generics as an scf.forall";
+  let summary = "Large linalg.generics and pads as an scf.forall";
   let description = [{
     Runs on tensors, before bufferization (after the vector kernels, so
-    that their im2col copies are included). A linalg.generic with only
-    parallel loops, static ranges, output maps that are permutations and
-    at least `min-parallel-elements` iterations, not already inside an
-    scf.forall, is tiled along its outer loop dims (1 along the outermost
-    non-unit dims, then a chunk of the dim where the count reaches `tiles`,
-    the inner dims whole) into an scf.forall, which the CPU pipeline runs
-    on the session's threads. Each iteration writes its own output
-    elements, so the tiles write disjoint parts. A tensor.pad as large,
+    that their im2col copies are included). A linalg.generic with static
+    ranges, output maps that are projected permutations and at least
+    `min-parallel-elements` iterations, not already inside an scf.forall,
+    is tiled along its outer splittable loop dims (1 along the outermost
+    non-unit ones, then a chunk of the dim where the count reaches
+    `tiles`, the other dims whole) into an scf.forall, which the CPU
+    pipeline runs on the session's threads. A dim is splittable when it
+    is parallel and every output indexes it: each tile then writes its own
+    output elements, with whole reductions (a pooling window, a row sum),
+    so the tiles write disjoint parts. A tensor.pad as large,
     with static shapes and padding and a constant value, becomes an
     scf.forall over its unpadded outer dims (tiles of 1) whose iterations
     fill their part of the result and copy the source's part into it.

@@ -348,7 +348,9 @@ bool parseOverrides(onnxc::ImportOptions &options) {
 /// order or spelling the command line used (--shape and --dim sorted by
 /// name), for the library's `compiler_flags` compile info. No paths: two
 /// builds of one model with the same flags must give identical bytes.
-std::string codeFlags(const onnxc::ImportOptions &options) {
+/// `ops` is --quantize-ops as main validated it.
+std::string codeFlags(const onnxc::ImportOptions &options,
+                      const onnxc::QuantizeOps &ops) {
   std::string flags = "-O" + std::to_string(int(optLevel.getValue()));
   flags += weightsMode == WeightsMode::External ? " --weights=external"
                                                 : " --weights=embedded";
@@ -376,10 +378,10 @@ std::string codeFlags(const onnxc::ImportOptions &options) {
   }
   if (quantizeOps.getNumOccurrences()) {
     // Normalized: each kind once, in a fixed order.
-    bool matmul = llvm::is_contained(quantizeOps, "matmul");
-    bool conv = llvm::is_contained(quantizeOps, "conv");
     flags += " --quantize-ops=";
-    flags += matmul && conv ? "matmul,conv" : matmul ? "matmul" : "conv";
+    flags += ops.matmul && ops.conv ? "matmul,conv"
+             : ops.matmul           ? "matmul"
+                                    : "conv";
   }
   if (cudaMapOnCpu)
     flags += " --cuda-map-on-cpu";
@@ -693,7 +695,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   onnxc::setCompileInfo(interface, "compiler_version", ONNXC_VERSION);
-  onnxc::setCompileInfo(interface, "compiler_flags", codeFlags(options));
+  onnxc::setCompileInfo(interface, "compiler_flags",
+                        codeFlags(options, opsToQuantize));
 
   onnxc::CpuPipelineOptions pipeline;
   pipeline.optLevel = optLevel;

@@ -312,6 +312,14 @@ Value buildIntegerConv(OpBuilder &b, Location loc, Value qX, Value scale,
   return AddOp::create(b, loc, resultType, y, bias);
 }
 
+bool QuantizeOps::includes(Operation *op) const {
+  if (isa<MatMulOp, GemmOp>(op))
+    return matmul;
+  if (isa<ConvOp>(op))
+    return conv;
+  return true;
+}
+
 std::vector<CalibrationSite> calibrationSites(Operation *func,
                                               QuantizeOps ops) {
   std::vector<CalibrationSite> sites;
@@ -319,15 +327,13 @@ std::vector<CalibrationSite> calibrationSites(Operation *func,
   for (Region &region : func->getRegions())
     for (Block &block : region)
       for (Operation &op : block) {
-        if (isa<MatMulOp, GemmOp>(op)) {
-          if (!ops.matmul)
-            continue;
-          if (std::optional<QuantizableProduct> p =
-                  matchQuantizableProduct(&op, why, /*topLevelOnly=*/true))
-            sites.push_back({&op, std::move(*p)});
-        } else if (ops.conv && matchQuantizableConv(&op, why)) {
+        if (!ops.includes(&op))
+          continue;
+        if (std::optional<QuantizableProduct> p =
+                matchQuantizableProduct(&op, why, /*topLevelOnly=*/true))
+          sites.push_back({&op, std::move(*p)});
+        else if (matchQuantizableConv(&op, why))
           sites.push_back({&op, std::nullopt});
-        }
       }
   return sites;
 }

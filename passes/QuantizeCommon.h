@@ -124,6 +124,8 @@ mlir::Value buildIntegerConv(mlir::OpBuilder &b, mlir::Location loc,
 struct QuantizeOps {
   bool matmul = true; // MatMul and Gemm
   bool conv = true;
+  /// Whether `op` is of a kind to quantize (ops of no such kind are).
+  bool includes(mlir::Operation *op) const;
 };
 
 /// An op that --quantize=static-int8 can quantize: a MatMul/Gemm (with its

@@ -70,9 +70,7 @@ struct QuantizeStaticPass : impl::QuantizeStaticBase<QuantizeStaticPass> {
       Location loc = op->getLoc();
       rewriter.setInsertionPoint(op);
       std::string why;
-      if (isa<ConvOp>(op) && !convs)
-        continue;
-      if (isa<MatMulOp, GemmOp>(op) && !matmuls)
+      if (!QuantizeOps{matmuls, convs}.includes(op))
         continue;
       if (std::optional<QuantizableConv> c = matchQuantizableConv(op, why)) {
         Value scaleValue = scalarF32(rewriter, loc, scale);

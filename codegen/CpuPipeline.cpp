@@ -92,7 +92,8 @@ void buildOnnxToLinalgPipeline(OpPassManager &pm,
   buildOnnxGraphPipeline(pm, options);
   if (options.quantizeDynamicInt8)
     pm.addNestedPass<func::FuncOp>(createQuantizeDynamic(
-        QuantizeDynamicOptions{options.quantizeMatMul, options.quantizeConv}));
+        QuantizeDynamicOptions{options.quantizeMatMul, options.quantizeConv,
+                               options.quantizeGroup}));
   if (options.quantizeStaticInt8)
     pm.addNestedPass<func::FuncOp>(createQuantizeStatic(
         QuantizeStaticOptions{options.quantizeMatMul, options.quantizeConv}));

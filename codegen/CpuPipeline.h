@@ -24,6 +24,9 @@ struct CpuPipelineOptions {
   bool quantizeStaticInt8 = false;
   /// --quantize-ops: which kinds of ops either mode quantizes.
   bool quantizeMatMul = true, quantizeConv = true;
+  /// --quantize-group: dynamic-int8 takes a MatMul/Gemm activation's range
+  /// per run of this many values along K (0: per row).
+  int64_t quantizeGroup = 128;
   /// The target's 4-byte int8 dot product the int8 matrix products run on
   /// (passes/VectorizeIntegerContractions.cpp: none, avx512-vnni, avx-vnni,
   /// neon-i8mm, neon-dotprod). The driver sets it from the target CPU

@@ -100,16 +100,27 @@ std::optional<U8S8Body> matchU8S8MulAddBody(linalg::GenericOp op, OpOperand *w,
   match.a8 = throughExtension<arith::ExtUIOp>(lhs);
   if (!match.a8)
     return std::nullopt;
+  std::optional<SmallVector<Operation *>> prologue =
+      computedFrom(op, aSide, {match.a8});
+  if (!prologue)
+    return std::nullopt;
+  match.prologue = std::move(*prologue);
+  return match;
+}
 
-  // The ops computing a8 from the A-side arguments and values from above
-  // (every body op that reads neither W nor the accumulator, even
-  // indirectly).
-  DenseSet<Value> fromA;
-  for (OpOperand *in : aSide)
-    fromA.insert(op.getMatchingBlockArgument(in));
+std::optional<SmallVector<Operation *>>
+computedFrom(linalg::GenericOp op, ArrayRef<OpOperand *> inputs,
+             ArrayRef<Value> values) {
+  // Every body op that reads only those arguments and values from above
+  // (so neither W nor the accumulator, even indirectly), in body order.
+  Block &body = *op.getBlock();
+  DenseSet<Value> known;
+  for (OpOperand *in : inputs)
+    known.insert(op.getMatchingBlockArgument(in));
+  SmallVector<Operation *> ops;
   for (Operation &inner : body.without_terminator()) {
     bool clean = llvm::all_of(inner.getOperands(), [&](Value v) {
-      return fromA.contains(v) || v.getParentBlock() != &body;
+      return known.contains(v) || v.getParentBlock() != &body;
     });
     if (!clean)
       continue;
@@ -117,23 +128,96 @@ std::optional<U8S8Body> matchU8S8MulAddBody(linalg::GenericOp op, OpOperand *w,
         !isPure(&inner))
       return std::nullopt;
     for (Value r : inner.getResults())
-      fromA.insert(r);
-    match.prologue.push_back(&inner);
+      known.insert(r);
+    ops.push_back(&inner);
   }
-  if (!fromA.contains(match.a8))
+  for (Value v : values)
+    if (!known.contains(v) && v.getParentBlock() == &body)
+      return std::nullopt;
+  return ops;
+}
+
+std::optional<GroupScaledBody>
+matchGroupScaledBody(linalg::GenericOp op, OpOperand *w,
+                     ArrayRef<OpOperand *> aSide,
+                     ArrayRef<OpOperand *> groupSide) {
+  Block &body = *op.getBlock();
+  Value wArg = op.getMatchingBlockArgument(w),
+        acc = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  // yield(acc + S * ((uitofp(a8) - Z) * sitofp(w))), each add and mul in
+  // either operand order.
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || (add.getLhs() != acc && add.getRhs() != acc))
     return std::nullopt;
+  auto scaled = (add.getLhs() == acc ? add.getRhs() : add.getLhs())
+                    .getDefiningOp<arith::MulFOp>();
+  if (!scaled)
+    return std::nullopt;
+  // The product term: a mulf one of whose operands is sitofp(w).
+  auto isTerm = [&](Value v) -> arith::MulFOp {
+    auto mul = v.getDefiningOp<arith::MulFOp>();
+    if (!mul)
+      return {};
+    for (Value x : {mul.getLhs(), mul.getRhs()}) {
+      auto conv = x.getDefiningOp<arith::SIToFPOp>();
+      if (conv && conv.getIn() == wArg && wArg.getType().isInteger(8))
+        return mul;
+    }
+    return {};
+  };
+  GroupScaledBody match;
+  arith::MulFOp term = isTerm(scaled.getRhs());
+  match.scale = scaled.getLhs();
+  if (!term) {
+    term = isTerm(scaled.getLhs());
+    match.scale = scaled.getRhs();
+  }
+  if (!term)
+    return std::nullopt;
+  auto wConv = term.getRhs().getDefiningOp<arith::SIToFPOp>();
+  Value centeredValue = term.getLhs();
+  if (!wConv || wConv.getIn() != wArg) {
+    centeredValue = term.getRhs();
+  }
+  auto centered = centeredValue.getDefiningOp<arith::SubFOp>();
+  if (!centered)
+    return std::nullopt;
+  auto aConv = centered.getLhs().getDefiningOp<arith::UIToFPOp>();
+  if (!aConv || !aConv.getIn().getType().isInteger(8))
+    return std::nullopt;
+  match.zeroPoint = centered.getRhs();
+  match.a.a8 = aConv.getIn();
+  std::optional<SmallVector<Operation *>> aPrologue =
+      computedFrom(op, aSide, {match.a.a8});
+  std::optional<SmallVector<Operation *>> groupPrologue =
+      computedFrom(op, groupSide, {match.scale, match.zeroPoint});
+  if (!aPrologue || !groupPrologue)
+    return std::nullopt;
+  match.a.prologue = std::move(*aPrologue);
+  match.groupPrologue = std::move(*groupPrologue);
   return match;
+}
+
+SmallVector<Value> cloneComputation(OpBuilder &b, linalg::GenericOp op,
+                                    ArrayRef<OpOperand *> inputs,
+                                    ArrayRef<Operation *> prologue,
+                                    ArrayRef<Value> values, ValueRange args) {
+  IRMapping mapping;
+  for (auto [in, arg] : llvm::zip(inputs, args))
+    mapping.map(op.getMatchingBlockArgument(in), arg);
+  for (Operation *inner : prologue)
+    b.clone(*inner, mapping);
+  SmallVector<Value> results;
+  for (Value v : values)
+    results.push_back(mapping.lookupOrDefault(v));
+  return results;
 }
 
 Value cloneU8Producer(OpBuilder &b, linalg::GenericOp op,
                       ArrayRef<OpOperand *> aSide, const U8S8Body &body,
                       ValueRange args) {
-  IRMapping mapping;
-  for (auto [in, arg] : llvm::zip(aSide, args))
-    mapping.map(op.getMatchingBlockArgument(in), arg);
-  for (Operation *inner : body.prologue)
-    b.clone(*inner, mapping);
-  return mapping.lookupOrDefault(body.a8);
+  return cloneComputation(b, op, aSide, body.prologue, {body.a8}, args)[0];
 }
 
 void yieldU8S8MulAdd(OpBuilder &b, Location loc, ValueRange args) {

@@ -42,6 +42,40 @@ std::optional<U8S8Body>
 matchU8S8MulAddBody(mlir::linalg::GenericOp op, mlir::OpOperand *w,
                     llvm::ArrayRef<mlir::OpOperand *> aSide);
 
+/// The ops of `op`'s body (pure, in body order) that compute `values` from
+/// the block arguments of `inputs` and values from above: every body op
+/// that reads nothing else, even indirectly. Nullopt if one of `values` is
+/// not so computed (block arguments of `inputs` and values from above are),
+/// or if such an op is impure, has regions or reads linalg.index.
+std::optional<llvm::SmallVector<mlir::Operation *>>
+computedFrom(mlir::linalg::GenericOp op, llvm::ArrayRef<mlir::OpOperand *> inputs,
+             llvm::ArrayRef<mlir::Value> values);
+
+/// The body `yield(acc + S * ((uitofp(a8) - Z) * sitofp(w)))` (f32; each
+/// add and mul in either operand order) of a group-scaled integer product
+/// (onnx.onnxc.GroupScaledMatMulInteger's lowering): a8 computed from the
+/// `aSide` arguments as in U8S8Body, and the group's scale S and zero point
+/// Z computed by `groupPrologue` from the `groupSide` arguments (those
+/// indexed by rows and group only).
+struct GroupScaledBody {
+  U8S8Body a;
+  mlir::Value scale, zeroPoint;
+  llvm::SmallVector<mlir::Operation *> groupPrologue;
+};
+std::optional<GroupScaledBody>
+matchGroupScaledBody(mlir::linalg::GenericOp op, mlir::OpOperand *w,
+                     llvm::ArrayRef<mlir::OpOperand *> aSide,
+                     llvm::ArrayRef<mlir::OpOperand *> groupSide);
+
+/// In the body of a new generic whose block arguments `args` stand for
+/// `op`'s `inputs`: clones `prologue` (from computedFrom) and returns what
+/// `values` became there.
+llvm::SmallVector<mlir::Value>
+cloneComputation(mlir::OpBuilder &b, mlir::linalg::GenericOp op,
+                 llvm::ArrayRef<mlir::OpOperand *> inputs,
+                 llvm::ArrayRef<mlir::Operation *> prologue,
+                 llvm::ArrayRef<mlir::Value> values, mlir::ValueRange args);
+
 /// In the body of a new generic whose block arguments `args` stand for
 /// `op`'s `aSide` operands: clones `body`'s prologue and returns a8 there
 /// (splitting a fused producer back out of an integer product).

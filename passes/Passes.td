@@ -127,6 +127,13 @@ def QuantizeDynamic : Pass<"onnxc-quantize-dynamic", "mlir::func::FuncOp"> {
     multiplied by it). Anything else (non-constant or non-f32 B, A of
     rank < 2, non-finite weights) is left in f32.
 
+    With `activation-group` G (onnx-compile --quantize-group, 128 by
+    default there), the range is taken per run of G values along K of each
+    row where K holds two or more such runs: the activation is reshaped to
+    [.., M, K / G, G] for ReduceMin/ReduceMax, and the product is one
+    onnx.onnxc.GroupScaledMatMulInteger with the [.., M, K / G] scales and
+    zero points, scaled by `s_w[n]` after.
+
     An onnx.Conv with one group and a constant f32 filter (bias constant or
     absent) becomes its input quantized to uint8 per tensor (ReduceMin and
     ReduceMax over rows [N * C, spatial], then over those), an
@@ -139,6 +146,10 @@ def QuantizeDynamic : Pass<"onnxc-quantize-dynamic", "mlir::func::FuncOp"> {
            "Quantize MatMul and Gemm">,
     Option<"convs", "convs", "bool", /*default=*/"true",
            "Quantize Conv">,
+    Option<"activationGroup", "activation-group", "int64_t", /*default=*/"0",
+           "MatMul/Gemm: the activation's range per run of this many values "
+           "along K (0: per row); an onnx.onnxc.GroupScaledMatMulInteger "
+           "then takes the product">,
   ];
 }
 
@@ -282,6 +293,7 @@ def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", 
   let dependentDialects = ["mlir::vector::VectorDialect",
                            "mlir::scf::SCFDialect",
                            "mlir::LLVM::LLVMDialect",
+                           "mlir::math::MathDialect",
                            "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect"];
 }

@@ -8,6 +8,7 @@
 #include "passes/ConstantBytes.h"
 
 #include "dialects/onnx/OnnxDialect.h"
+#include "dialects/onnx/OnnxExtensionOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Traits.h"
@@ -388,9 +389,30 @@ Value quantizeToU8(OpBuilder &b, Location loc, Value a, Value scale,
                         b.getI64IntegerAttr(kOnnxUint8));
 }
 
+namespace {
+
+/// y * s_w[n], then + beta * C for a Gemm: the end of every quantized
+/// product, once y (f32, the product's type) is dequantized on A's side.
+Value scaleByWeightAndAddC(OpBuilder &b, Location loc, Value y,
+                           const QuantizableProduct &p) {
+  auto scaleType = RankedTensorType::get({p.n}, b.getF32Type());
+  Value wScale = onnxConstant(
+      b, loc,
+      DenseElementsAttr::get(scaleType, ArrayRef<float>(p.weight.scale)));
+  y = MulOp::create(b, loc, p.resultType, y, wScale);
+  if (!p.c)
+    return y;
+  Value c = p.c;
+  if (p.beta != 1.0f)
+    c = MulOp::create(b, loc, c.getType(), c, scalarF32(b, loc, p.beta));
+  return AddOp::create(b, loc, p.resultType, y, c);
+}
+
+} // namespace
+
 Value buildIntegerProduct(OpBuilder &b, Location loc, Value qA, Value scale,
                           Value zeroPoint, const QuantizableProduct &p) {
-  Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
   int64_t k = p.k, n = p.n;
   const QuantizedWeight &w = p.weight;
   RankedTensorType resultType = p.resultType;
@@ -417,16 +439,19 @@ Value buildIntegerProduct(OpBuilder &b, Location loc, Value qA, Value scale,
   Value corrected = SubOp::create(b, loc, accType, acc, correction);
   Value accF = CastOp::create(b, loc, resultType, corrected,
                               b.getI64IntegerAttr(kOnnxFloat));
-  Value wScale = onnxConstant(
-      b, loc, DenseElementsAttr::get(vecType(f32), ArrayRef<float>(w.scale)));
   Value aScaled = MulOp::create(b, loc, resultType, accF, scale);
-  Value y = MulOp::create(b, loc, resultType, aScaled, wScale);
-  if (!p.c)
-    return y;
-  Value c = p.c;
-  if (p.beta != 1.0f)
-    c = MulOp::create(b, loc, c.getType(), c, scalarF32(b, loc, p.beta));
-  return AddOp::create(b, loc, resultType, y, c);
+  return scaleByWeightAndAddC(b, loc, aScaled, p);
+}
+
+Value buildGroupScaledProduct(OpBuilder &b, Location loc, Value qA,
+                              Value scale, Value zeroPoint, int64_t group,
+                              const QuantizableProduct &p) {
+  Value qWeight = int8Weight(
+      b, loc, RankedTensorType::get({p.k, p.n}, b.getI8Type()), p.weight.q);
+  Value aScaled = ExtGroupScaledMatMulIntegerOp::create(
+      b, loc, p.resultType, qA, qWeight, scale, zeroPoint,
+      b.getI64IntegerAttr(group));
+  return scaleByWeightAndAddC(b, loc, aScaled, p);
 }
 
 } // namespace onnxc

@@ -95,6 +95,20 @@ mlir::Value buildIntegerProduct(mlir::OpBuilder &b, mlir::Location loc,
                                 mlir::Value zeroPoint,
                                 const QuantizableProduct &p);
 
+/// The f32 result of the quantized product of `qA` (u8, [.., M, K]) whose
+/// scale and zero point (f32, [.., M, G]) hold for each group of `group`
+/// consecutive values along K (K = G * group):
+///
+///   y[.., m, n] = s_w[n] * sum_g s_a[m, g] * (acc_g[m, n] - zp_a[m, g] * c_g[n])
+///
+/// with acc_g and c_g the integer product and the weight's column sums
+/// over group g: one onnx.onnxc.GroupScaledMatMulInteger, then beta * C
+/// added for a Gemm.
+mlir::Value buildGroupScaledProduct(mlir::OpBuilder &b, mlir::Location loc,
+                                    mlir::Value qA, mlir::Value scale,
+                                    mlir::Value zeroPoint, int64_t group,
+                                    const QuantizableProduct &p);
+
 /// A Conv with group 1 whose filter W [M, C, k...] is a constant f32
 /// tensor, filter already quantized: per output channel m, symmetric, over
 /// the K = C * prod(k) values of W[m] (`weight.q` is [M, K] row-major).

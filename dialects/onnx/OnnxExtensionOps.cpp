@@ -74,6 +74,39 @@ LogicalResult ExtAttentionOp::verify() {
   return success();
 }
 
+LogicalResult ExtGroupScaledMatMulIntegerOp::verify() {
+  int64_t groupSize = getGroupSize();
+  if (groupSize <= 0)
+    return emitOpError() << "group_size must be positive, not " << groupSize;
+  auto a = dyn_cast<RankedTensorType>(getA().getType());
+  auto b = dyn_cast<RankedTensorType>(getB().getType());
+  if (!a || !b)
+    return success(); // unranked: nothing to check before shape inference
+  if (a.getRank() < 2 || b.getRank() != 2)
+    return emitOpError("A must be [.., M, K] and B [K, N]");
+  int64_t k = a.getDimSize(a.getRank() - 1);
+  if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(b.getDimSize(0)) &&
+      k != b.getDimSize(0))
+    return emitOpError() << "A has K = " << k << " but B has "
+                         << b.getDimSize(0) << " rows";
+  if (!ShapedType::isDynamic(k) && k % groupSize != 0)
+    return emitOpError() << "K = " << k << " is not a multiple of group_size "
+                         << groupSize;
+  for (Value param : {getScale(), getZeroPoint()}) {
+    auto t = dyn_cast<RankedTensorType>(param.getType());
+    if (!t)
+      continue;
+    if (t.getRank() != a.getRank())
+      return emitOpError("Scale and ZeroPoint must be [.., M, G], of A's rank");
+    int64_t g = t.getDimSize(t.getRank() - 1);
+    if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(g) &&
+        g * groupSize != k)
+      return emitOpError() << "Scale and ZeroPoint must have K / group_size = "
+                           << k / groupSize << " groups, not " << g;
+  }
+  return success();
+}
+
 } // namespace onnxc
 
 #define GET_OP_CLASSES

@@ -126,4 +126,30 @@ def Onnx_ExtAttentionOp : Onnx_Op<"onnxc.Attention", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Onnx_ExtGroupScaledMatMulIntegerOp
+    : Onnx_Op<"onnxc.GroupScaledMatMulInteger", [Pure]> {
+  let summary = "u8 x s8 product with a scale and zero point per group of K";
+  let description = [{
+    Y[.., m, n] = sum_g Scale[.., m, g] *
+                  sum_{k in group g} (A[.., m, k] - ZeroPoint[.., m, g]) * B[k, n]
+
+    where group g is k in [g * group_size, (g + 1) * group_size). A is u8
+    [.., M, K]; B is s8 [K, N]; Scale and ZeroPoint are f32 [.., M, G] with
+    G * group_size = K (ZeroPoint holds integers in [0, 255]); Y is f32
+    [.., M, N]. This is MatMulInteger on an activation quantized with one
+    range per group of K in each row, dequantized group by group: created
+    by onnxc-quantize-dynamic with an activation group size, and lowered to
+    one contraction generic that the int8 kernel accumulates in i32 within
+    a group and in f32 across groups (VectorizeIntegerContractions.cpp).
+  }];
+  let arguments = (ins
+    TensorOf<[UI8]>:$A,
+    TensorOf<[I8, SI8]>:$B,
+    TensorOf<[F32]>:$Scale,
+    TensorOf<[F32]>:$ZeroPoint,
+    I64Attr:$group_size);
+  let results = (outs TensorOf<[F32]>:$Y);
+  let hasVerifier = 1;
+}
+
 #endif // ONNXC_ONNX_EXTENSION_OPS_TD

@@ -16,6 +16,17 @@
 // scale and mask (the scale on Q when there is no mask), and the softmax
 // of Normalization.cpp (buildSoftmax); not yet a streaming (flash) kernel.
 //
+// onnx.onnxc.GroupScaledMatMulInteger becomes one contraction generic over
+// (rows.., n, g, k') with A viewed [.., M, G, group] and B viewed [G,
+// group, N], whose body dequantizes each product term in f32:
+//
+//   Y[r.., n] += S[r.., g] * ((uitofp(A[r.., g, k']) - Z[r.., g]) *
+//                             sitofp(B[g, k', n]))
+//
+// That is the op's meaning, and what runs where no int8 kernel takes it;
+// the int8 kernel (VectorizeIntegerContractions) recognizes this body and
+// sums the integer products of each group exactly in i32 instead.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/lowering/ExtensionOps.h"
@@ -229,12 +240,91 @@ struct AttentionLowering : OpConversionPattern<ExtAttentionOp> {
   }
 };
 
+struct GroupScaledMatMulIntegerLowering
+    : OpConversionPattern<ExtGroupScaledMatMulIntegerOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ExtGroupScaledMatMulIntegerOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = convertedResultType(*getTypeConverter(), op);
+    auto aType = dyn_cast<RankedTensorType>(adaptor.getA().getType());
+    auto bType = dyn_cast<RankedTensorType>(adaptor.getB().getType());
+    if (!type || !aType || !bType || !bType.hasStaticShape() ||
+        bType.getRank() != 2 || aType.getRank() < 2)
+      return rewriter.notifyMatchFailure(
+          op, "needs a ranked A [.., M, K] and a static B [K, N]");
+    int64_t group = op.getGroupSize(), k = bType.getDimSize(0),
+            n = bType.getDimSize(1);
+    if (k % group != 0 || aType.getDimSize(aType.getRank() - 1) != k)
+      return rewriter.notifyMatchFailure(op, "K is not whole groups");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    int64_t rows = aType.getRank() - 1, groups = k / group;
+    // A [.., M, K] -> [.., M, G, group]; B [K, N] -> [G, group, N].
+    SmallVector<ReassociationIndices> aGroups;
+    for (int64_t i = 0; i < rows; ++i)
+      aGroups.push_back({i});
+    aGroups.push_back({rows, rows + 1});
+    SmallVector<int64_t> aShape(aType.getShape().drop_back());
+    aShape.append({groups, group});
+    Value a = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(aShape, aType.getElementType()),
+        adaptor.getA(), aGroups);
+    Value b = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get({groups, group, n}, bType.getElementType()),
+        adaptor.getB(), SmallVector<ReassociationIndices>{{0, 1}, {2}});
+    SmallVector<Value> dynamicRows;
+    for (int64_t i = 0; i < rows; ++i)
+      if (type.isDynamicDim(i))
+        dynamicRows.push_back(
+            tensor::DimOp::create(rewriter, loc, adaptor.getA(), i));
+    Value init = createFilled(rewriter, loc, type, 0.0, dynamicRows);
+    // Loops (r.., n, g, k').
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    int64_t loops = rows + 3, nDim = rows, gDim = rows + 1, kDim = rows + 2;
+    SmallVector<AffineExpr> aExprs, paramExprs, yExprs;
+    for (int64_t i = 0; i < rows; ++i) {
+      aExprs.push_back(d(i));
+      paramExprs.push_back(d(i));
+      yExprs.push_back(d(i));
+    }
+    aExprs.append({d(gDim), d(kDim)});
+    paramExprs.push_back(d(gDim));
+    yExprs.push_back(d(nDim));
+    AffineMap paramMap = AffineMap::get(loops, 0, paramExprs, ctx);
+    SmallVector<AffineMap> maps{
+        AffineMap::get(loops, 0, aExprs, ctx),
+        AffineMap::get(loops, 0, {d(gDim), d(kDim), d(nDim)}, ctx), paramMap,
+        paramMap, AffineMap::get(loops, 0, yExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(rows + 1,
+                                               utils::IteratorType::parallel);
+    iterators.append(2, utils::IteratorType::reduction);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type,
+        ValueRange{a, b, adaptor.getScale(), adaptor.getZeroPoint()}, init,
+        maps, iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+          Type f32 = nb.getF32Type();
+          Value av = arith::UIToFPOp::create(nb, l, f32, args[0]);
+          Value wv = arith::SIToFPOp::create(nb, l, f32, args[1]);
+          Value centered = arith::SubFOp::create(nb, l, av, args[3]);
+          Value term = arith::MulFOp::create(
+              nb, l, args[2], arith::MulFOp::create(nb, l, centered, wv));
+          linalg::YieldOp::create(
+              nb, l, arith::AddFOp::create(nb, l, args[4], term).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void populateExtensionOpsLoweringPatterns(OnnxTypeConverter &converter,
                                           RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<GeluLowering, AttentionLowering>(converter, ctx);
+  patterns.add<GeluLowering, AttentionLowering,
+               GroupScaledMatMulIntegerLowering>(converter, ctx);
   // Conv(X, W, B) + Z; Gemm(A, B, C); MatMul(A, B) + Bias.
   patterns.add<FusedContractionLowering<ExtFusedConvOp, ConvOp>>(converter,
                                                                  ctx, 3);

@@ -142,6 +142,13 @@ cl::list<std::string> quantizeOps(
     cl::desc("The kinds of ops --quantize quantizes: matmul (MatMul and "
              "Gemm), conv (Conv with one group); default both"),
     cl::value_desc("matmul,conv"), cl::CommaSeparated, cl::cat(category));
+cl::opt<unsigned> quantizeGroup(
+    "quantize-group",
+    cl::desc("--quantize=dynamic-int8: take a MatMul/Gemm activation's "
+             "range per run of N values along each row (default 128; 0: one "
+             "range per row). Products whose K is not a multiple of N, or "
+             "is N itself, use one range per row"),
+    cl::value_desc("N"), cl::init(128), cl::cat(category));
 cl::opt<std::string> calibrationData(
     "calibration-data",
     cl::desc("--quantize=static-int8: the inputs to calibrate on, one or "
@@ -362,8 +369,11 @@ std::string codeFlags(const onnxc::ImportOptions &options,
     flags += " --cuda-arch=" + cudaArch;
   if (noShapeInference)
     flags += " --no-shape-inference";
-  if (quantizeMode == QuantizeMode::DynamicInt8)
+  if (quantizeMode == QuantizeMode::DynamicInt8) {
     flags += " --quantize=dynamic-int8";
+    if (quantizeGroup.getNumOccurrences())
+      flags += " --quantize-group=" + std::to_string(quantizeGroup.getValue());
+  }
   // The calibration data's path is left out (no paths); its method is not.
   if (quantizeMode == QuantizeMode::StaticInt8) {
     flags += " --quantize=static-int8";
@@ -576,6 +586,17 @@ int main(int argc, char **argv) {
       }
     }
   }
+  if (quantizeGroup.getNumOccurrences() &&
+      quantizeMode != QuantizeMode::DynamicInt8) {
+    errs() << "onnx-compile: --quantize-group needs --quantize=dynamic-int8\n";
+    return 1;
+  }
+  if (quantizeGroup % 4 != 0) {
+    errs() << "onnx-compile: --quantize-group must be a multiple of 4 (the "
+              "int8 dot products take 4 values of K at a time), not "
+           << quantizeGroup << "\n";
+    return 1;
+  }
   if (!staticInt8 && (calibrationData.getNumOccurrences() ||
                       calibrationMethod.getNumOccurrences() ||
                       calibrationPercentile.getNumOccurrences())) {
@@ -710,6 +731,7 @@ int main(int argc, char **argv) {
   pipeline.quantizeStaticInt8 = staticInt8;
   pipeline.quantizeMatMul = opsToQuantize.matmul;
   pipeline.quantizeConv = opsToQuantize.conv;
+  pipeline.quantizeGroup = quantizeGroup;
 
   // --quantize=static-int8: the graph passes first, so that calibration
   // observes the activations of the graph the quantization pass will see;

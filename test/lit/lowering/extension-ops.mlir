@@ -143,3 +143,54 @@ func.func @attention_bad_batch(%q: tensor<2x8x64xf32>, %kt: tensor<1x64x8xf32>, 
   %y = "onnx.onnxc.Attention"(%q, %kt, %v, %none) : (tensor<2x8x64xf32>, tensor<1x64x8xf32>, tensor<2x8x64xf32>, none) -> tensor<2x8x64xf32>
   return %y : tensor<2x8x64xf32>
 }
+
+// -----
+
+// GroupScaledMatMulInteger (K = 8 in 2 groups of 4): A [?, 3, 8] viewed
+// [?, 3, 2, 4], B [8, 5] viewed [2, 4, 5], one contraction over (r0, r1, n,
+// g, k') whose body dequantizes each term: out + S * ((A - Z) * B).
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d3, d4, d2)>
+// CHECK-DAG: #[[P:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3)>
+// CHECK-DAG: #[[Y:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @group_scaled
+// CHECK-DAG: %[[AV:.*]] = tensor.expand_shape %arg0 {{\[\[}}0], [1], [2, 3]] {{.*}} : tensor<?x3x8xi8> into tensor<?x3x2x4xi8>
+// CHECK-DAG: %[[BV:.*]] = tensor.expand_shape %arg1 {{\[\[}}0, 1], [2]] {{.*}} : tensor<8x5xi8> into tensor<2x4x5xi8>
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x3x5xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[P]], #[[P]], #[[Y]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME: ins(%[[AV]], %[[BV]], %arg2, %arg3 : tensor<?x3x2x4xi8>, tensor<2x4x5xi8>, tensor<?x3x2xf32>, tensor<?x3x2xf32>) outs(%[[INIT]] : tensor<?x3x5xf32>)
+// CHECK: ^bb0(%[[a:.*]]: i8, %[[w:.*]]: i8, %[[s:.*]]: f32, %[[z:.*]]: f32, %[[acc:.*]]: f32):
+// CHECK: %[[AF:.*]] = arith.uitofp %[[a]] : i8 to f32
+// CHECK: %[[WF:.*]] = arith.sitofp %[[w]] : i8 to f32
+// CHECK: %[[C:.*]] = arith.subf %[[AF]], %[[z]]
+// CHECK: %[[T:.*]] = arith.mulf %[[C]], %[[WF]]
+// CHECK: %[[ST:.*]] = arith.mulf %[[s]], %[[T]]
+// CHECK: arith.addf %[[acc]], %[[ST]]
+func.func @group_scaled(%a: tensor<?x3x8xui8>, %b: tensor<8x5xi8>, %s: tensor<?x3x2xf32>, %z: tensor<?x3x2xf32>) -> tensor<?x3x5xf32> {
+  %y = "onnx.onnxc.GroupScaledMatMulInteger"(%a, %b, %s, %z) {group_size = 4 : i64} : (tensor<?x3x8xui8>, tensor<8x5xi8>, tensor<?x3x2xf32>, tensor<?x3x2xf32>) -> tensor<?x3x5xf32>
+  return %y : tensor<?x3x5xf32>
+}
+
+// -----
+
+func.func @group_scaled_bad_groups(%a: tensor<3x8xui8>, %b: tensor<8x5xi8>, %s: tensor<3x3xf32>, %z: tensor<3x3xf32>) -> tensor<3x5xf32> {
+  // expected-error @+1 {{Scale and ZeroPoint must have K / group_size = 2 groups, not 3}}
+  %y = "onnx.onnxc.GroupScaledMatMulInteger"(%a, %b, %s, %z) {group_size = 4 : i64} : (tensor<3x8xui8>, tensor<8x5xi8>, tensor<3x3xf32>, tensor<3x3xf32>) -> tensor<3x5xf32>
+  return %y : tensor<3x5xf32>
+}
+
+// -----
+
+func.func @group_scaled_partial_group(%a: tensor<3x8xui8>, %b: tensor<8x5xi8>, %s: tensor<3x2xf32>, %z: tensor<3x2xf32>) -> tensor<3x5xf32> {
+  // expected-error @+1 {{K = 8 is not a multiple of group_size 3}}
+  %y = "onnx.onnxc.GroupScaledMatMulInteger"(%a, %b, %s, %z) {group_size = 3 : i64} : (tensor<3x8xui8>, tensor<8x5xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<3x5xf32>
+  return %y : tensor<3x5xf32>
+}
+
+// -----
+
+func.func @group_scaled_k_mismatch(%a: tensor<3x8xui8>, %b: tensor<12x5xi8>, %s: tensor<3x2xf32>, %z: tensor<3x2xf32>) -> tensor<3x5xf32> {
+  // expected-error @+1 {{A has K = 8 but B has 12 rows}}
+  %y = "onnx.onnxc.GroupScaledMatMulInteger"(%a, %b, %s, %z) {group_size = 4 : i64} : (tensor<3x8xui8>, tensor<12x5xi8>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<3x5xf32>
+  return %y : tensor<3x5xf32>
+}

@@ -359,13 +359,20 @@ Value negScaledZeroPoint(OpBuilder &b, Location loc, Value scale,
 /// The group-scaled product's portable form, exact in integers like the
 /// kernel: the i32 sums of each group P[r.., g, c..] (a plain u8 x s8
 /// contraction over k' on the i8 A [r.., G, group]), then one generic
-/// reducing over g with addGroupSum.
-void rebuildGroupScaled(RewriterBase &rewriter, const IntegerContraction &m,
-                        Value a8) {
+/// reducing over g with addGroupSum. Fails, creating nothing, when the
+/// weight's bytes cannot be read (the f32 generic then stays).
+LogicalResult rebuildGroupScaled(RewriterBase &rewriter,
+                                 const IntegerContraction &m, Value a8) {
   linalg::GenericOp op = m.op;
   Location loc = op.getLoc();
   MLIRContext *ctx = rewriter.getContext();
   int64_t j = m.rowDims, p = m.outRank;
+  auto wType = cast<RankedTensorType>(m.w->get().getType());
+  int64_t groups = wType.getDimSize(0);
+  int64_t k = groups * m.groupSize, n = wType.getNumElements() / k;
+  std::vector<int8_t> w = constantBytes(m.weight);
+  if (int64_t(w.size()) != k * n)
+    return failure();
   auto [scale, zeroPoint] = materializeGroupScaling(rewriter, m, a8);
   // P: the contraction's loops (r.., c.., g, k') with g parallel.
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
@@ -378,8 +385,6 @@ void rebuildGroupScaled(RewriterBase &rewriter, const IntegerContraction &m,
   auto cType = cast<RankedTensorType>(op->getResult(0).getType());
   SmallVector<OpFoldResult> pSizes =
       tensor::getMixedSizes(rewriter, loc, op.getDpsInits()[0]);
-  auto wType = cast<RankedTensorType>(m.w->get().getType());
-  int64_t groups = wType.getDimSize(0);
   pSizes.insert(pSizes.begin() + j, rewriter.getIndexAttr(groups));
   Type i32 = rewriter.getI32Type();
   Value pInit = linalg::FillOp::create(
@@ -402,9 +407,7 @@ void rebuildGroupScaled(RewriterBase &rewriter, const IntegerContraction &m,
           pIterators, yieldU8S8MulAdd)
           .getResult(0);
   // The weight's column sums per group, [G, c..] f32.
-  int64_t k = groups * m.groupSize, n = wType.getNumElements() / k;
-  std::vector<int32_t> colSums =
-      groupColumnSums(constantBytes(m.weight), k, n, m.groupSize);
+  std::vector<int32_t> colSums = groupColumnSums(w, k, n, m.groupSize);
   SmallVector<int64_t> sumsShape{groups};
   for (int64_t i = 2; i < wType.getRank(); ++i)
     sumsShape.push_back(wType.getDimSize(i));
@@ -440,6 +443,7 @@ void rebuildGroupScaled(RewriterBase &rewriter, const IntegerContraction &m,
                         negScaledZeroPoint(b, l, args[1], args[2])));
       });
   rewriter.replaceOp(op, combine.getResults());
+  return success();
 }
 
 constexpr int64_t kGroup = 4; // bytes of k per lane and dot product
@@ -571,7 +575,7 @@ struct DotProductKernel {
         DenseResourceElementsAttr::get(packedType, "onnxc_int8_panels",
                                        std::move(blob)));
     // s8 x s8 instructions: the correction of A's sign flip, per column
-    // (the group-scaled form folds it into the zero point instead).
+    // (per group and column for the group-scaled form, below).
     Value correction;
     if (isa.signedOnly && !m.grouped) {
       std::vector<int32_t> corr =
@@ -1070,8 +1074,10 @@ struct VectorizeIntegerContractionsPass
       rewriter.setInsertionPoint(m.op);
       if (m.grouped) {
         Value a8 = materializeA8(rewriter, m);
+        // Without a kernel, the exact portable form; failing that too, the
+        // f32 generic stays (what was materialized for it is dead).
         if (!kernel || failed(kernel->rewrite(rewriter, m, a8)))
-          rebuildGroupScaled(rewriter, m, a8);
+          (void)rebuildGroupScaled(rewriter, m, a8);
         continue;
       }
       Value a8 = materializeA8(rewriter, m);

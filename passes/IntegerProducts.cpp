@@ -175,12 +175,11 @@ matchGroupScaledBody(linalg::GenericOp op, OpOperand *w,
   }
   if (!term)
     return std::nullopt;
-  auto wConv = term.getRhs().getDefiningOp<arith::SIToFPOp>();
-  Value centeredValue = term.getLhs();
-  if (!wConv || wConv.getIn() != wArg) {
-    centeredValue = term.getRhs();
-  }
-  auto centered = centeredValue.getDefiningOp<arith::SubFOp>();
+  // The term's other operand: uitofp(a8) - Z.
+  auto rhsConv = term.getRhs().getDefiningOp<arith::SIToFPOp>();
+  Value other = rhsConv && rhsConv.getIn() == wArg ? term.getLhs()
+                                                   : term.getRhs();
+  auto centered = other.getDefiningOp<arith::SubFOp>();
   if (!centered)
     return std::nullopt;
   auto aConv = centered.getLhs().getDefiningOp<arith::UIToFPOp>();

@@ -24,7 +24,9 @@ Models:
   --model bert      the BERT-base encoder of export_real_models.py (torch,
                     random weights, seed 0), quantizing every F.linear
                     (attention in-projection and out-projection, FFN)
-  --onnx PATH       a CNN in ONNX (Conv, Relu, Clip, Add, MaxPool,
+  --onnx PATH       a CNN in ONNX (Conv with pads or auto_pad,
+                    BatchNormalization (folded into the Conv before it, as
+                    the compiler folds it), Relu, Clip, Add, MaxPool,
                     AveragePool, GlobalAveragePool, Flatten, Reshape,
                     Concat, Gemm, Dropout), run op by op in torch
 
@@ -32,6 +34,9 @@ Options:
   --no-weights / --no-activations   quantize only the other operand
   --act-group G     activation ranges per group of G along K (MatMul/Gemm)
                     instead of per row, as onnx-compile --quantize-group=G
+  --conv-act-group G  Conv inputs: ranges per pixel and group of G channels
+                    (all C where G does not divide it) instead of per
+                    tensor: a scheme the compiler does not have yet
   --weight-noise E  instead of int8 weights, w * (1 + E * N(0, 1)): how
                     sensitive the model is to any perturbation
   --sets N          random inputs to compare on (default 5)
@@ -43,6 +48,9 @@ came from:
   simulate_int8.py --onnx ... --no-activations --weight-noise 0.001
   simulate_int8.py --model bert                                (~1.2%, per row)
   simulate_int8.py --model bert --act-group 128                (~0.9%, the default)
+  simulate_int8.py --onnx inception_v3-nsfwjs/model.onnx        (~1.2%; the
+      trained CNN of export_trained_cnn.py: --no-activations ~1.1%,
+      --no-weights ~0.16%, so its error is the weights' rounding)
 """
 
 import argparse
@@ -61,6 +69,7 @@ class Scheme:
         self.weights = not args.no_weights
         self.activations = not args.no_activations
         self.act_group = args.act_group
+        self.conv_act_group = args.conv_act_group
         self.weight_noise = args.weight_noise
 
     def weight(self, w):
@@ -97,9 +106,16 @@ class Scheme:
         return self._u8(a, (-1,))
 
     def tensor(self, x):
-        """A Conv input: per tensor."""
+        """A Conv input: per tensor, or with --conv-act-group per pixel and
+        group of that many channels (all channels where it does not divide
+        C): a scheme the compiler does not have yet."""
         if not self.activations:
             return x
+        if self.conv_act_group:
+            n, c = x.shape[:2]
+            g = self.conv_act_group if c % self.conv_act_group == 0 else c
+            grouped = x.reshape(n, c // g, g, *x.shape[2:])
+            return self._u8(grouped, (2,)).reshape(x.shape)
         return self._u8(x, tuple(range(x.dim())))
 
 
@@ -164,6 +180,37 @@ def attr(node, name, default):
     return default
 
 
+def fold_batchnorms(model, inits):
+    """Folds each BatchNormalization that follows a Conv (its only user)
+    into the Conv's weights and bias, as onnxc-fold-batchnorm does before
+    quantization, so that the simulated weights are the compiler's."""
+    users = {}
+    for n in model.graph.node:
+        for t in n.input:
+            users[t] = users.get(t, 0) + 1
+    producers = {o: n for n in model.graph.node for o in n.output}
+    for bn in model.graph.node:
+        if bn.op_type != "BatchNormalization":
+            continue
+        conv = producers.get(bn.input[0])
+        if (conv is None or conv.op_type != "Conv" or users[bn.input[0]] != 1
+                or any(t not in inits for t in bn.input[1:5])
+                or conv.input[1] not in inits):
+            continue
+        gamma, beta, mean, var = (inits[t] for t in bn.input[1:5])
+        factor = gamma / torch.sqrt(var + attr(bn, "epsilon", 1e-5))
+        w = inits[conv.input[1]]
+        b = (inits[conv.input[2]] if len(conv.input) > 2 and conv.input[2]
+             else torch.zeros_like(mean))
+        inits[conv.input[1]] = w * factor.reshape(-1, *([1] * (w.dim() - 1)))
+        bias = bn.output[0] + "_folded_bias"
+        inits[bias] = (b - mean) * factor + beta
+        del conv.input[2:]
+        conv.input.append(bias)
+        bn.op_type = "Identity"
+        del bn.input[1:]
+
+
 def simulate_onnx(path, scheme, sets):
     import onnx
     from onnx import numpy_helper
@@ -173,6 +220,30 @@ def simulate_onnx(path, scheme, sets):
     graph_input = [i for i in model.graph.input if i.name not in inits][0]
     shape = [d.dim_value for d in graph_input.type.tensor_type.shape.dim]
 
+    fold_batchnorms(model, inits)
+
+    def pads(n, x, kernel):
+        """[top, left, bottom, right]: `pads`, or auto_pad's."""
+        mode = attr(n, "auto_pad", b"NOTSET")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if mode in ("SAME_UPPER", "SAME_LOWER"):
+            strides = attr(n, "strides", [1, 1])
+            dil = attr(n, "dilations", [1, 1])
+            begin, end = [], []
+            for d in range(2):
+                size = x.shape[2 + d]
+                out = -(-size // strides[d])
+                total = max((out - 1) * strides[d] + (kernel[d] - 1) * dil[d]
+                            + 1 - size, 0)
+                small = total // 2
+                begin.append(small if mode == "SAME_UPPER" else total - small)
+                end.append(total - begin[-1])
+            return begin + end
+        return attr(n, "pads", [0, 0, 0, 0])
+
+    def padded(x, p, value=0.0):
+        return F.pad(x, (p[1], p[3], p[0], p[2]), value=value)
+
     def run(x, quantized):
         env = dict(inits)
         env[graph_input.name] = x
@@ -180,17 +251,17 @@ def simulate_onnx(path, scheme, sets):
             i = [env[t] if t else None for t in n.input]
             op = n.op_type
             if op == "Conv":
-                p = attr(n, "pads", [0, 0, 0, 0])
-                if p[0] != p[2] or p[1] != p[3]:
-                    sys.exit(f"{n.name}: asymmetric pads are not simulated")
                 g = attr(n, "group", 1)
                 x_, w = i[0], i[1]
+                p = pads(n, x_, w.shape[2:])
                 if quantized and g == 1:
                     x_, w = scheme.tensor(x_), scheme.weight(w)
-                y = F.conv2d(x_, w, i[2] if len(i) > 2 else None,
-                             stride=attr(n, "strides", [1, 1]),
-                             padding=(p[0], p[1]), groups=g,
+                y = F.conv2d(padded(x_, p), w, i[2] if len(i) > 2 else None,
+                             stride=attr(n, "strides", [1, 1]), groups=g,
                              dilation=attr(n, "dilations", [1, 1]))
+            elif op == "BatchNormalization":
+                y = F.batch_norm(i[0], i[3], i[4], i[1], i[2],
+                                 eps=attr(n, "epsilon", 1e-5))
             elif op == "Gemm":
                 a, b = i[0], i[1]
                 if attr(n, "transA", 0):
@@ -210,13 +281,20 @@ def simulate_onnx(path, scheme, sets):
             elif op == "Add":
                 y = i[0] + i[1]
             elif op == "MaxPool":
-                p = attr(n, "pads", [0, 0, 0, 0])
-                y = F.max_pool2d(i[0], attr(n, "kernel_shape", None),
-                                 attr(n, "strides", None), (p[0], p[1]),
+                k = attr(n, "kernel_shape", None)
+                p = pads(n, i[0], k)
+                y = F.max_pool2d(padded(i[0], p, float("-inf")), k,
+                                 attr(n, "strides", None),
                                  ceil_mode=bool(attr(n, "ceil_mode", 0)))
             elif op == "AveragePool":
-                y = F.avg_pool2d(i[0], attr(n, "kernel_shape", None),
-                                 attr(n, "strides", None))
+                # Padding is left out of each average (count_include_pad 0).
+                k = attr(n, "kernel_shape", None)
+                p = pads(n, i[0], k)
+                st = attr(n, "strides", None)
+                total = F.avg_pool2d(padded(i[0], p), k, st, divisor_override=1)
+                count = F.avg_pool2d(padded(torch.ones_like(i[0][:1, :1]), p),
+                                     k, st, divisor_override=1)
+                y = total / count
             elif op == "GlobalAveragePool":
                 y = i[0].mean((2, 3), keepdim=True)
             elif op == "Flatten":
@@ -246,6 +324,7 @@ def main():
     parser.add_argument("--no-weights", action="store_true")
     parser.add_argument("--no-activations", action="store_true")
     parser.add_argument("--act-group", type=int, default=0)
+    parser.add_argument("--conv-act-group", type=int, default=0)
     parser.add_argument("--weight-noise", type=float, default=0.0)
     parser.add_argument("--sets", type=int, default=5)
     args = parser.parse_args()

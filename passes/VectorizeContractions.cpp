@@ -736,167 +736,205 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   if (!outerReductions.empty())
     epilogue = nullptr;
 
-  // The kernel on the tile's slices.
+  // The kernel on the tile's slices. With `fullColumns`, the tile is known
+  // to be nSize columns wide: B's and C's transfers along them are in
+  // bounds (no masks).
   Location loc = tile.getLoc();
-  rewriter.setInsertionPoint(tile);
-  Type elem = getElementTypeOrSelf(tile->getResult(0).getType());
-  auto rowType = VectorType::get({nSize}, elem);
-  auto maps = tile.getIndexingMapsArray();
-  Value a = tile.getDpsInputs()[plan.aIdx], b = tile.getDpsInputs()[plan.bIdx];
-  Value c = tile.getDpsInits()[0];
-  AffineMap aMap = maps[plan.aIdx], bMap = maps[plan.bIdx], cMap = maps[2];
-  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value pad = arith::ConstantOp::create(rewriter, loc, elem,
-                                        rewriter.getFloatAttr(elem, 0.0));
+  auto buildKernel = [&](bool fullColumns) -> Value {
+    Type elem = getElementTypeOrSelf(tile->getResult(0).getType());
+    auto rowType = VectorType::get({nSize}, elem);
+    auto maps = tile.getIndexingMapsArray();
+    Value a = tile.getDpsInputs()[plan.aIdx], b = tile.getDpsInputs()[plan.bIdx];
+    Value c = tile.getDpsInits()[0];
+    AffineMap aMap = maps[plan.aIdx], bMap = maps[plan.bIdx], cMap = maps[2];
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value pad = arith::ConstantOp::create(rewriter, loc, elem,
+                                          rewriter.getFloatAttr(elem, 0.0));
 
-  // Accumulators: the tile of C, row by row.
-  SmallVector<int64_t> cVectorDims;
-  SmallVector<int64_t> cShape;
-  if (plan.m >= 0) {
-    cVectorDims.push_back(plan.m);
-    cShape.push_back(mSize);
-  }
-  cVectorDims.push_back(plan.n);
-  cShape.push_back(nSize);
-  auto cVecType = VectorType::get(cShape, elem);
-  AffineMap cTransfer = transferMap(cMap, cVectorDims);
-  SmallVector<Value> cIndices = tileIndices(rewriter, loc, cMap, -1, zero);
-  SmallVector<bool> cInBounds = inBounds(c, cTransfer, cShape);
-  Value cTile;
-  if (accumulatorInit) {
-    SmallVector<int64_t> cPositions;
-    for (int64_t dim : cVectorDims)
-      cPositions.push_back(
-          *cMap.getResultPosition(rewriter.getAffineDimExpr(dim)));
-    cTile = readAccumulatorInit(rewriter, loc, *accumulatorInit,
-                                sliceOffsets(rewriter, loc, c), cPositions,
-                                cVecType);
-  } else {
-    cTile = vector::TransferReadOp::create(rewriter, loc, cVecType, c,
-                                           cIndices, pad, cTransfer,
-                                           cInBounds);
-  }
-  SmallVector<Value> rows;
-  if (plan.m >= 0) {
-    for (int64_t i = 0; i < mSize; ++i)
-      rows.push_back(vector::ExtractOp::create(rewriter, loc, cTile, i));
-  } else {
-    rows.push_back(cTile);
-  }
-
-  // Where the tile's A and B lie in the operands: the panels to read.
-  SmallVector<OpFoldResult> aOffsets, bOffsets;
-  if (aPanels)
-    aOffsets = sliceOffsets(rewriter, loc, a);
-  if (panels)
-    bOffsets = sliceOffsets(rewriter, loc, b);
-  // A's mr elements of each k step are read one by one (each a broadcast
-  // load: a vector load would need a lane permute per element, on the port
-  // that also does half the FMAs). The tile's rows past A's end (a partial
-  // block) read its last row instead: they are never stored.
-  SmallVector<Value> aRowIndex;
-  std::optional<unsigned> aRowPos;
-  if (plan.m >= 0 && !aPanels) {
-    aRowPos = aMap.getResultPosition(rewriter.getAffineDimExpr(plan.m));
-    auto aType = cast<RankedTensorType>(a.getType());
-    Value lastRow;
-    if (aType.isDynamicDim(*aRowPos) || aType.getDimSize(*aRowPos) < mSize) {
-      Value size = tensor::DimOp::create(rewriter, loc, a, *aRowPos);
-      lastRow = arith::SubIOp::create(
-          rewriter, loc, size, arith::ConstantIndexOp::create(rewriter, loc, 1));
-    }
-    for (int64_t i = 0; i < mSize; ++i) {
-      Value row = arith::ConstantIndexOp::create(rewriter, loc, i);
-      if (lastRow && i > 0)
-        row = arith::MinUIOp::create(rewriter, loc, row, lastRow);
-      aRowIndex.push_back(row);
-    }
-  }
-  Value kUpper = arith::ConstantIndexOp::create(rewriter, loc, kSize);
-  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  auto loop = scf::ForOp::create(
-      rewriter, loc, zero, kUpper, one, rows,
-      [&](OpBuilder &lb, Location l, Value kIv, ValueRange acc) {
-        Value bRow;
-        if (panels) {
-          bRow = readPanelRow(lb, l, *panels, bOffsets, kIv);
-        } else {
-          AffineMap bTransfer = transferMap(bMap, {plan.n});
-          bRow = vector::TransferReadOp::create(
-              lb, l, rowType, b, tileIndices(lb, l, bMap, plan.k, kIv), pad,
-              bTransfer, inBounds(b, bTransfer, {nSize}));
-        }
-        SmallVector<Value> aElems;
-        if (aPanels) {
-          SmallVector<Value> indices =
-              panelRowIndices(lb, l, *aPanels, aOffsets, kIv);
-          for (int64_t i = 0; i < mSize; ++i) {
-            indices.back() = arith::ConstantIndexOp::create(lb, l, i);
-            aElems.push_back(
-                tensor::ExtractOp::create(lb, l, aPanels->packed, indices));
-          }
-        } else if (plan.m >= 0) {
-          SmallVector<Value> indices = tileIndices(lb, l, aMap, plan.k, kIv);
-          for (int64_t i = 0; i < mSize; ++i) {
-            indices[*aRowPos] = aRowIndex[i];
-            aElems.push_back(tensor::ExtractOp::create(lb, l, a, indices));
-          }
-        } else {
-          aElems.push_back(tensor::ExtractOp::create(
-              lb, l, a, tileIndices(lb, l, aMap, plan.k, kIv)));
-        }
-        SmallVector<Value> next;
-        for (auto [ai, row] : llvm::zip(aElems, acc)) {
-          Value splat = vector::BroadcastOp::create(lb, l, rowType, ai);
-          next.push_back(vector::FMAOp::create(lb, l, splat, bRow, row));
-        }
-        scf::YieldOp::create(lb, l, next);
-      });
-
-  SmallVector<Value> results(loop.getResults());
-  if (epilogue) {
-    // The block's place in C: the offsets of the tile's slice of it.
-    EpilogueBlock block;
-    auto cType = cast<RankedTensorType>(c.getType());
-    if (auto slice = c.getDefiningOp<tensor::ExtractSliceOp>())
-      block.offsets = slice.getMixedOffsets();
-    else
-      block.offsets.assign(cType.getRank(), rewriter.getIndexAttr(0));
+    // Accumulators: the tile of C, row by row.
+    SmallVector<int64_t> cVectorDims;
+    SmallVector<int64_t> cShape;
     if (plan.m >= 0) {
-      block.rowPos =
-          *cMap.getResultPosition(rewriter.getAffineDimExpr(plan.m));
-      block.rows = mSize;
-      block.wholeRows = !ShapedType::isDynamic(ranges[plan.m]) &&
-                        ranges[plan.m] % mSize == 0;
+      cVectorDims.push_back(plan.m);
+      cShape.push_back(mSize);
     }
-    block.colPos = *cMap.getResultPosition(rewriter.getAffineDimExpr(plan.n));
-    block.cols = nSize;
-    block.wholeCols = ranges[plan.n] % nSize == 0;
-    results = emitContractionEpilogue(rewriter, loc, *epilogue, block, results);
-    epilogueApplied = true;
-  }
+    cVectorDims.push_back(plan.n);
+    cShape.push_back(nSize);
+    auto cVecType = VectorType::get(cShape, elem);
+    AffineMap cTransfer = transferMap(cMap, cVectorDims);
+    SmallVector<Value> cIndices = tileIndices(rewriter, loc, cMap, -1, zero);
+    SmallVector<bool> cInBounds = inBounds(c, cTransfer, cShape);
+    if (fullColumns)
+      cInBounds.back() = true; // the last vector dim is plan.n
+    Value cTile;
+    if (accumulatorInit) {
+      SmallVector<int64_t> cPositions;
+      for (int64_t dim : cVectorDims)
+        cPositions.push_back(
+            *cMap.getResultPosition(rewriter.getAffineDimExpr(dim)));
+      cTile = readAccumulatorInit(rewriter, loc, *accumulatorInit,
+                                  sliceOffsets(rewriter, loc, c), cPositions,
+                                  cVecType);
+    } else {
+      cTile = vector::TransferReadOp::create(rewriter, loc, cVecType, c,
+                                             cIndices, pad, cTransfer,
+                                             cInBounds);
+    }
+    SmallVector<Value> rows;
+    if (plan.m >= 0) {
+      for (int64_t i = 0; i < mSize; ++i)
+        rows.push_back(vector::ExtractOp::create(rewriter, loc, cTile, i));
+    } else {
+      rows.push_back(cTile);
+    }
 
-  // Row by row (one 1 x NR transfer each: a row past the end of a partial
-  // tile is out of bounds, hence not written). Assembling an MR x NR vector
-  // first would be canonicalized into element-wise shuffles.
-  Value written = c;
-  if (plan.m >= 0) {
-    auto rowTileType = VectorType::get({1, nSize}, elem);
-    int64_t mPos = *cMap.getResultPosition(rewriter.getAffineDimExpr(plan.m));
-    for (int64_t i = 0; i < mSize; ++i) {
-      Value row = vector::ShapeCastOp::create(rewriter, loc, rowTileType,
-                                              results[i]);
-      SmallVector<Value> indices(cIndices);
-      indices[mPos] = arith::ConstantIndexOp::create(rewriter, loc, i);
-      written = vector::TransferWriteOp::create(rewriter, loc, row, written,
-                                                indices, cTransfer, cInBounds)
+    // Where the tile's A and B lie in the operands: the panels to read.
+    SmallVector<OpFoldResult> aOffsets, bOffsets;
+    if (aPanels)
+      aOffsets = sliceOffsets(rewriter, loc, a);
+    if (panels)
+      bOffsets = sliceOffsets(rewriter, loc, b);
+    // A's mr elements of each k step are read one by one (each a broadcast
+    // load: a vector load would need a lane permute per element, on the port
+    // that also does half the FMAs). The tile's rows past A's end (a partial
+    // block) read its last row instead: they are never stored.
+    SmallVector<Value> aRowIndex;
+    std::optional<unsigned> aRowPos;
+    if (plan.m >= 0 && !aPanels) {
+      aRowPos = aMap.getResultPosition(rewriter.getAffineDimExpr(plan.m));
+      auto aType = cast<RankedTensorType>(a.getType());
+      Value lastRow;
+      if (aType.isDynamicDim(*aRowPos) || aType.getDimSize(*aRowPos) < mSize) {
+        Value size = tensor::DimOp::create(rewriter, loc, a, *aRowPos);
+        lastRow = arith::SubIOp::create(
+            rewriter, loc, size, arith::ConstantIndexOp::create(rewriter, loc, 1));
+      }
+      for (int64_t i = 0; i < mSize; ++i) {
+        Value row = arith::ConstantIndexOp::create(rewriter, loc, i);
+        if (lastRow && i > 0)
+          row = arith::MinUIOp::create(rewriter, loc, row, lastRow);
+        aRowIndex.push_back(row);
+      }
+    }
+    Value kUpper = arith::ConstantIndexOp::create(rewriter, loc, kSize);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, zero, kUpper, one, rows,
+        [&](OpBuilder &lb, Location l, Value kIv, ValueRange acc) {
+          Value bRow;
+          if (panels) {
+            bRow = readPanelRow(lb, l, *panels, bOffsets, kIv);
+          } else {
+            AffineMap bTransfer = transferMap(bMap, {plan.n});
+            SmallVector<bool> bInBounds = inBounds(b, bTransfer, {nSize});
+            if (fullColumns)
+              bInBounds.back() = true;
+            bRow = vector::TransferReadOp::create(
+                lb, l, rowType, b, tileIndices(lb, l, bMap, plan.k, kIv), pad,
+                bTransfer, bInBounds);
+          }
+          SmallVector<Value> aElems;
+          if (aPanels) {
+            SmallVector<Value> indices =
+                panelRowIndices(lb, l, *aPanels, aOffsets, kIv);
+            for (int64_t i = 0; i < mSize; ++i) {
+              indices.back() = arith::ConstantIndexOp::create(lb, l, i);
+              aElems.push_back(
+                  tensor::ExtractOp::create(lb, l, aPanels->packed, indices));
+            }
+          } else if (plan.m >= 0) {
+            SmallVector<Value> indices = tileIndices(lb, l, aMap, plan.k, kIv);
+            for (int64_t i = 0; i < mSize; ++i) {
+              indices[*aRowPos] = aRowIndex[i];
+              aElems.push_back(tensor::ExtractOp::create(lb, l, a, indices));
+            }
+          } else {
+            aElems.push_back(tensor::ExtractOp::create(
+                lb, l, a, tileIndices(lb, l, aMap, plan.k, kIv)));
+          }
+          SmallVector<Value> next;
+          for (auto [ai, row] : llvm::zip(aElems, acc)) {
+            Value splat = vector::BroadcastOp::create(lb, l, rowType, ai);
+            next.push_back(vector::FMAOp::create(lb, l, splat, bRow, row));
+          }
+          scf::YieldOp::create(lb, l, next);
+        });
+
+    SmallVector<Value> results(loop.getResults());
+    if (epilogue) {
+      // The block's place in C: the offsets of the tile's slice of it.
+      EpilogueBlock block;
+      auto cType = cast<RankedTensorType>(c.getType());
+      if (auto slice = c.getDefiningOp<tensor::ExtractSliceOp>())
+        block.offsets = slice.getMixedOffsets();
+      else
+        block.offsets.assign(cType.getRank(), rewriter.getIndexAttr(0));
+      if (plan.m >= 0) {
+        block.rowPos =
+            *cMap.getResultPosition(rewriter.getAffineDimExpr(plan.m));
+        block.rows = mSize;
+        block.wholeRows = !ShapedType::isDynamic(ranges[plan.m]) &&
+                          ranges[plan.m] % mSize == 0;
+      }
+      block.colPos = *cMap.getResultPosition(rewriter.getAffineDimExpr(plan.n));
+      block.cols = nSize;
+      block.wholeCols = fullColumns || ranges[plan.n] % nSize == 0;
+      results = emitContractionEpilogue(rewriter, loc, *epilogue, block, results);
+      epilogueApplied = true;
+    }
+
+    // Row by row (one 1 x NR transfer each: a row past the end of a partial
+    // tile is out of bounds, hence not written). Assembling an MR x NR vector
+    // first would be canonicalized into element-wise shuffles.
+    Value written = c;
+    if (plan.m >= 0) {
+      auto rowTileType = VectorType::get({1, nSize}, elem);
+      int64_t mPos = *cMap.getResultPosition(rewriter.getAffineDimExpr(plan.m));
+      for (int64_t i = 0; i < mSize; ++i) {
+        Value row = vector::ShapeCastOp::create(rewriter, loc, rowTileType,
+                                                results[i]);
+        SmallVector<Value> indices(cIndices);
+        indices[mPos] = arith::ConstantIndexOp::create(rewriter, loc, i);
+        written = vector::TransferWriteOp::create(rewriter, loc, row, written,
+                                                  indices, cTransfer, cInBounds)
+                      .getResult();
+      }
+    } else {
+      written = vector::TransferWriteOp::create(rewriter, loc, results[0],
+                                                c, cIndices, cTransfer,
+                                                cInBounds)
                     .getResult();
     }
+    return written;
+  };
+
+  // A column count that is not whole blocks makes every tile's column size
+  // dynamic, and so every transfer along the columns masked, even in the
+  // full tiles (a mask compare per vector and k step: squeezenet's
+  // 55 x 55 outputs, resnet50's 28 x 28 and 14 x 14). The full tiles get
+  // their own unmasked kernel.
+  Value written;
+  int64_t cColPos = *tile.getIndexingMapsArray()[2].getResultPosition(
+      rewriter.getAffineDimExpr(plan.n));
+  Value cTileValue = tile.getDpsInits()[0];
+  if (!ShapedType::isDynamic(ranges[plan.n]) && ranges[plan.n] > nSize &&
+      ranges[plan.n] % nSize != 0 &&
+      cast<RankedTensorType>(cTileValue.getType()).isDynamicDim(cColPos)) {
+    rewriter.setInsertionPoint(tile);
+    Value width = tensor::DimOp::create(rewriter, loc, cTileValue, cColPos);
+    Value full = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::eq, width,
+        arith::ConstantIndexOp::create(rewriter, loc, nSize));
+    auto ifOp = scf::IfOp::create(rewriter, loc, cTileValue.getType(), full,
+                                  /*withElseRegion=*/true);
+    rewriter.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(rewriter, loc, buildKernel(true));
+    rewriter.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    scf::YieldOp::create(rewriter, loc, buildKernel(false));
+    written = ifOp.getResult(0);
   } else {
-    written = vector::TransferWriteOp::create(rewriter, loc, results[0],
-                                              c, cIndices, cTransfer,
-                                              cInBounds)
-                  .getResult();
+    rewriter.setInsertionPoint(tile);
+    written = buildKernel(false);
   }
   rewriter.replaceOp(tile, written);
   return success();

@@ -20,7 +20,7 @@
 // BUF-SAME: %[[ACC:[a-z0-9]+]]: memref<10x20xf32>
 // BUF-NOT: memref.alloc
 // BUF-NOT: memref.copy
-// BUF: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%c20, %c10) step (%c16, %c4)
+// BUF: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%c20, %c10) step (%c16{{[_0-9]*}}, %c4)
 // BUF: memref.subview %[[ACC]]
 // BUF-NOT: memref.alloc
 // BUF-NOT: memref.copy

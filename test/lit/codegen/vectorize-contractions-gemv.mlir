@@ -51,6 +51,7 @@ func.func @dynamic_rows(%x: tensor<?x32xf32>, %w: tensor<32x256xf32>, %acc: tens
 
 // Enough static rows for whole blocks: the usual 4 x 16 blocks, no version.
 // CHECK-LABEL: func.func @many_rows
+// NOVERSION-LABEL: func.func @many_rows
 // CHECK-NOT: scf.if
 // CHECK: scf.for %{{.*}} = %c0 to %c256 step %c16
 // CHECK: scf.for %{{.*}} = %c0 to %c8 step %c4

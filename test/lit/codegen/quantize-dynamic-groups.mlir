@@ -22,7 +22,7 @@
 // CHECK: %[[R:.*]] = "onnx.Mul"(%[[P]], %[[WS]])
 // CHECK: return %[[R]]
 // The weight is quantized as without groups (per column, symmetric).
-// CHECK: onnxc_q8: "0x100000007FC0407F7F2020E07FC0407F815F5F40"
+// CHECK: onnxc_q8{{(_[0-9]+)?}}: "0x100000007FC0407F7F2020E07FC0407F815F5F40"
 // Without the option: one range per row, MatMulInteger.
 // ROWS-LABEL: func.func @grouped
 // ROWS-NOT: GroupScaledMatMulInteger

@@ -47,7 +47,7 @@
 // VNNI-COUNT-4: llvm.call @onnxc_dot_avx512_vnni
 // VNNI: vector.transfer_read {{.*}}{{\], %[a-z0-9_]+ : tensor<\?x6xi8>, vector<4xi8>}}
 // VNNI: vector.transfer_write {{.*}}{{\] : vector<16xi32>, tensor<\?x20xi32>}}
-// VNNI: onnxc_int8_panels: "0x4000000001020304FF000000
+// VNNI: onnxc_int8_panels{{(_[0-9]+)?}}: "0x4000000001020304FF000000
 // VNNI-SAME: 0506000000
 // AVX-VNNI: the same kernel on 256-bit vectors, so panels of 8 columns:
 // ceil(20/8) = 3 panels of 2 groups of 32 bytes, the last panel's columns
@@ -58,7 +58,7 @@
 // AVX: arith.constant dense_resource<onnxc_int8_panels> : tensor<3x2x32xi8>
 // AVX: llvm.call @onnxc_dot_avx_vnni
 // AVX: vector.transfer_write {{.*}} : vector<8xi32>, tensor<?x20xi32>
-// AVX: onnxc_int8_panels: "0x4000000001020304FF000000
+// AVX: onnxc_int8_panels{{(_[0-9]+)?}}: "0x4000000001020304FF000000
 // NEON without i8mm has only the s8 x s8 sdot: every 4 bytes of A are
 // flipped to a - 128 (xor 0x80808080) before the broadcast, and the
 // accumulators start from 128 * sum_k W[k, n] (column 0: 128 * 21 = 2688,

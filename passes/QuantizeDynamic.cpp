@@ -169,24 +169,8 @@ Quantized quantizeGroups(PatternRewriter &rewriter, Location loc, Value a,
         .getResult();
   };
   Type f32 = rewriter.getF32Type();
-  Value grouped = reshape(a, {groups, group}, f32);
-  SmallVector<int64_t> rangeShape(aType.getShape().drop_back());
-  rangeShape.append({groups, 1});
-  auto rangeType = RankedTensorType::get(rangeShape, f32);
-  ArrayAttr lastAxis = rewriter.getI64ArrayAttr({rank});
-  IntegerAttr keep = rewriter.getI64IntegerAttr(1);
-  Value zero = scalarF32(rewriter, loc, 0.0f);
-  Value lo = MinOp::create(
-      rewriter, loc, rangeType,
-      ValueRange{ReduceMinOp::create(rewriter, loc, rangeType, grouped,
-                                     lastAxis, keep),
-                 zero});
-  Value hi = MaxOp::create(
-      rewriter, loc, rangeType,
-      ValueRange{ReduceMaxOp::create(rewriter, loc, rangeType, grouped,
-                                     lastAxis, keep),
-                 zero});
-  Quantized q = quantizeInRange(rewriter, loc, grouped, lo, hi, zero);
+  // Each group is a row of A viewed [.., M, G, group].
+  Quantized q = quantizeRows(rewriter, loc, reshape(a, {groups, group}, f32));
   Type u8 = IntegerType::get(rewriter.getContext(), 8, IntegerType::Unsigned);
   return {reshape(q.q, {k}, u8), reshape(q.scale, {groups}, f32),
           reshape(q.zeroPoint, {groups}, f32)};

@@ -54,4 +54,57 @@ def CudaMergeKernelModules
   let dependentDialects = ["mlir::gpu::GPUDialect"];
 }
 
+def CudaLowerHost : Pass<"onnxc-cuda-lower-host", "mlir::ModuleOp"> {
+  let summary = "Make the host side of the CUDA path call the runtime";
+  let description = [{
+    Runs after kernel outlining and PTX emission. Every `memref.alloc` of
+    the host code becomes device memory from the runtime's per-session
+    arena (`onnxc_cuda_rt_alloc`, viewed as the allocated type; deallocs
+    go, the arena is reset after each run), every `memref.get_global` the
+    device copy of that weight (`onnxc_cuda_rt_weight(i)`), and every
+    `gpu.launch_func` a call of `onnxc_cuda_rt_launch` with the kernel's
+    number, the grid and block sizes and its arguments written to one i64
+    slot each: a memref as its descriptor's fields (allocated and aligned
+    pointer, offset, sizes, strides), as the kernel's NVVM signature takes
+    them; a scalar with its bits in the slot's low bytes.
+
+    Adds `onnxc_cuda_weight_table(memref<?xi64>)`, which writes each
+    weight's host address and size, and records the kernels in launch
+    numbering (`onnxc.cuda_kernels`) and the weight count
+    (`onnxc.cuda_weights`) on the module. Erases the gpu.modules.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def CudaKernelsToHost : Pass<"onnxc-cuda-kernels-to-host", "mlir::ModuleOp"> {
+  let summary = "Testing: the outlined kernels as host functions";
+  let description = [{
+    For the CUDA emulation (`onnx-compile --cuda-emulation-kernels`): each
+    kernel of the gpu.module becomes `func.func @<kernel>.body` with the
+    kernel's arguments and then 12 `index` arguments, which replace
+    `gpu.block_id`, `gpu.thread_id`, `gpu.grid_dim` and `gpu.block_dim`
+    (in that order, x, y, z each). Functions the kernels call move out of
+    the gpu.module; everything else in the module is erased. A kernel with
+    workgroup or private memory, or any other gpu op (a barrier), is an
+    error: the emulation runs threads one after another.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
+def CudaEmulationEntries
+    : Pass<"onnxc-cuda-emulation-entries", "mlir::ModuleOp"> {
+  let summary = "Testing: cuLaunchKernel-style entry points of host kernels";
+  let description = [{
+    Runs on the LLVM dialect after onnxc-cuda-kernels-to-host and the
+    lowering. Each kernel body gets an exported
+    `void <kernel>(void **params, const int64_t *ids)` that loads argument
+    i of the body's LLVM signature through params[i] (as cuLaunchKernel
+    passes them) and the 12 ids from `ids`, and a constant
+    `<kernel>.param_count`.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // ONNXC_CODEGEN_CUDAPASSES_TD

@@ -41,8 +41,8 @@ void buildGpuMappingPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createCudaMapToGpu(map));
 }
 
-void buildLinalgToNvvmPipeline(OpPassManager &pm,
-                               const CudaPipelineOptions &options) {
+void buildLinalgToGpuKernelsPipeline(OpPassManager &pm,
+                                     const CudaPipelineOptions &options) {
   buildGpuMappingPipeline(pm, options);
   pm.addPass(createConvertParallelLoopToGpuPass());
   // Index arithmetic and views become plain arithmetic on the memref
@@ -53,7 +53,9 @@ void buildLinalgToNvvmPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToFuncs()); // math.ipowi, math.fpowi
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createCudaMergeKernelModules());
+}
 
+void buildGpuKernelsToNvvmPipeline(OpPassManager &pm) {
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createSCFToControlFlowPass());
   // Math ops become libdevice calls (__nv_expf...), linked by emitPtx.
@@ -61,6 +63,40 @@ void buildLinalgToNvvmPipeline(OpPassManager &pm,
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void buildLinalgToNvvmPipeline(OpPassManager &pm,
+                               const CudaPipelineOptions &options) {
+  buildLinalgToGpuKernelsPipeline(pm, options);
+  buildGpuKernelsToNvvmPipeline(pm);
+}
+
+void buildCudaHostPipeline(OpPassManager &pm) {
+  pm.addPass(createCudaLowerHost());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void buildCudaEmulationPipeline(OpPassManager &pm) {
+  pm.addPass(createCudaKernelsToHost());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCudaEmulationEntries());
 }
 
 } // namespace onnxc

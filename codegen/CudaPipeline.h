@@ -21,12 +21,30 @@ struct CudaPipelineOptions {
 void buildLinalgToNvvmPipeline(mlir::OpPassManager &pm,
                                const CudaPipelineOptions &options);
 
+/// buildLinalgToNvvmPipeline in its two halves: up to the outlined kernels
+/// (still in the gpu, scf, memref and arith dialects) in one `gpu.module`,
+/// and then those kernels to the LLVM and NVVM dialects.
+void buildLinalgToGpuKernelsPipeline(mlir::OpPassManager &pm,
+                                     const CudaPipelineOptions &options);
+void buildGpuKernelsToNvvmPipeline(mlir::OpPassManager &pm);
+
+/// The host side of the CUDA path, once the PTX is emitted: CudaLowerHost
+/// (runtime calls for device memory, weights and launches), then the host
+/// functions to the LLVM dialect, ready to join the CPU module of a
+/// `--target=x86_64,cuda` library (mergeCudaHostCode).
+void buildCudaHostPipeline(mlir::OpPassManager &pm);
+
 /// Only the first steps of buildLinalgToNvvmPipeline: bufferization and
 /// CudaMapToGpu, whose mapped loops the CPU pipeline (buildLinalgToLlvm-
 /// Pipeline) then runs as plain loops. This checks the GPU mapping's
 /// numbers on a machine without a GPU (`onnx-compile --cuda-map-on-cpu`).
 void buildGpuMappingPipeline(mlir::OpPassManager &pm,
                              const CudaPipelineOptions &options);
+
+/// Testing: the outlined kernels (after buildLinalgToGpuKernelsPipeline)
+/// as host code in the LLVM dialect, with one cuLaunchKernel-style entry
+/// point per kernel, for the CUDA emulator (CudaEmulationKernels.cpp).
+void buildCudaEmulationPipeline(mlir::OpPassManager &pm);
 
 /// The dialects and translations the CUDA pipeline and PTX emission need,
 /// on top of registerCpuPipelineDialects.

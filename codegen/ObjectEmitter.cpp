@@ -33,6 +33,13 @@ using namespace mlir;
 namespace onnxc {
 namespace {
 
+/// The CUDA host code's C interfaces (CudaLowerHost, renamed by the
+/// driver before the host pipeline).
+constexpr llvm::StringLiteral kCudaMainCiface =
+    "_mlir_ciface_onnxc_cuda_main_graph";
+constexpr llvm::StringLiteral kCudaWeightTableCiface =
+    "_mlir_ciface_onnxc_cuda_weight_table";
+
 /// ABI version written into the descriptor (ONNXC_ABI_VERSION).
 constexpr uint32_t kAbiVersion = ONNXC_ABI_VERSION;
 
@@ -60,18 +67,18 @@ llvm::Constant *constArray(llvm::Module &m, llvm::Type *elem,
   return g;
 }
 
-/// `void onnxc_run_packed(void **args)`: unpacks args[0] (result storage)
-/// and args[1..] (input descriptors) into `_mlir_ciface_main_graph`.
+/// `void <name>(void **args)`: unpacks args[0] (result storage) and
+/// args[1..] (input descriptors, then `extraArgs` more) into `ciface`.
 llvm::Function *emitPackedEntry(llvm::Module &m, const ModelInterface &model,
-                                std::string &error) {
-  llvm::Function *ciface = m.getFunction("_mlir_ciface_main_graph");
+                                StringRef cifaceName, unsigned extraArgs,
+                                StringRef name, std::string &error) {
+  llvm::Function *ciface = m.getFunction(cifaceName);
   if (!ciface) {
-    error = "internal error: no _mlir_ciface_main_graph";
+    error = ("internal error: no " + cifaceName).str();
     return nullptr;
   }
-  // Results, the inputs, then the scratch arena (PlanScratchArena).
-  if (ciface->arg_size() != model.inputs.size() + 2) {
-    error = "internal error: unexpected signature of _mlir_ciface_main_graph";
+  if (ciface->arg_size() != model.inputs.size() + 1 + extraArgs) {
+    error = ("internal error: unexpected signature of " + cifaceName).str();
     return nullptr;
   }
   llvm::LLVMContext &ctx = m.getContext();
@@ -79,7 +86,7 @@ llvm::Function *emitPackedEntry(llvm::Module &m, const ModelInterface &model,
   auto *fnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy},
                                        false);
   auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::InternalLinkage,
-                                    "onnxc_run_packed", m);
+                                    name, m);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
   SmallVector<llvm::Value *> args;
   for (unsigned i = 0; i < ciface->arg_size(); ++i) {
@@ -93,7 +100,8 @@ llvm::Function *emitPackedEntry(llvm::Module &m, const ModelInterface &model,
 
 /// The `struct onnxc_model` global and its exported getters.
 void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
-                         llvm::Function *entry, uint64_t scratchBytes,
+                         llvm::Function *entry, llvm::Function *cudaEntry,
+                         uint64_t scratchBytes,
                          const ExternalWeights *external,
                          const ObjectOptions &options) {
   llvm::LLVMContext &ctx = m.getContext();
@@ -172,8 +180,14 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
   // it), its architecture and its kernel names.
   llvm::Constant *null = llvm::ConstantPointerNull::get(ptrTy);
   llvm::Constant *cudaPtx = null, *cudaArch = null, *cudaKernels = null;
-  uint64_t cudaPtxSize = 0, numCudaKernels = 0;
+  llvm::Constant *cudaRun = null, *cudaWeightTable = null;
+  uint64_t cudaPtxSize = 0, numCudaKernels = 0, numCudaWeights = 0;
   if (const CudaCode *cuda = options.cuda) {
+    if (cudaEntry) {
+      cudaRun = cudaEntry;
+      cudaWeightTable = m.getFunction(kCudaWeightTableCiface);
+      numCudaWeights = cuda->numWeights;
+    }
     cudaPtx = cString(m, cuda->ptx, "onnxc.cuda_ptx");
     cudaPtxSize = cuda->ptx.size();
     cudaArch = cString(m, cuda->arch, "onnxc.cuda_arch");
@@ -188,7 +202,8 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
   // struct onnxc_model (runtime/onnxc_model_desc.h)
   auto *modelTy = llvm::StructType::get(
       ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, i64, ptrTy,
-            i64, i64, ptrTy, i32, ptrTy, ptrTy, i64, ptrTy, i32, ptrTy});
+            i64, i64, ptrTy, i32, ptrTy, ptrTy, i64, ptrTy, i32, ptrTy, ptrTy,
+            ptrTy, i32});
   auto *desc = new llvm::GlobalVariable(
       m, modelTy, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(
@@ -205,7 +220,8 @@ void emitModelDescriptor(llvm::Module &m, const ModelInterface &model,
            llvm::ConstantInt::get(i32, model.compileInfo.size()),
            compileInfoArr, cudaPtx, llvm::ConstantInt::get(i64, cudaPtxSize),
            cudaArch, llvm::ConstantInt::get(i32, numCudaKernels),
-           cudaKernels}),
+           cudaKernels, cudaRun, cudaWeightTable,
+           llvm::ConstantInt::get(i32, numCudaWeights)}),
       "onnxc.model");
 
   // const onnxc_model *<prefix>_model(void), and onnxc_model_get for
@@ -317,6 +333,28 @@ void optimize(llvm::Module &m, llvm::TargetMachine *tm, int optLevel) {
 }
 
 
+/// `m` as LLVM IR text, assembly or an object file, appended to `out`.
+bool emitFile(llvm::Module &m, llvm::TargetMachine &tm, EmitKind kind,
+              std::string &out, std::string &error) {
+  llvm::raw_string_ostream os(out);
+  if (kind == EmitKind::LlvmIr) {
+    m.print(os, nullptr);
+    return true;
+  }
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream bufferStream(buffer);
+  llvm::legacy::PassManager codegen;
+  auto fileType = kind == EmitKind::Assembly ? llvm::CodeGenFileType::AssemblyFile
+                                             : llvm::CodeGenFileType::ObjectFile;
+  if (tm.addPassesToEmitFile(codegen, bufferStream, nullptr, fileType)) {
+    error = "the target cannot emit this file type";
+    return false;
+  }
+  codegen.run(m);
+  os << StringRef(buffer.data(), buffer.size());
+  return true;
+}
+
 } // namespace
 
 std::string int8DotProductFor(const ObjectOptions &options) {
@@ -371,15 +409,31 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
   m->setDataLayout(tm->createDataLayout());
   m->setTargetTriple(tm->getTargetTriple());
 
-  llvm::Function *entry = emitPackedEntry(*m, model, error);
+  // Results, the inputs, then the scratch arena (PlanScratchArena).
+  llvm::Function *entry =
+      emitPackedEntry(*m, model, "_mlir_ciface_main_graph", 1,
+                      "onnxc_run_packed", error);
   if (!entry)
     return false;
+  // The CUDA path's host code (CudaLowerHost), where the library has it:
+  // results and inputs only, its temporaries live on the device.
+  llvm::Function *cudaEntry = nullptr;
+  if (options.cuda && options.cuda->hostCode) {
+    cudaEntry = emitPackedEntry(*m, model, kCudaMainCiface, 0,
+                                "onnxc_cuda_run_packed", error);
+    if (!cudaEntry || !m->getFunction(kCudaWeightTableCiface)) {
+      if (error.empty())
+        error = "internal error: no CUDA weight table";
+      return false;
+    }
+  }
   // What the code was built for, as the TargetMachine resolved it (the
   // host's triple and CPU when none was given).
   ModelInterface described = model;
   setCompileInfo(described, "target", tm->getTargetTriple().str());
   setCompileInfo(described, "cpu", tm->getTargetCPU().str());
-  emitModelDescriptor(*m, described, entry, scratchBytes, externalWeights,
+  emitModelDescriptor(*m, described, entry, cudaEntry, scratchBytes,
+                      externalWeights,
                       options);
   // Only the getters are the library's interface: two models linked into
   // one program must not clash on main_graph or its helpers.
@@ -396,24 +450,33 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
   optimize(*m, tm.get(), options.optLevel);
   clock.lap("LLVM optimization");
 
-  llvm::raw_string_ostream os(out);
-  if (kind == EmitKind::LlvmIr) {
-    m->print(os, nullptr);
-    return true;
-  }
-  llvm::SmallVector<char, 0> buffer;
-  llvm::raw_svector_ostream bufferStream(buffer);
-  llvm::legacy::PassManager codegen;
-  auto fileType = kind == EmitKind::Assembly ? llvm::CodeGenFileType::AssemblyFile
-                                             : llvm::CodeGenFileType::ObjectFile;
-  if (tm->addPassesToEmitFile(codegen, bufferStream, nullptr, fileType)) {
-    error = "the target cannot emit this file type";
+  if (!emitFile(*m, *tm, kind, out, error))
+    return false;
+  clock.lap("machine code generation");
+  return true;
+}
+
+bool emitPlainObject(ModuleOp module, const ObjectOptions &options,
+                     std::string &out, std::string &error) {
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> m =
+      translateModuleToLLVMIR(module, llvmContext, "onnxc_plain");
+  if (!m) {
+    error = "translation to LLVM IR failed";
     return false;
   }
-  codegen.run(*m);
-  clock.lap("machine code generation");
-  os << StringRef(buffer.data(), buffer.size());
-  return true;
+  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
+  if (!tm)
+    return false;
+  m->setDataLayout(tm->createDataLayout());
+  m->setTargetTriple(tm->getTargetTriple());
+  if (llvm::verifyModule(*m, &llvm::errs())) {
+    error = "internal error: the generated LLVM IR does not verify";
+    return false;
+  }
+  setTargetAttributes(*m, *tm);
+  optimize(*m, tm.get(), options.optLevel);
+  return emitFile(*m, *tm, EmitKind::Object, out, error);
 }
 
 } // namespace onnxc

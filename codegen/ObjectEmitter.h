@@ -19,7 +19,12 @@ namespace onnxc {
 struct CudaCode {
   std::string ptx;
   std::string arch;                 ///< sm_80, ...
-  std::vector<std::string> kernels; ///< the PTX's `.entry` names
+  std::vector<std::string> kernels; ///< `.entry` names, in launch numbering
+  /// The module holds the CUDA path's host code (buildCudaHostPipeline,
+  /// merged by mergeCudaHostCode): `onnxc_cuda_main_graph` and the weight
+  /// table over `numWeights` weights.
+  bool hostCode = false;
+  uint64_t numWeights = 0;
 };
 
 struct ObjectOptions {
@@ -44,6 +49,11 @@ bool emitModelObject(mlir::ModuleOp module, const ModelInterface &model,
                      const ObjectOptions &options, EmitKind kind,
                      std::string &out, std::string &error,
                      ExternalWeights *externalWeights = nullptr);
+
+/// An object file of an LLVM-dialect module as it is: no entry point, no
+/// descriptor (the CUDA emulation's kernels, CudaEmulationKernels.cpp).
+bool emitPlainObject(mlir::ModuleOp module, const ObjectOptions &options,
+                     std::string &out, std::string &error);
 
 /// The 4-byte int8 dot product of the target CPU that `options` name, as
 /// VectorizeIntegerContractions' `dot-product` option: avx512-vnni,

@@ -222,6 +222,7 @@ ONNXC_INTERNAL int onnxc_cuda_session_open(onnxc_cuda_session *cs,
     return 0;
   }
   cs->num_kernels = model->num_cuda_kernels;
+  cs->kernel_names = model->cuda_kernels;
   cs->kernels = calloc(cs->num_kernels ? cs->num_kernels : 1,
                        sizeof *cs->kernels);
   if (!cs->kernels) {
@@ -291,7 +292,8 @@ ONNXC_INTERNAL int onnxc_cuda_download(onnxc_cuda_session *cs, void *dst,
 }
 
 ONNXC_INTERNAL int onnxc_cuda_launch(onnxc_cuda_session *cs, uint32_t index,
-                                     unsigned grid_x, unsigned block_x,
+                                     unsigned gx, unsigned gy, unsigned gz,
+                                     unsigned bx, unsigned by, unsigned bz,
                                      void **params, char *reason,
                                      size_t reason_size) {
   if (index >= cs->num_kernels) {
@@ -299,11 +301,14 @@ ONNXC_INTERNAL int onnxc_cuda_launch(onnxc_cuda_session *cs, uint32_t index,
     return 0;
   }
   api.cuCtxSetCurrent(cs->context);
-  onnxc_cu_result r = api.cuLaunchKernel(cs->kernels[index], grid_x, 1, 1,
-                                         block_x, 1, 1, 0, cs->stream, params,
-                                         NULL);
-  return r == CU_SUCCESS ? 1
-                         : cuda_fail(r, "cuLaunchKernel", reason, reason_size);
+  onnxc_cu_result r = api.cuLaunchKernel(cs->kernels[index], gx, gy, gz, bx,
+                                         by, bz, 0, cs->stream, params, NULL);
+  if (r == CU_SUCCESS)
+    return 1;
+  char what[160];
+  snprintf(what, sizeof what, "cuLaunchKernel of %s",
+           cs->kernel_names ? cs->kernel_names[index] : "a kernel");
+  return cuda_fail(r, what, reason, reason_size);
 }
 
 ONNXC_INTERNAL int onnxc_cuda_synchronize(onnxc_cuda_session *cs,

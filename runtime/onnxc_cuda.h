@@ -44,6 +44,7 @@ typedef struct onnxc_cuda_session {
   onnxc_cu_module module;
   onnxc_cu_stream stream;
   onnxc_cu_function *kernels; /* model->num_cuda_kernels entries */
+  const char *const *kernel_names; /* the model's, for messages */
   uint32_t num_kernels;
   char device_name[96];
   int cc_major, cc_minor; /* compute capability */
@@ -81,12 +82,35 @@ int onnxc_cuda_download(onnxc_cuda_session *cs, void *dst,
                         onnxc_cu_deviceptr src, size_t bytes, char *reason,
                         size_t reason_size);
 /* Launches kernel `index` (of model->cuda_kernels) on the session's
- * stream with a 1-D grid; `params` as cuLaunchKernel takes them. */
-int onnxc_cuda_launch(onnxc_cuda_session *cs, uint32_t index,
-                      unsigned grid_x, unsigned block_x, void **params,
-                      char *reason, size_t reason_size);
+ * stream; `params` as cuLaunchKernel takes them. */
+int onnxc_cuda_launch(onnxc_cuda_session *cs, uint32_t index, unsigned gx,
+                      unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                      unsigned bz, void **params, char *reason,
+                      size_t reason_size);
 int onnxc_cuda_synchronize(onnxc_cuda_session *cs, char *reason,
                            size_t reason_size);
+
+/* A session's CUDA side when its runs go to the GPU (onnxc_cuda_run.c):
+ * the driver session above, the weights on the device and an arena of
+ * device memory for the runs. */
+typedef struct onnxc_cuda_state onnxc_cuda_state;
+
+/* Opens the driver session and uploads the weights (the model's
+ * cuda_weight_table). 1 with `*out` set; 0 with `reason` set and nothing
+ * held. */
+int onnxc_cuda_state_open(onnxc_cuda_state **out, const onnxc_model *model,
+                          char *reason, size_t reason_size);
+void onnxc_cuda_state_close(onnxc_cuda_state *st);
+const onnxc_cuda_session *onnxc_cuda_state_session(const onnxc_cuda_state *st);
+
+/* One run on the GPU. `args` as run_packed takes them, the input
+ * descriptors filled for the caller's (host, dense) data; `results` is
+ * args[0]. The inputs are uploaded, model->cuda_run_packed runs, and each
+ * result is downloaded into a fresh malloc() block, dense, which its
+ * descriptor then describes (the caller frees `allocated`). 1 on success;
+ * 0 with `reason` set and the result descriptors zeroed. */
+int onnxc_cuda_state_run(onnxc_cuda_state *st, void **args, int64_t *results,
+                         char *reason, size_t reason_size);
 
 #ifdef __cplusplus
 } /* extern "C" */

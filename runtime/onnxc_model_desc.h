@@ -79,6 +79,18 @@ struct onnxc_model {
   const char *cuda_arch;
   uint32_t num_cuda_kernels;
   const char *const *cuda_kernels; /* num_cuda_kernels entries */
+  /* The CUDA path's host code (codegen/CudaLowerHost.cpp): run_packed's
+   * convention without the scratch arena (args[0] results, args[1 + i]
+   * input i), every buffer a device address. It calls the runtime's
+   * onnxc_cuda_rt_* functions (runtime/onnxc_cuda_run.c) on the calling
+   * thread's current CUDA run, and kernel i of `cuda_kernels` by index. */
+  void (*cuda_run_packed)(void **args);
+  /* Writes, for each of the num_cuda_weights weights the host code reads,
+   * its host address and size in bytes into table[2i] and table[2i + 1];
+   * `table` is a rank-1 int64 memref descriptor (allocated, aligned,
+   * offset, size, stride). */
+  void (*cuda_weight_table)(int64_t *table);
+  uint32_t num_cuda_weights;
 };
 
 #define ONNXC_WEIGHTS_STATE_BYTES 64

@@ -66,6 +66,7 @@ struct onnxc_session {
   void **owned;        /* `allocated` of the last run's outputs, to free */
   sym_ref *first_use;  /* one per input dim, inputs back to back */
   onnxc_device device; /* where runs go: CPU or CUDA */
+  onnxc_cuda_state *cuda; /* the GPU side, when device is CUDA */
   char device_reason[ONNXC_CUDA_REASON_SIZE];
   char last_error[ONNXC_ERROR_SIZE];
 };
@@ -110,6 +111,11 @@ static size_t dtype_size(onnxc_dtype dtype) {
   case ONNXC_DTYPE_UINT64: return 8;
   default: return 0;
   }
+}
+
+__attribute__((weak, visibility("hidden"))) size_t
+onnxc_internal_dtype_size(onnxc_dtype dtype) {
+  return dtype_size(dtype);
 }
 
 ONNXC_API size_t onnxc_dtype_size(onnxc_dtype dtype) {
@@ -671,8 +677,10 @@ static void *alloc_scratch(size_t bytes) {
  * (UNSUPPORTED, with the reason). */
 static onnxc_status select_device(const onnxc_model *model,
                                   onnxc_device requested,
-                                  onnxc_device *chosen, char *reason,
+                                  onnxc_device *chosen,
+                                  onnxc_cuda_state **cuda, char *reason,
                                   size_t size) {
+  *cuda = NULL;
   char origin[64] = "the caller";
   if (requested == ONNXC_DEVICE_AUTO) {
     const char *env = getenv("ONNXC_DEVICE");
@@ -703,18 +711,17 @@ static onnxc_status select_device(const onnxc_model *model,
   if (!model->cuda_ptx) {
     snprintf(why, sizeof why, "the library has no CUDA code (compiled "
                               "without --target=x86_64,cuda)");
-  } else {
-    onnxc_cuda_session cs;
-    if (onnxc_cuda_session_open(&cs, model, why, sizeof why)) {
-      /* The probe went all the way (driver, device, PTX JIT, kernels);
-       * running the kernels is the part still missing. */
-      snprintf(why, sizeof why,
-               "GPU execution not implemented yet (%s, compute capability "
-               "%d.%d, loaded the %u kernels of the %s PTX)",
-               cs.device_name, cs.cc_major, cs.cc_minor, cs.num_kernels,
-               model->cuda_arch ? model->cuda_arch : "?");
-      onnxc_cuda_session_close(&cs);
-    }
+  } else if (onnxc_cuda_state_open(cuda, model, why, sizeof why)) {
+    /* Driver, device, PTX JIT, kernels and weights: all there. */
+    const onnxc_cuda_session *cs = onnxc_cuda_state_session(*cuda);
+    *chosen = ONNXC_DEVICE_CUDA;
+    snprintf(reason, size,
+             "%s: %s, compute capability %d.%d, the %u kernels of the %s "
+             "PTX",
+             requested == ONNXC_DEVICE_CUDA ? origin : "a usable GPU",
+             cs->device_name, cs->cc_major, cs->cc_minor, cs->num_kernels,
+             model->cuda_arch ? model->cuda_arch : "?");
+    return ONNXC_OK;
   }
   if (requested == ONNXC_DEVICE_CUDA)
     return fail_thread(ONNXC_ERROR_UNSUPPORTED,
@@ -744,13 +751,15 @@ ONNXC_API onnxc_status onnxc_session_create_on_device(const onnxc_model *model,
       (model->cuda_ptx && model->num_cuda_kernels && !model->cuda_kernels))
     return fail_thread(ONNXC_ERROR_INVALID_ARGUMENT,
                        "the model's descriptor is malformed");
-  onnxc_device device;
-  char device_reason[ONNXC_CUDA_REASON_SIZE];
-  st = select_device(model, requested, &device, device_reason,
-                     sizeof device_reason);
+  /* The weights first: the GPU side uploads them. */
+  st = ensure_weights(model);
   if (st != ONNXC_OK)
     return st;
-  st = ensure_weights(model);
+  onnxc_device device;
+  onnxc_cuda_state *cuda;
+  char device_reason[ONNXC_CUDA_REASON_SIZE];
+  st = select_device(model, requested, &device, &cuda, device_reason,
+                     sizeof device_reason);
   if (st != ONNXC_OK)
     return st;
 
@@ -769,13 +778,16 @@ ONNXC_API onnxc_status onnxc_session_create_on_device(const onnxc_model *model,
                 sizeof(void *) * model->num_outputs +
                 sizeof(sym_ref) * input_dims;
   char *block = calloc(1, size);
-  if (!block)
+  if (!block) {
+    onnxc_cuda_state_close(cuda);
     return fail_thread(ONNXC_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
   onnxc_session *s = (onnxc_session *)block;
   char *p = block + head;
   s->model = model;
   s->num_threads = default_num_threads();
   s->device = device;
+  s->cuda = cuda;
   memcpy(s->device_reason, device_reason, sizeof s->device_reason);
   s->args = (void **)p;
   p += sizeof(void *) * (2 + (size_t)model->num_inputs);
@@ -793,6 +805,7 @@ ONNXC_API onnxc_status onnxc_session_create_on_device(const onnxc_model *model,
     size_t bytes = (size_t)((model->scratch_bytes + 63) & ~(uint64_t)63);
     if ((uint64_t)bytes < model->scratch_bytes ||
         !(s->arena = alloc_scratch(bytes))) {
+      onnxc_cuda_state_close(cuda);
       free(block);
       return fail_thread(ONNXC_ERROR_OUT_OF_MEMORY,
                          "out of memory for a %llu-byte scratch arena",
@@ -887,6 +900,7 @@ ONNXC_API void onnxc_session_destroy(onnxc_session *session) {
   if (!session)
     return;
   release_outputs(session);
+  onnxc_cuda_state_close(session->cuda);
   free(session->arena);
   free(session->dynamic_arena);
   free(session);
@@ -1120,7 +1134,13 @@ ONNXC_API onnxc_status onnxc_session_run(onnxc_session *session,
     fill_descriptor((int64_t *)s->args[1 + i], &inputs[i]);
   release_outputs(s);
   memset(s->results, 0, sizeof(int64_t) * s->result_words);
-  m->run_packed(s->args);
+  if (s->cuda) {
+    char why[ONNXC_CUDA_REASON_SIZE];
+    if (!onnxc_cuda_state_run(s->cuda, s->args, s->results, why, sizeof why))
+      return fail(s, ONNXC_ERROR_RUNTIME, "on the GPU: %s", why);
+  } else {
+    m->run_packed(s->args);
+  }
 
   /* Take ownership of every result first, so that all of them are freed
    * even when one is rejected. A buffer returned twice, or an input handed
@@ -1163,10 +1183,11 @@ typedef struct onnxc_unranked_memref {
  * contiguous run, copied with one memcpy (the common case: a padded
  * tensor's interior row by row); the outer dims are walked with an index
  * counter. */
-static void copy_strided(char *dst, const char *src, const int64_t *sizes,
-                         const int64_t *dst_strides,
-                         const int64_t *src_strides, int64_t rank,
-                         int64_t elem_size) {
+__attribute__((weak, visibility("hidden"))) void
+onnxc_internal_copy_strided(char *dst, const char *src, const int64_t *sizes,
+                            const int64_t *dst_strides,
+                            const int64_t *src_strides, int64_t rank,
+                            int64_t elem_size) {
   for (int64_t i = 0; i < rank; ++i)
     if (sizes[i] == 0)
       return;
@@ -1228,6 +1249,6 @@ __attribute__((weak)) void memrefCopy(int64_t elem_size,
   int64_t *d = (int64_t *)dst->descriptor;
   const char *src_base = *(char *const *)(s + 1) + s[2] * elem_size;
   char *dst_base = *(char **)(d + 1) + d[2] * elem_size;
-  copy_strided(dst_base, src_base, s + 3, d + 3 + rank, s + 3 + rank, rank,
-               elem_size);
+  onnxc_internal_copy_strided(dst_base, src_base, s + 3, d + 3 + rank,
+                              s + 3 + rank, rank, elem_size);
 }

@@ -20,6 +20,17 @@ extern "C" {
  * the number of online cores). 1 for a NULL session. */
 int32_t onnxc_internal_session_num_threads(const onnxc_session *session);
 
+/* Bytes of one element of `dtype`; 0 for an unknown one. */
+size_t onnxc_internal_dtype_size(onnxc_dtype dtype);
+
+/* Copies the `sizes` box of `rank` dims between two strided layouts
+ * (strides in elements of `elem_size` bytes). */
+void onnxc_internal_copy_strided(char *dst, const char *src,
+                                 const int64_t *sizes,
+                                 const int64_t *dst_strides,
+                                 const int64_t *src_strides, int64_t rank,
+                                 int64_t elem_size);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

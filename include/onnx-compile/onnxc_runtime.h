@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change of this header. */
-#define ONNXC_ABI_VERSION 4
+#define ONNXC_ABI_VERSION 5
 
 typedef enum onnxc_status {
   ONNXC_OK = 0,

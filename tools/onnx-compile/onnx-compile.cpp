@@ -11,6 +11,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CpuPipeline.h"
+#include "codegen/CudaHostMerge.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "codegen/CudaPipeline.h"
 #include "codegen/HeaderWriter.h"
 #include "codegen/Linker.h"
@@ -115,6 +117,12 @@ cl::opt<bool> cudaMapOnCpu(
              "does, then run the mapped loops in a CPU library (checks the "
              "mapping's numbers without a GPU)"),
     cl::init(false), cl::Hidden, cl::cat(category));
+cl::opt<std::string> cudaEmulationKernels(
+    "cuda-emulation-kernels",
+    cl::desc("Testing: with --target=x86_64,cuda, also write the kernels "
+             "compiled for the host, as a shared library, to this path, for "
+             "the CUDA emulator of the test suite"),
+    cl::value_desc("file"), cl::init(""), cl::Hidden, cl::cat(category));
 enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
 cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O3),
                            cl::values(clEnumVal(O0, "no optimization"),
@@ -498,6 +506,27 @@ int stageCount(EmitStage stage) {
 
 } // namespace
 
+/// --cuda-emulation-kernels: the outlined kernels of `gpuModule` compiled
+/// for the host into a shared library (codegen/CudaEmulationKernels.cpp).
+/// Non-zero with `error` set on failure.
+static int writeEmulationKernels(mlir::ModuleOp gpuModule,
+                          const onnxc::ObjectOptions &objectOptions,
+                          const std::string &runtime, std::string &error) {
+  mlir::OwningOpRef<mlir::ModuleOp> kernels = gpuModule.clone();
+  mlir::PassManager pm(gpuModule.getContext());
+  onnxc::buildCudaEmulationPipeline(pm);
+  if (failed(pm.run(*kernels))) {
+    error = "the kernels cannot be compiled for the CUDA emulation";
+    return 1;
+  }
+  std::string bytes;
+  if (!onnxc::emitPlainObject(*kernels, objectOptions, bytes, error) ||
+      !onnxc::linkSharedLibrary(bytes, runtime, objectOptions.triple,
+                                cudaEmulationKernels, error))
+    return 1;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   mlir::registerAsmPrinterCLOptions();
@@ -520,6 +549,11 @@ int main(int argc, char **argv) {
   // --target=x86_64,cuda: the x86-64 library, with the model's PTX
   // embedded for the runtime to load where a GPU is usable.
   bool fat = target == "x86_64,cuda";
+  if (!cudaEmulationKernels.empty() && !fat) {
+    errs() << "onnx-compile: --cuda-emulation-kernels needs "
+              "--target=x86_64,cuda\n";
+    return 1;
+  }
   if (fat && stage == EmitStage::Ptx) {
     errs() << "onnx-compile: --emit=ptx needs --target=cuda; "
               "--target=x86_64,cuda makes libraries (.so, .a, .o)\n";
@@ -766,25 +800,75 @@ int main(int argc, char **argv) {
   // op must have a GPU kernel: a library that claims CUDA code for only
   // part of the model would not be what was asked for.
   onnxc::CudaCode cudaCode;
+  mlir::OwningOpRef<mlir::ModuleOp> cudaHost;
   if (withCuda) {
     progress.stage("lowering to CUDA kernels and PTX generation");
-    mlir::OwningOpRef<mlir::ModuleOp> gpuModule = (*module).clone();
+    cudaHost = (*module).clone();
     mlir::PassManager gpuPm(&context);
     if (compileTiming)
       gpuPm.enableTiming();
     onnxc::buildOnnxToLinalgPipeline(gpuPm, pipeline);
-    onnxc::buildLinalgToNvvmPipeline(gpuPm, onnxc::CudaPipelineOptions());
+    onnxc::buildLinalgToGpuKernelsPipeline(gpuPm,
+                                           onnxc::CudaPipelineOptions());
+    mlir::PassManager nvvmPm(&context);
+    onnxc::buildGpuKernelsToNvvmPipeline(nvvmPm);
     {
       ModelDiagnostics diagnostics(context, inputPath, "CUDA");
-      if (failed(gpuPm.run(*gpuModule)))
+      if (failed(gpuPm.run(*cudaHost)))
+        return 1;
+      if (!cudaEmulationKernels.empty() &&
+          writeEmulationKernels(*cudaHost, objectOptions, runtime, error)) {
+        errs() << "onnx-compile: " << error << "\n";
+        return 1;
+      }
+      if (failed(nvvmPm.run(*cudaHost)))
         return 1;
     }
-    PhaseTimer ptxTimer("PTX generation");
-    if (!onnxc::emitPtx(*gpuModule, ptxOptions, cudaCode.ptx, error,
-                        &cudaCode.kernels)) {
-      errs() << inputPath << ": " << error << "\n";
+    std::vector<std::string> ptxKernels;
+    {
+      PhaseTimer ptxTimer("PTX generation");
+      if (!onnxc::emitPtx(*cudaHost, ptxOptions, cudaCode.ptx, error,
+                          &ptxKernels)) {
+        errs() << inputPath << ": " << error << "\n";
+        return 1;
+      }
+    }
+    // The host side: what launches the kernels, as CPU code in this
+    // library (CudaLowerHost), under a name of its own.
+    auto cudaMain = cudaHost->lookupSymbol<mlir::func::FuncOp>("main_graph");
+    if (!cudaMain || failed(mlir::SymbolTable(*cudaHost).rename(
+                         cudaMain, "onnxc_cuda_main_graph"))) {
+      errs() << "onnx-compile: internal error: cannot rename the CUDA "
+                "entry point\n";
       return 1;
     }
+    cudaMain->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&context));
+    mlir::PassManager hostPm(&context);
+    if (compileTiming)
+      hostPm.enableTiming();
+    onnxc::buildCudaHostPipeline(hostPm);
+    {
+      ModelDiagnostics diagnostics(context, inputPath, "CUDA");
+      if (failed(hostPm.run(*cudaHost)))
+        return 1;
+    }
+    // The runtime numbers the kernels as the host code launches them.
+    if (auto names =
+            (*cudaHost)->getAttrOfType<mlir::ArrayAttr>("onnxc.cuda_kernels"))
+      for (mlir::Attribute name : names) {
+        std::string kernel =
+            mlir::cast<mlir::StringAttr>(name).getValue().str();
+        if (!is_contained(ptxKernels, kernel)) {
+          errs() << "onnx-compile: internal error: kernel '" << kernel
+                 << "' is not in the PTX\n";
+          return 1;
+        }
+        cudaCode.kernels.push_back(kernel);
+      }
+    if (auto count =
+            (*cudaHost)->getAttrOfType<mlir::IntegerAttr>("onnxc.cuda_weights"))
+      cudaCode.numWeights = count.getInt();
+    cudaCode.hostCode = true;
     cudaCode.arch = ptxOptions.arch;
     objectOptions.cuda = &cudaCode;
   }
@@ -865,6 +949,10 @@ int main(int argc, char **argv) {
     return rc;
   }
 
+  if (cudaHost && !onnxc::mergeCudaHostCode(*module, *cudaHost, error)) {
+    errs() << "onnx-compile: " << error << "\n";
+    return 1;
+  }
   onnxc::setCompileInfo(interface, "model_sha256", modelSha256.get());
   progress.stage("LLVM optimization and code generation");
   objectOptions.optLevel = optLevel;

@@ -19,5 +19,6 @@ fi
 # shellcheck disable=SC2086
 cc -std=c11 -g -O1 -Wall -Wextra -Werror $flags -I"$src/include" -I"$src" \
   "$src/runtime/onnxc_runtime.c" "$src/runtime/onnxc_cuda.c" \
+  "$src/runtime/onnxc_cuda_run.c" \
   "$src/test/runtime/model_driver.c" \
   "$model" $omp -lpthread -lm -o "$out"

@@ -29,6 +29,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
 
+#include <optional>
+
 using namespace mlir;
 
 namespace onnxc {
@@ -59,9 +61,15 @@ func::FuncOp declareRuntimeFunction(ModuleOp module, StringRef name,
   return fn;
 }
 
-/// Bytes of one element as the LLVM lowering stores it (i1 takes a byte).
-int64_t elementBytes(Type type) {
-  return (type.getIntOrFloatBitWidth() + 7) / 8;
+/// Bytes of one element as the LLVM lowering stores it (i1 takes a byte,
+/// index 8 on the 64-bit hosts and devices); nullopt for element types
+/// the device buffers do not hold.
+std::optional<int64_t> elementBytes(Type type) {
+  if (type.isIndex())
+    return 8;
+  if (type.isIntOrFloat())
+    return (type.getIntOrFloatBitWidth() + 7) / 8;
+  return std::nullopt;
 }
 
 Value toI64(OpBuilder &b, Location loc, Value v) {
@@ -160,7 +168,13 @@ struct CudaLowerHostPass : impl::CudaLowerHostBase<CudaLowerHostPass> {
           return alloc.emitError("the CUDA backend allocates only buffers "
                                  "with the identity layout");
         // Bytes: the static dims' product times the dynamic sizes.
-        int64_t staticElements = elementBytes(type.getElementType());
+        std::optional<int64_t> bytesPerElement =
+            elementBytes(type.getElementType());
+        if (!bytesPerElement)
+          return alloc.emitError("the CUDA backend cannot allocate device "
+                                 "buffers of ")
+                 << type.getElementType();
+        int64_t staticElements = *bytesPerElement;
         for (int64_t dim : type.getShape())
           if (!ShapedType::isDynamic(dim))
             staticElements *= dim;
@@ -183,7 +197,8 @@ struct CudaLowerHostPass : impl::CudaLowerHostBase<CudaLowerHostPass> {
         auto global = symbols.lookup<memref::GlobalOp>(get.getName());
         if (!global || !global.getConstant() ||
             !global.getType().getLayout().isIdentity() ||
-            !global.getType().hasStaticShape())
+            !global.getType().hasStaticShape() ||
+            !elementBytes(global.getType().getElementType()))
           return get.emitError("the CUDA backend reads only constant, "
                                "static, dense globals on the device");
         auto [it, inserted] = weights.try_emplace(get.getNameAttr().getAttr(),
@@ -254,7 +269,8 @@ struct CudaLowerHostPass : impl::CudaLowerHostBase<CudaLowerHostPass> {
       Value pointer = toI64(
           b, loc, memref::ExtractAlignedPointerAsIndexOp::create(b, loc,
                                                                  address));
-      int64_t size = type.getNumElements() * elementBytes(type.getElementType());
+      int64_t size =
+          type.getNumElements() * *elementBytes(type.getElementType());
       memref::StoreOp::create(
           b, loc, pointer, table,
           ValueRange{arith::ConstantIndexOp::create(b, loc, 2 * index)});

@@ -12,6 +12,7 @@
 #include "codegen/CudaPipeline.h"
 #include "codegen/CudaPasses.h"
 #include "codegen/CpuPipeline.h"
+#include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -86,6 +87,7 @@ void buildCudaHostPipeline(OpPassManager &pm) {
 
 void buildCudaEmulationPipeline(OpPassManager &pm) {
   pm.addPass(createCudaKernelsToHost());
+  pm.addPass(createExpandBFloat16()); // no __truncsfbf2 in Debian's libgcc
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createConvertMathToLLVMPass());

@@ -235,7 +235,7 @@ ONNXC_INTERNAL int onnxc_cuda_session_open(onnxc_cuda_session *cs,
                                 model->cuda_kernels[k]);
     if (r != CU_SUCCESS) {
       char number[32];
-      snprintf(reason, reason_size, "kernel '%s' not in the PTX module: %s",
+      snprintf(reason, reason_size, "cannot load kernel '%s': %s",
                model->cuda_kernels[k], error_name(r, number, sizeof number));
       onnxc_cuda_session_close(cs);
       return 0;

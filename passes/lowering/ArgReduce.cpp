@@ -26,9 +26,14 @@ Value argReduce(OpBuilder &b, Location loc, Value x, int64_t axis, bool isMax,
   Type elem = type.getElementType();
   int64_t rank = type.getRank();
   SmallVector<int64_t> shape;
-  for (int64_t d = 0; d < rank; ++d)
-    if (d != axis)
-      shape.push_back(type.getDimSize(d));
+  SmallVector<Value> dynamicSizes; // the kept dims that are dynamic
+  for (int64_t d = 0; d < rank; ++d) {
+    if (d == axis)
+      continue;
+    shape.push_back(type.getDimSize(d));
+    if (type.isDynamicDim(d))
+      dynamicSizes.push_back(tensor::DimOp::create(b, loc, x, d));
+  }
   auto valueType = RankedTensorType::get(shape, elem);
   auto indexType = RankedTensorType::get(shape, b.getI64Type());
   double init;
@@ -41,8 +46,8 @@ Value argReduce(OpBuilder &b, Location loc, Value x, int64_t axis, bool isMax,
     else
       init = isMax ? -std::ldexp(1.0, w - 1) : std::ldexp(1.0, w - 1) - 1;
   }
-  Value values = createFilled(b, loc, valueType, init);
-  Value indices = createFilled(b, loc, indexType, 0.0);
+  Value values = createFilled(b, loc, valueType, init, dynamicSizes);
+  Value indices = createFilled(b, loc, indexType, 0.0, dynamicSizes);
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineExpr> kept;
   SmallVector<utils::IteratorType> iterators;
@@ -153,8 +158,8 @@ struct HardmaxLowering : OpConversionPattern<HardmaxOp> {
     for (int64_t d = 0; d < rank; ++d)
       if (d != *axis)
         kept.push_back(getAffineDimExpr(d, ctx));
-    Value init = tensor::EmptyOp::create(rewriter, loc, xType.getShape(),
-                                         xType.getElementType());
+    Value init = createBroadcastEmpty(rewriter, loc, xType,
+                                      ValueRange{adaptor.getInput()});
     int64_t a = *axis;
     Value y = linalg::GenericOp::create(
                   rewriter, loc, xType, idx, init,
@@ -196,7 +201,10 @@ Value buildCumSum(OpBuilder &b, Location loc, Value x, int64_t axis,
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
-  Value init = createFilled(b, loc, xType, 0.0);
+  Value init = linalg::FillOp::create(
+                   b, loc, scalarConstant(b, loc, elem, 0.0),
+                   createBroadcastEmpty(b, loc, xType, ValueRange{x}))
+                   .getResult(0);
   int64_t a = axis;
   Value y = linalg::GenericOp::create(
                 b, loc, xType, x, init,

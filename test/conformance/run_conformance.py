@@ -14,9 +14,17 @@ status and a reason; the run fails on any case whose result differs from
 what is listed, in either direction, and on any crash. Tolerances per case
 pattern are in tolerances.txt.
 
+With --cuda-emulator DIR (a folder holding the emulating libcuda.so.1 of
+test/lit/runtime/Inputs/emulated_libcuda.c), each case is compiled with
+--target=x86_64,cuda, its kernels also for the host
+(--cuda-emulation-kernels), and run with --device=cuda: the library's GPU
+path runs for real, the kernels on the CPU. expected_cuda_emulated.txt is
+its list.
+
 Usage: run_conformance.py --onnx-compile BIN --onnx-run BIN --data DIR
                           --expected FILE --tolerances FILE [--work DIR]
                           [--suites node,...] [-j N] [--write-expected FILE]
+                          [--cuda-emulator DIR]
 """
 
 import argparse
@@ -126,8 +134,17 @@ def write_expected(path, results, expected):
 
 def run_case(args, case, folder, tolerances, work):
     lib = os.path.join(work, case.replace("/", "__") + ".so")
+    kernels = lib[:-3] + ".kernels.so"
     model = os.path.join(folder, "model.onnx")
-    refused = compile_case([args.onnx_compile, model, "-o", lib], model)
+    compile_command = [args.onnx_compile, model, "-o", lib]
+    run_flags, env = [], None
+    if args.cuda_emulator:
+        compile_command += ["--target=x86_64,cuda",
+                            f"--cuda-emulation-kernels={kernels}"]
+        run_flags = ["--device=cuda"]
+        env = dict(os.environ, LD_LIBRARY_PATH=args.cuda_emulator,
+                   ONNXC_EMULATED_KERNELS=kernels)
+    refused = compile_case(compile_command, model)
     if refused:
         return refused
     rtol, atol = tolerance_for(case, tolerances)
@@ -138,8 +155,9 @@ def run_case(args, case, folder, tolerances, work):
                 run = subprocess.run(
                     [args.onnx_run, lib, "--test-data",
                      os.path.join(folder, data_set), "--rtol", str(rtol),
-                     "--atol", str(atol)],
-                    capture_output=True, text=True, timeout=TIMEOUT_S)
+                     "--atol", str(atol)] + run_flags,
+                    capture_output=True, text=True, timeout=TIMEOUT_S,
+                    env=env)
             except subprocess.TimeoutExpired:
                 return "crash", f"{data_set}: run timed out"
             if run.returncode < 0:
@@ -151,8 +169,9 @@ def run_case(args, case, folder, tolerances, work):
                 return "fail", f"{data_set}: " + " | ".join(bad[-2:])[:300]
         return "pass", ""
     finally:
-        if os.path.exists(lib):
-            os.remove(lib)
+        for built in (lib, kernels):
+            if os.path.exists(built):
+                os.remove(built)
         header = os.path.join(work, os.path.basename(lib)[:-3] + ".h")
         for h in (header,):
             if os.path.exists(h):
@@ -178,6 +197,9 @@ def main():
                          "sample for slow builds, e.g. a sanitized one)")
     ap.add_argument("--write-expected",
                     help="write the observed non-passing cases here")
+    ap.add_argument("--cuda-emulator",
+                    help="run each case's CUDA path against the emulating "
+                         "libcuda.so.1 in this folder")
     args = ap.parse_args()
 
     expected = {case: (status, reason)

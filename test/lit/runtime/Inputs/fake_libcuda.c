@@ -6,9 +6,10 @@
  *   zero      cuInit succeeds, cuDeviceGetCount says 0
  *   badptx    the JIT rejects the PTX: CUDA_ERROR_INVALID_PTX (218) and a
  *             log line
- *   ok        everything succeeds; cuModuleGetFunction finds a kernel only
+ *   ok        the probe succeeds; cuModuleGetFunction finds a kernel only
  *             when the loaded image has `.entry NAME(`, so the library's
- *             kernel table is checked against its PTX
+ *             kernel table is checked against its PTX; then device memory
+ *             runs out (cuMemAlloc), at the weights' upload
  * Only what the runtime calls is defined; handles are dummies. */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static int dummy;
 
 int cuGetErrorName(int error, const char **name) {
   switch (error) {
+  case 2: *name = "CUDA_ERROR_OUT_OF_MEMORY"; return 0;
   case 100: *name = "CUDA_ERROR_NO_DEVICE"; return 0;
   case 218: *name = "CUDA_ERROR_INVALID_PTX"; return 0;
   case 500: *name = "CUDA_ERROR_NOT_FOUND"; return 0;
@@ -107,7 +109,8 @@ int cuStreamSynchronize(void *stream) {
 int cuMemAlloc_v2(unsigned long long *ptr, size_t bytes) {
   (void)bytes;
   *ptr = 0;
-  return 2; /* CUDA_ERROR_OUT_OF_MEMORY: nothing here runs kernels */
+  return 2; /* CUDA_ERROR_OUT_OF_MEMORY: nothing here runs kernels (the
+             * emulated_libcuda.c of cuda-emulated.test does) */
 }
 int cuMemFree_v2(unsigned long long ptr) {
   (void)ptr;

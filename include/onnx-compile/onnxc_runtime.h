@@ -210,16 +210,20 @@ const char *onnxc_session_last_error(const onnxc_session *session);
  *                      means: the library has CUDA code, libcuda.so.1
  *                      loads (it is opened at run time; no library links
  *                      it), cuInit succeeds, there is a device, and the
- *                      PTX JIT-compiles and loads. The environment
+ *                      PTX JIT-compiles and loads, and the weights
+ *                      fit in device memory. The environment
  *                      variable ONNXC_DEVICE=cpu|cuda|auto overrides AUTO
  *                      (an explicit CPU or CUDA request is not overridden).
  *   ONNXC_DEVICE_CPU   the CPU, without touching CUDA at all.
  *   ONNXC_DEVICE_CUDA  the GPU, or session creation fails with
  *                      ONNXC_ERROR_UNSUPPORTED and the reason in
  *                      onnxc_last_error().
- * GPU execution itself is not implemented yet: a session whose GPU is
- * usable still runs on the CPU, with the reason "GPU execution not
- * implemented yet", and a CUDA request fails as above. */
+ * A GPU session holds the weights on the device (uploaded at creation)
+ * and an arena of device memory its runs reuse; each run copies the
+ * inputs to the device and the outputs back, so tensors given to and got
+ * from onnxc_session_run are host memory on every device. A failure on
+ * the GPU during a run is ONNXC_ERROR_RUNTIME, with the CUDA error's name
+ * in onnxc_session_last_error(). */
 typedef enum onnxc_device {
   ONNXC_DEVICE_AUTO = 0,
   ONNXC_DEVICE_CPU = 1,
@@ -242,8 +246,10 @@ onnxc_status onnxc_session_device(const onnxc_session *session,
  * GPU was not used ("libcuda.so.1 not found (...)", "cuInit failed:
  * CUDA_ERROR_NO_DEVICE", "no CUDA device", "PTX JIT failed: ...", "the
  * library has no CUDA code", "ONNXC_DEVICE=cpu", "requested the CPU",
- * "GPU execution not implemented yet (...)"), or the GPU's name. Valid
- * as long as the session. "" for NULL. */
+ * "uploading the weights: cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY"),
+ * or who chose the GPU and its name ("a usable GPU: NVIDIA H100 ...,
+ * compute capability 9.0, the N kernels of the sm_80 PTX"). Valid as long
+ * as the session. "" for NULL. */
 const char *onnxc_session_device_reason(const onnxc_session *session);
 
 /* A message for the last failure, on the calling thread, of a call that

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CudaPasses.h"
 #include "dialects/onnx/OnnxDialect.h"
 #include "passes/Passes.h"
 
@@ -15,6 +16,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   onnxc::registerOnnxcPasses();
+  onnxc::registerOnnxcCudaPasses();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   registry.insert<onnxc::OnnxDialect>();

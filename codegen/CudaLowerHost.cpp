@@ -43,6 +43,8 @@ constexpr llvm::StringLiteral kAllocFn = "onnxc_cuda_rt_alloc";
 constexpr llvm::StringLiteral kWeightFn = "onnxc_cuda_rt_weight";
 constexpr llvm::StringLiteral kLaunchFn = "onnxc_cuda_rt_launch";
 constexpr llvm::StringLiteral kWeightTableFn = "onnxc_cuda_weight_table";
+constexpr llvm::StringLiteral kReadFn = "onnxc_cuda_rt_read";
+constexpr llvm::StringLiteral kWriteFn = "onnxc_cuda_rt_write";
 
 MemRefType bytesType(MLIRContext *ctx) {
   return MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
@@ -132,6 +134,74 @@ LogicalResult kernelArgumentSlots(OpBuilder &b, Location loc, Value arg,
   return failure();
 }
 
+/// The device address (as i64) of element `indices` of `memref`.
+Value elementAddress(OpBuilder &b, Location loc, Value memref,
+                     ValueRange indices, int64_t bytes) {
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+  Value element = metadata.getOffset();
+  for (auto [index, stride] : llvm::zip(indices, metadata.getStrides()))
+    element = arith::AddIOp::create(
+        b, loc, element, arith::MulIOp::create(b, loc, index, stride));
+  Value address = arith::AddIOp::create(
+      b, loc, memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref),
+      arith::MulIOp::create(b, loc, element,
+                            arith::ConstantIndexOp::create(b, loc, bytes)));
+  return toI64(b, loc, address);
+}
+
+/// `load` (on the host, from device memory) as a call of the runtime's
+/// `int64_t onnxc_cuda_rt_read(address, bytes)`, which waits for the
+/// kernels launched so far and copies the element back: its bits in the
+/// low bytes, narrowed to the element type here.
+LogicalResult readOnHost(OpBuilder &b, memref::LoadOp load, func::FuncOp read) {
+  Location loc = load.getLoc();
+  Type elem = load.getType();
+  std::optional<int64_t> bytes = elementBytes(elem);
+  if (!bytes || *bytes > 8)
+    return load.emitError("the CUDA backend cannot read an element of type ")
+           << elem << " back to the host";
+  Value address = elementAddress(b, loc, load.getMemRef(), load.getIndices(),
+                                 *bytes);
+  Value size = arith::ConstantIntOp::create(b, loc, b.getI64Type(), *bytes);
+  Value bits =
+      func::CallOp::create(b, loc, read, ValueRange{address, size})
+          .getResult(0);
+  Value value;
+  if (elem.isIndex()) {
+    value = arith::IndexCastOp::create(b, loc, elem, bits);
+  } else {
+    unsigned width = elem.getIntOrFloatBitWidth();
+    if (width < 64)
+      bits = arith::TruncIOp::create(b, loc, b.getIntegerType(width), bits);
+    value = isa<FloatType>(elem)
+                ? arith::BitcastOp::create(b, loc, elem, bits).getResult()
+                : bits;
+  }
+  load.replaceAllUsesWith(value);
+  return success();
+}
+
+/// `store` (on the host, into device memory) as a call of the runtime's
+/// `onnxc_cuda_rt_write(address, bits, bytes)`, ordered after the kernels
+/// launched so far and before the next ones.
+LogicalResult writeOnHost(OpBuilder &b, memref::StoreOp store,
+                          func::FuncOp write) {
+  Location loc = store.getLoc();
+  Value value = store.getValueToStore();
+  SmallVector<Value> slots;
+  std::optional<int64_t> bytes = elementBytes(value.getType());
+  if (!bytes || *bytes > 8 ||
+      failed(kernelArgumentSlots(b, loc, value, slots)))
+    return store.emitError("the CUDA backend cannot write an element of "
+                           "type ")
+           << value.getType() << " from the host";
+  Value address = elementAddress(b, loc, store.getMemRef(),
+                                 store.getIndices(), *bytes);
+  Value size = arith::ConstantIntOp::create(b, loc, b.getI64Type(), *bytes);
+  func::CallOp::create(b, loc, write, ValueRange{address, slots[0], size});
+  return success();
+}
+
 struct CudaLowerHostPass : impl::CudaLowerHostBase<CudaLowerHostPass> {
   using Base::Base;
 
@@ -149,6 +219,19 @@ struct CudaLowerHostPass : impl::CudaLowerHostBase<CudaLowerHostPass> {
     launchArgs.push_back(slotsType);
     func::FuncOp launchFn = declareRuntimeFunction(
         module, kLaunchFn, FunctionType::get(ctx, launchArgs, {}));
+    // Scalars only: plain C functions, no C-interface wrappers.
+    auto declareScalarFunction = [&](StringRef name, FunctionType type) {
+      if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+        return existing;
+      OpBuilder mb(module.getBodyRegion());
+      auto fn = func::FuncOp::create(mb, module.getLoc(), name, type);
+      fn.setPrivate();
+      return fn;
+    };
+    func::FuncOp readFn = declareScalarFunction(
+        kReadFn, FunctionType::get(ctx, {i64, i64}, {i64}));
+    func::FuncOp writeFn = declareScalarFunction(
+        kWriteFn, FunctionType::get(ctx, {i64, i64, i64}, {}));
 
     // Kernels and weights get numbers in the order the host code first
     // uses them.
@@ -157,7 +240,9 @@ struct CudaLowerHostPass : impl::CudaLowerHostBase<CudaLowerHostPass> {
     SymbolTable symbols(module);
 
     SmallVector<Operation *> toErase;
-    WalkResult walk = module.walk([&](Operation *op) -> WalkResult {
+    // Pre-order, so that the kernels' own ops are skipped with their module.
+    WalkResult walk = module.walk<WalkOrder::PreOrder>([&](Operation *op)
+                                                           -> WalkResult {
       if (isa<gpu::GPUModuleOp>(op))
         return WalkResult::skip();
       OpBuilder b(op);
@@ -187,6 +272,18 @@ struct CudaLowerHostPass : impl::CudaLowerHostBase<CudaLowerHostPass> {
         alloc.replaceAllUsesWith(
             viewAs(b, loc, raw, type, alloc.getDynamicSizes()));
         toErase.push_back(alloc);
+        return WalkResult::advance();
+      }
+      if (auto load = dyn_cast<memref::LoadOp>(op)) {
+        if (failed(readOnHost(b, load, readFn)))
+          return WalkResult::interrupt();
+        toErase.push_back(load);
+        return WalkResult::advance();
+      }
+      if (auto store = dyn_cast<memref::StoreOp>(op)) {
+        if (failed(writeOnHost(b, store, writeFn)))
+          return WalkResult::interrupt();
+        toErase.push_back(store);
         return WalkResult::advance();
       }
       if (isa<memref::DeallocOp>(op)) {

@@ -189,8 +189,11 @@ bool isHostReadableConstant(Value buffer) {
 }
 
 /// True when `op` reads or writes the contents of a buffer the host cannot
-/// see (anything but reading a constant).
+/// see (anything but reading a constant, or one element: a memref.load or
+/// memref.store the host code does through the runtime, CudaLowerHost).
 bool touchesDeviceBuffer(Operation *op) {
+  if (isa<memref::LoadOp, memref::StoreOp>(op))
+    return false;
   auto effects = dyn_cast<MemoryEffectOpInterface>(op);
   if (!effects)
     return false;

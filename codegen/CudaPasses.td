@@ -27,10 +27,13 @@ def CudaMapToGpu : Pass<"onnxc-cuda-map-to-gpu", "mlir::func::FuncOp"> {
     sequential `scf.for` loops. `convert-parallel-loops-to-gpu` then makes
     each mapped loop one `gpu.launch`.
 
-    The host keeps only what needs no access to the buffers' contents
-    (allocations, views, control flow on values it computed): an op left
-    outside the mapped loops that reads or writes a buffer is an error at
-    its location (its ONNX node), as the data lives on the device.
+    The host keeps what needs no access to the buffers' contents
+    (allocations, views, control flow on values it computed) and single
+    elements it reads or writes (`memref.load`, `memref.store`: a run-time
+    bound, a sequential algorithm's output), which `onnxc-cuda-lower-host`
+    turns into copies through the runtime. Any other op left outside the
+    mapped loops that reads or writes a buffer is an error at its location
+    (its ONNX node), as the data lives on the device.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
@@ -66,7 +69,11 @@ def CudaLowerHost : Pass<"onnxc-cuda-lower-host", "mlir::ModuleOp"> {
     number, the grid and block sizes and its arguments written to one i64
     slot each: a memref as its descriptor's fields (allocated and aligned
     pointer, offset, sizes, strides), as the kernel's NVVM signature takes
-    them; a scalar with its bits in the slot's low bytes.
+    them; a scalar with its bits in the slot's low bytes. A `memref.load`
+    or `memref.store` on the host becomes `onnxc_cuda_rt_read(address,
+    bytes)` / `onnxc_cuda_rt_write(address, bits, bytes)`, the element's
+    device address computed from the descriptor: one element copied back
+    or in, in order with the kernels.
 
     Adds `onnxc_cuda_weight_table(memref<?xi64>)`, which writes each
     weight's host address and size, and records the kernels in launch

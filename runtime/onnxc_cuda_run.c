@@ -13,7 +13,7 @@
  *   replaced by one chunk of the whole size, so later runs of that size
  *   allocate nothing;
  * - the functions the generated host code calls (codegen/CudaLowerHost.cpp):
- *   onnxc_cuda_rt_alloc, _weight and _launch. They find their session
+ *   onnxc_cuda_rt_alloc, _weight, _launch, _read and _write. They find their session
  *   through a thread-local pointer set for the duration of a run. A failure
  *   is recorded there (the first one wins), later launches are skipped and
  *   the run reports it; the code never sees an error value.
@@ -207,6 +207,48 @@ ONNXC_INTERNAL void _mlir_ciface_onnxc_cuda_rt_launch(
                          (unsigned)gy, (unsigned)gz, (unsigned)bx,
                          (unsigned)by, (unsigned)bz, st->params, why,
                          sizeof why))
+    run_failed(st, "%s", why);
+}
+
+/* A scalar the host code reads (an index, a bound, a count computed on
+ * the device): waits for the kernels launched so far, then copies `bytes`
+ * (at most 8) from device address `address`; the bits come back in the
+ * low bytes. 0 once the run has failed. */
+ONNXC_INTERNAL int64_t onnxc_cuda_rt_read(int64_t address, int64_t bytes) {
+  onnxc_cuda_state *st = current_run;
+  int64_t value = 0;
+  if (st->failed)
+    return 0;
+  if (bytes < 1 || bytes > 8) {
+    run_failed(st, "%s", "a host read of an unexpected size");
+    return 0;
+  }
+  char why[ONNXC_CUDA_REASON_SIZE];
+  if (!onnxc_cuda_download(&st->cs, &value, (onnxc_cu_deviceptr)address,
+                           (size_t)bytes, why, sizeof why) ||
+      !onnxc_cuda_synchronize(&st->cs, why, sizeof why))
+    run_failed(st, "%s", why);
+  return value;
+}
+
+/* An element the host code writes (a sequential algorithm's output kept
+ * on the host: Unique, NonMaxSuppression, ...): its `bytes` low bytes of
+ * `bits` copied to device address `address`, in order with the kernels
+ * around it. */
+ONNXC_INTERNAL void onnxc_cuda_rt_write(int64_t address, int64_t bits,
+                                        int64_t bytes) {
+  onnxc_cuda_state *st = current_run;
+  if (st->failed)
+    return;
+  if (bytes < 1 || bytes > 8) {
+    run_failed(st, "%s", "a host write of an unexpected size");
+    return;
+  }
+  char why[ONNXC_CUDA_REASON_SIZE];
+  /* The source is this frame's: wait until the copy has read it. */
+  if (!onnxc_cuda_upload(&st->cs, (onnxc_cu_deviceptr)address, &bits,
+                         (size_t)bytes, why, sizeof why) ||
+      !onnxc_cuda_synchronize(&st->cs, why, sizeof why))
     run_failed(st, "%s", why);
 }
 

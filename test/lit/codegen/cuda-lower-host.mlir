@@ -77,6 +77,38 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// Elements the host reads or writes go through the runtime: the address is
+// the aligned pointer plus (offset + index . strides) elements; a float
+// travels as its bits.
+module attributes {gpu.container_module} {
+  func.func @main_graph(%x: memref<?xi64>, %y: memref<4xf32>) {
+    %c2 = arith.constant 2 : index
+    %v = memref.load %x[%c2] : memref<?xi64>
+    %f = arith.sitofp %v : i64 to f32
+    memref.store %f, %y[%c2] : memref<4xf32>
+    return
+  }
+}
+
+// CHECK-LABEL: func.func @main_graph(%arg0: memref<?xi64>, %arg1: memref<4xf32>)
+// CHECK: %{{.*}}, %[[OFFSET:.*]], %{{.*}}, %[[STRIDE:.*]] = memref.extract_strided_metadata %arg0
+// CHECK: %[[SCALED:.*]] = arith.muli %c2, %[[STRIDE]] : index
+// CHECK: %[[ELEM:.*]] = arith.addi %[[OFFSET]], %[[SCALED]] : index
+// CHECK: %[[BYTES:.*]] = arith.muli %[[ELEM]], %c8{{.*}} : index
+// CHECK: %[[BASE:.*]] = memref.extract_aligned_pointer_as_index %arg0
+// CHECK: %[[ADDR:.*]] = arith.addi %[[BASE]], %[[BYTES]] : index
+// CHECK: %[[ADDR64:.*]] = arith.index_cast %[[ADDR]] : index to i64
+// CHECK: %[[V:.*]] = call @onnxc_cuda_rt_read(%[[ADDR64]], %c8_i64) : (i64, i64) -> i64
+// CHECK: %[[F:.*]] = arith.sitofp %[[V]] : i64 to f32
+// CHECK: %[[FB:.*]] = arith.bitcast %[[F]] : f32 to i32
+// CHECK: %[[FW:.*]] = arith.extui %[[FB]] : i32 to i64
+// CHECK: memref.extract_aligned_pointer_as_index %arg1
+// CHECK: call @onnxc_cuda_rt_write(%{{.*}}, %[[FW]], %c4_i64) : (i64, i64, i64) -> ()
+// CHECK-NOT: memref.load
+// CHECK-NOT: memref.store
+
+// -----
+
 // Errors: a layout the byte view cannot give, a mutable global, an
 // argument with no slot form.
 module attributes {gpu.container_module} {

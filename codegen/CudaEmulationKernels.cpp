@@ -18,14 +18,18 @@
 //   a constant `<kernel>.param_count` the emulator checks against the
 //   PTX's `.entry` parameter list.
 //
-// Kernels that synchronize their threads (gpu.barrier) or share memory
-// cannot run one thread after another, and are refused.
+// A kernel's shared memory (workgroup attributions) becomes a host buffer
+// per kernel, and gpu.barrier a call the emulator answers by switching to
+// the block's other threads (each thread runs on its own stack there);
+// `<kernel>.barriers` says which kernels need that. Private memory is
+// refused.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CudaPasses.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
@@ -40,6 +44,17 @@ namespace {
 constexpr llvm::StringLiteral kKernelAttr = "onnxc.emulated_kernel";
 constexpr int kIdCount = 12;
 constexpr llvm::StringLiteral kBodySuffix = ".body";
+constexpr llvm::StringLiteral kBarriersAttr = "onnxc.emulated_barriers";
+/// What a gpu.barrier becomes, and the hook the emulator sets for it.
+constexpr llvm::StringLiteral kBarrierFn = "onnxc_emulator_barrier";
+constexpr llvm::StringLiteral kBarrierHook = "onnxc_emulator_barrier_hook";
+
+MemRefType stripMemorySpace(MemRefType type) {
+  if (!isa_and_nonnull<gpu::AddressSpaceAttr>(type.getMemorySpace()))
+    return type;
+  return MemRefType::get(type.getShape(), type.getElementType(),
+                         type.getLayout());
+}
 
 struct CudaKernelsToHostPass
     : impl::CudaKernelsToHostBase<CudaKernelsToHostPass> {
@@ -54,6 +69,9 @@ struct CudaKernelsToHostPass
         op.erase();
     OpBuilder b(ctx);
     b.setInsertionPointToEnd(module.getBody());
+    auto barrier = func::FuncOp::create(b, module.getLoc(), kBarrierFn,
+                                        FunctionType::get(ctx, {}, {}));
+    barrier.setPrivate();
     for (auto gpuModule :
          llvm::make_early_inc_range(module.getOps<gpu::GPUModuleOp>())) {
       for (Operation &op :
@@ -64,10 +82,9 @@ struct CudaKernelsToHostPass
           op.moveBefore(module.getBody(), module.getBody()->end());
           continue;
         }
-        if (!kernel.isKernel() || !kernel.getWorkgroupAttributions().empty() ||
-            !kernel.getPrivateAttributions().empty()) {
+        if (!kernel.isKernel() || !kernel.getPrivateAttributions().empty()) {
           kernel.emitError("the CUDA emulation runs only kernels without "
-                           "shared or private memory");
+                           "private memory");
           return signalPassFailure();
         }
         SmallVector<Type> types(kernel.getArgumentTypes());
@@ -76,9 +93,29 @@ struct CudaKernelsToHostPass
             b, kernel.getLoc(), (kernel.getName() + kBodySuffix).str(),
             FunctionType::get(ctx, types, {}));
         fn->setAttr(kKernelAttr, b.getStringAttr(kernel.getName()));
+        unsigned numInputs = kernel.getNumArguments();
+        unsigned numShared = kernel.getNumWorkgroupAttributions();
         Region &body = fn.getBody();
         body.takeBody(kernel.getBody());
         Block &entry = body.front();
+        // Shared memory: one host buffer per attribution. The emulator
+        // runs one block at a time, so the block's threads share it.
+        OpBuilder entryBuilder = OpBuilder::atBlockBegin(&entry);
+        for (unsigned i = 0; i < numShared; ++i) {
+          BlockArgument shared = entry.getArgument(numInputs + i);
+          auto type = stripMemorySpace(cast<MemRefType>(shared.getType()));
+          std::string name = (kernel.getName() + ".shared" + Twine(i)).str();
+          b.setInsertionPoint(fn);
+          memref::GlobalOp::create(b, kernel.getLoc(), name,
+                                   b.getStringAttr("private"), type,
+                                   /*initial_value=*/Attribute(),
+                                   /*constant=*/false,
+                                   /*alignment=*/b.getI64IntegerAttr(64));
+          shared.replaceAllUsesWith(memref::GetGlobalOp::create(
+              entryBuilder, kernel.getLoc(), type, name));
+        }
+        entry.eraseArguments(numInputs, numShared);
+        b.setInsertionPointToEnd(module.getBody());
         SmallVector<Value> ids;
         for (int i = 0; i < kIdCount; ++i)
           ids.push_back(entry.addArgument(b.getIndexType(), kernel.getLoc()));
@@ -97,6 +134,11 @@ struct CudaKernelsToHostPass
           else if (isa<gpu::ReturnOp>(inner)) {
             OpBuilder rb(inner);
             func::ReturnOp::create(rb, inner->getLoc());
+          } else if (isa<gpu::BarrierOp>(inner)) {
+            // The emulator switches to the block's other threads.
+            OpBuilder rb(inner);
+            func::CallOp::create(rb, inner->getLoc(), barrier, ValueRange{});
+            fn->setAttr(kBarriersAttr, b.getUnitAttr());
           } else if (isa<gpu::GPUDialect>(inner->getDialect())) {
             inner->emitError("the CUDA emulation cannot run '")
                 << inner->getName() << "' one thread after another";
@@ -109,6 +151,17 @@ struct CudaKernelsToHostPass
         });
         if (walk.wasInterrupted())
           return signalPassFailure();
+        // The host has one address space.
+        fn.walk([](Operation *inner) {
+          for (Value result : inner->getResults())
+            if (auto type = dyn_cast<MemRefType>(result.getType()))
+              result.setType(stripMemorySpace(type));
+          for (Region &region : inner->getRegions())
+            for (Block &block : region)
+              for (BlockArgument arg : block.getArguments())
+                if (auto type = dyn_cast<MemRefType>(arg.getType()))
+                  arg.setType(stripMemorySpace(type));
+        });
       }
       gpuModule.erase();
     }
@@ -162,6 +215,33 @@ struct CudaEmulationEntriesPass
                              LLVM::Linkage::External,
                              (name.getValue() + ".param_count").str(),
                              b.getI64IntegerAttr(params));
+      LLVM::GlobalOp::create(b, loc, i64, /*isConstant=*/true,
+                             LLVM::Linkage::External,
+                             (name.getValue() + ".barriers").str(),
+                             b.getI64IntegerAttr(
+                                 body->hasAttr(kBarriersAttr) ? 1 : 0));
+    }
+    // The barrier calls the emulator through a pointer it sets after
+    // loading this library (which cannot link against the emulator).
+    auto barrier = module.lookupSymbol<LLVM::LLVMFuncOp>(kBarrierFn);
+    if (barrier && barrier.isExternal()) {
+      Location loc = barrier.getLoc();
+      b.setInsertionPointToEnd(module.getBody());
+      auto hookGlobal = LLVM::GlobalOp::create(
+          b, loc, ptr, /*isConstant=*/false, LLVM::Linkage::External,
+          kBarrierHook, /*value=*/Attribute());
+      b.createBlock(&hookGlobal.getInitializerRegion());
+      LLVM::ReturnOp::create(b, loc,
+                             ValueRange{LLVM::ZeroOp::create(b, loc, ptr)});
+      barrier.setLinkage(LLVM::Linkage::Internal);
+      b.setInsertionPointToStart(barrier.addEntryBlock(b));
+      Value hook = LLVM::AddressOfOp::create(b, loc, ptr, kBarrierHook);
+      Value fn = LLVM::LoadOp::create(b, loc, ptr, hook);
+      LLVM::CallOp::create(b, loc,
+                           LLVM::LLVMFunctionType::get(
+                               LLVM::LLVMVoidType::get(ctx), {}),
+                           ValueRange{fn});
+      LLVM::ReturnOp::create(b, loc, ValueRange{});
     }
   }
 };

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CudaPasses.h"
+#include "codegen/CudaTiledContraction.h"
 
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -233,9 +234,18 @@ struct CudaMapToGpuPass : impl::CudaMapToGpuBase<CudaMapToGpuPass> {
       if (!op->getParentOfType<linalg::LinalgOp>())
         linalgOps.push_back(op);
     });
-    for (linalg::LinalgOp op : linalgOps)
+    for (linalg::LinalgOp op : linalgOps) {
+      // Matmul-shaped ops: shared-memory tiles (CudaTiledContraction.cpp).
+      if (tileContractions > 0 &&
+          isTileableContraction(op, tileContractions)) {
+        if (failed(lowerContractionToTiledLaunch(rewriter, op,
+                                                 tileContractions)))
+          return signalPassFailure();
+        continue;
+      }
       if (failed(lowerLinalgOp(rewriter, op)))
         return signalPassFailure();
+    }
 
     SmallVector<scf::ParallelOp> outermost, nested;
     func.walk([&](scf::ParallelOp op) {

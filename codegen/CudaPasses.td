@@ -20,6 +20,12 @@ def CudaMapToGpu : Pass<"onnxc-cuda-map-to-gpu", "mlir::func::FuncOp"> {
     dimensions `scf.for` loops inside. An op without parallel dimensions
     (rank 0, or a full reduction) runs as one thread.
 
+    Contractions with one M, one N and one K dimension (MatMul, Gemm,
+    batched MatMul) are the exception: unless `tile-contractions` is 0, each
+    becomes a `gpu.launch` directly, whose T x T-thread blocks compute T x T
+    output tiles from input tiles staged in shared memory (workgroup
+    attributions, two barriers per step of K).
+
     Each outermost `scf.parallel` is then flattened into one dimension of
     N iterations and split into blocks of `block-size` threads: the outer
     loop is mapped to `gpu.block_id x`, the inner to `gpu.thread_id x`, and
@@ -37,7 +43,12 @@ def CudaMapToGpu : Pass<"onnxc-cuda-map-to-gpu", "mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
-           "Threads per block">
+           "Threads per block">,
+    Option<"tileContractions", "tile-contractions", "int64_t",
+           /*default=*/"16",
+           "Contractions with one M, N and K dim become a gpu.launch of "
+           "T x T-thread blocks with T x T input tiles in shared memory "
+           "(CudaTiledContraction.cpp); 0 maps them like any other op">
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
                            "mlir::linalg::LinalgDialect",
@@ -93,9 +104,12 @@ def CudaKernelsToHost : Pass<"onnxc-cuda-kernels-to-host", "mlir::ModuleOp"> {
     kernel's arguments and then 12 `index` arguments, which replace
     `gpu.block_id`, `gpu.thread_id`, `gpu.grid_dim` and `gpu.block_dim`
     (in that order, x, y, z each). Functions the kernels call move out of
-    the gpu.module; everything else in the module is erased. A kernel with
-    workgroup or private memory, or any other gpu op (a barrier), is an
-    error: the emulation runs threads one after another.
+    the gpu.module; everything else in the module is erased. Each workgroup
+    attribution becomes a host global of its kernel (`<kernel>.sharedN`;
+    the emulator runs one block at a time), `gpu.barrier` a call of
+    `onnxc_emulator_barrier` (the emulator then runs the block's threads as
+    coroutines), and memory spaces are dropped. Private attributions and
+    other gpu ops are errors.
   }];
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
@@ -108,8 +122,10 @@ def CudaEmulationEntries
     lowering. Each kernel body gets an exported
     `void <kernel>(void **params, const int64_t *ids)` that loads argument
     i of the body's LLVM signature through params[i] (as cuLaunchKernel
-    passes them) and the 12 ids from `ids`, and a constant
-    `<kernel>.param_count`.
+    passes them) and the 12 ids from `ids`, and constants
+    `<kernel>.param_count` and `<kernel>.barriers` (1 when it calls the
+    barrier). `onnxc_emulator_barrier` is defined to call through
+    `onnxc_emulator_barrier_hook`, a pointer the emulator sets.
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }

@@ -39,6 +39,7 @@ void buildGpuMappingPipeline(OpPassManager &pm,
 
   CudaMapToGpuOptions map;
   map.blockSize = options.blockSize;
+  map.tileContractions = options.tileContractions;
   pm.addNestedPass<func::FuncOp>(createCudaMapToGpu(map));
 }
 

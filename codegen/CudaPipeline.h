@@ -11,6 +11,9 @@ struct CudaPipelineOptions {
   int optLevel = 3;
   /// Threads per block of the elementwise mapping (CudaMapToGpu).
   int64_t blockSize = 256;
+  /// Output tile (T x T threads) of the shared-memory contractions; 0
+  /// maps contractions one thread per output.
+  int64_t tileContractions = 16;
 };
 
 /// linalg on tensors (from buildOnnxToLinalgPipeline) -> host functions

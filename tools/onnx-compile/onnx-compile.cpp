@@ -884,8 +884,13 @@ int main(int argc, char **argv) {
     cudaPipeline.optLevel = optLevel;
     onnxc::buildLinalgToNvvmPipeline(pm, cudaPipeline);
   } else if (stage != EmitStage::Linalg) {
-    if (cudaMapOnCpu)
-      onnxc::buildGpuMappingPipeline(pm, onnxc::CudaPipelineOptions());
+    if (cudaMapOnCpu) {
+      // The CPU pipeline runs scf.parallel loops, not gpu.launch: the
+      // shared-memory contractions are left out of this check.
+      onnxc::CudaPipelineOptions onCpu;
+      onCpu.tileContractions = 0;
+      onnxc::buildGpuMappingPipeline(pm, onCpu);
+    }
     onnxc::buildLinalgToLlvmPipeline(pm, pipeline);
   }
   // --print-ir-after names passes by their command-line argument; a name

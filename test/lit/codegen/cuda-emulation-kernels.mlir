@@ -40,11 +40,37 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// Shared memory becomes a host global of the kernel (memory space
+// dropped), a barrier a call the emulator answers.
 module attributes {gpu.container_module} {
   gpu.module @onnxc_kernels {
-    gpu.func @k() kernel {
-      // expected-error @+1 {{the CUDA emulation cannot run 'gpu.barrier' one thread after another}}
+    gpu.func @tiled(%out: memref<16xf32>) workgroup(%tile : memref<16xf32, #gpu.address_space<workgroup>>) kernel {
+      %t = gpu.thread_id x
+      %v = memref.load %out[%t] : memref<16xf32>
+      memref.store %v, %tile[%t] : memref<16xf32, #gpu.address_space<workgroup>>
       gpu.barrier
+      %w = memref.load %tile[%t] : memref<16xf32, #gpu.address_space<workgroup>>
+      memref.store %w, %out[%t] : memref<16xf32>
+      gpu.return
+    }
+  }
+}
+
+// CHECK: func.func private @onnxc_emulator_barrier()
+// CHECK: memref.global "private" @tiled.shared0 : memref<16xf32> {alignment = 64 : i64}
+// CHECK: func.func @tiled.body(%[[OUT:.*]]: memref<16xf32>, {{.*}}) attributes {onnxc.emulated_barriers, onnxc.emulated_kernel = "tiled"}
+// CHECK: %[[TILE:.*]] = memref.get_global @tiled.shared0 : memref<16xf32>
+// CHECK: memref.store %{{.*}}, %[[TILE]][%{{.*}}] : memref<16xf32>
+// CHECK: call @onnxc_emulator_barrier() : () -> ()
+// CHECK: memref.load %[[TILE]][%{{.*}}] : memref<16xf32>
+// CHECK-NOT: address_space
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @onnxc_kernels {
+    // expected-error @+1 {{the CUDA emulation runs only kernels without private memory}}
+    gpu.func @k() private(%p : memref<4xf32, #gpu.address_space<private>>) kernel {
       gpu.return
     }
   }
@@ -54,8 +80,11 @@ module attributes {gpu.container_module} {
 
 module attributes {gpu.container_module} {
   gpu.module @onnxc_kernels {
-    // expected-error @+1 {{the CUDA emulation runs only kernels without shared or private memory}}
-    gpu.func @k() workgroup(%tile : memref<32xf32, #gpu.address_space<workgroup>>) kernel {
+    gpu.func @k(%v: f32) kernel {
+      %c1 = arith.constant 1 : i32
+      %c32 = arith.constant 32 : i32
+      // expected-error @+1 {{the CUDA emulation cannot run 'gpu.shuffle' one thread after another}}
+      %r, %ok = gpu.shuffle xor %v, %c1, %c32 : f32
       gpu.return
     }
   }
@@ -83,3 +112,4 @@ module {
 // ENTRY: llvm.load %[[I11]] : !llvm.ptr -> i64
 // ENTRY: llvm.call @k.body
 // ENTRY: llvm.mlir.global external constant @k.param_count(3 : i64)
+// ENTRY: llvm.mlir.global external constant @k.barriers(0 : i64)

@@ -8,7 +8,10 @@
  * The kernels themselves come from ONNXC_EMULATED_KERNELS, the shared
  * library `onnx-compile --cuda-emulation-kernels` wrote beside the model
  * library: one `void NAME(void **params, const int64_t *ids)` per kernel,
- * which a launch calls once per thread (blocks and threads in order).
+ * which a launch calls once per thread (blocks and threads in order). A
+ * kernel with barriers (`NAME.barriers`) runs each block's threads as
+ * coroutines that switch at every barrier, sharing the kernel's shared
+ * memory (one buffer per kernel, as one block runs at a time).
  *
  * What it checks, as a GPU would fail where the host code is wrong:
  * - the loaded PTX's `.entry NAME(...)` parameter list has as many
@@ -25,10 +28,12 @@
  * makes every launch fail with CUDA_ERROR_LAUNCH_FAILED. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 
 enum {
   OK = 0,
@@ -47,7 +52,97 @@ typedef struct kernel {
   int params;       /* in the PTX's .entry */
   uint64_t pointers; /* bit i: parameter i is `.ptr` (first 64) */
   kernel_fn fn;
+  int barriers;     /* the kernel synchronizes its block's threads */
 } kernel;
+
+/* A block whose kernel has barriers runs each thread on its own stack (a
+ * ucontext): a thread runs until it reaches a barrier or ends, then the
+ * next one; when every thread has reached the barrier, all go on. */
+#define THREAD_STACK_BYTES (64 * 1024)
+#define MAX_THREADS 1024
+/* A thread starts on its stack through makecontext/swapcontext; after
+ * that, switches are _setjmp/_longjmp, which save no signal mask (glibc's
+ * swapcontext makes a system call for it on every switch, which made BERT's
+ * tiled products several times slower to emulate). */
+typedef struct emulated_thread {
+  ucontext_t start;
+  jmp_buf resume;
+  int started;
+  int64_t ids[12];
+  int done;
+} emulated_thread;
+static emulated_thread block_threads[MAX_THREADS];
+static char *block_stacks;
+static ucontext_t scheduler_start;
+static jmp_buf scheduler;
+static emulated_thread *running;
+static kernel *running_kernel;
+static void **running_params;
+
+static void emulator_barrier(void) {
+  if (!_setjmp(running->resume))
+    _longjmp(scheduler, 1);
+}
+
+static void thread_main(void) {
+  running_kernel->fn(running_params, running->ids);
+  running->done = 1;
+  _longjmp(scheduler, 1);
+}
+
+/* Runs `th` until it reaches a barrier or ends. */
+static void resume_thread(emulated_thread *th) {
+  running = th;
+  if (_setjmp(scheduler))
+    return;
+  if (!th->started) {
+    th->started = 1;
+    swapcontext(&scheduler_start, &th->start);
+  }
+  _longjmp(th->resume, 1);
+}
+
+/* Runs one block of a kernel with barriers; 0 when its threads did not
+ * all reach the same barriers (a deadlock on a GPU). */
+static int run_block(kernel *k, void **params, const int64_t *block_ids,
+                     unsigned threads) {
+  if (!block_stacks &&
+      !(block_stacks = malloc((size_t)MAX_THREADS * THREAD_STACK_BYTES)))
+    return 0;
+  running_kernel = k;
+  running_params = params;
+  unsigned bx = (unsigned)block_ids[9], by = (unsigned)block_ids[10];
+  for (unsigned t = 0; t < threads; ++t) {
+    emulated_thread *th = &block_threads[t];
+    memcpy(th->ids, block_ids, sizeof th->ids);
+    th->ids[3] = t % bx;
+    th->ids[4] = t / bx % by;
+    th->ids[5] = t / bx / by;
+    th->done = 0;
+    th->started = 0;
+    getcontext(&th->start);
+    th->start.uc_stack.ss_sp = block_stacks + (size_t)t * THREAD_STACK_BYTES;
+    th->start.uc_stack.ss_size = THREAD_STACK_BYTES;
+    th->start.uc_link = NULL; /* thread_main never returns */
+    makecontext(&th->start, thread_main, 0);
+  }
+  for (;;) {
+    unsigned finished = 0;
+    for (unsigned t = 0; t < threads; ++t) {
+      if (!block_threads[t].done)
+        resume_thread(&block_threads[t]);
+      finished += block_threads[t].done;
+    }
+    if (finished == threads)
+      return 1;
+    if (finished) {
+      fprintf(stderr, "emulator: kernel %s: %u of %u threads ended while "
+                      "the others wait at a barrier\n",
+              k->name, finished, threads);
+      return 0;
+    }
+  }
+}
 
 #define MAX_KERNELS 4096
 #define MAX_ALLOCS 65536
@@ -181,12 +276,17 @@ int cuModuleGetFunction(void **function, void *module, const char *name) {
     kernel *k = &kernels[i];
     if (strcmp(k->name, name) != 0)
       continue;
-    char count_name[160];
+    char count_name[160], barriers_name[160];
     snprintf(count_name, sizeof count_name, "%s.param_count", name);
+    snprintf(barriers_name, sizeof barriers_name, "%s.barriers", name);
     const int64_t *count = dlsym(library, count_name);
+    const int64_t *barriers = dlsym(library, barriers_name);
+    void (**hook)(void) = dlsym(library, "onnxc_emulator_barrier_hook");
     k->fn = (kernel_fn)dlsym(library, name);
-    if (!k->fn || !count)
+    if (!k->fn || !count || !barriers || !hook)
       return NOT_FOUND;
+    k->barriers = (int)*barriers;
+    *hook = emulator_barrier;
     if (*count != k->params) {
       fprintf(stderr,
               "emulator: kernel %s takes %d parameters in the PTX but %lld "
@@ -298,11 +398,17 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz,
   int64_t ids[12] = {0, 0, 0, 0, 0, 0, gx, gy, gz, bx, by, bz};
   for (ids[2] = 0; ids[2] < gz; ++ids[2])
     for (ids[1] = 0; ids[1] < gy; ++ids[1])
-      for (ids[0] = 0; ids[0] < gx; ++ids[0])
+      for (ids[0] = 0; ids[0] < gx; ++ids[0]) {
+        if (k->barriers) {
+          if (!run_block(k, params, ids, bx * by * bz))
+            return LAUNCH_FAILED;
+          continue;
+        }
         for (ids[5] = 0; ids[5] < bz; ++ids[5])
           for (ids[4] = 0; ids[4] < by; ++ids[4])
             for (ids[3] = 0; ids[3] < bx; ++ids[3])
               k->fn(params, ids);
+      }
   ++launches;
   threads += (unsigned long long)gx * gy * gz * bx * by * bz;
   return OK;

@@ -1,0 +1,33 @@
+//===- CudaTiledContraction.h - matmul-shaped ops with shared memory -*- C++ -*-===//
+//
+// Part of CudaMapToGpu: a contraction with one M, N and K dimension becomes
+// a gpu.launch of T x T-thread blocks, each computing a T x T output tile
+// from T x T tiles of its inputs staged in shared memory.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ONNXC_CODEGEN_CUDATILEDCONTRACTION_H
+#define ONNXC_CODEGEN_CUDATILEDCONTRACTION_H
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace onnxc {
+
+/// True when `op` (on buffers) is a floating-point contraction: two inputs,
+/// one reduction dim K in both, a payload that adds (a scaling of) the
+/// product of the input elements to the output, every indexing map a
+/// projected permutation, M and N dims (in one input each) not known to be
+/// below `tile`.
+bool isTileableContraction(mlir::linalg::LinalgOp op, int64_t tile);
+
+/// Replaces such an `op` by the tiled gpu.launch (CudaTiledContraction.cpp);
+/// failure, with nothing changed, for any other op.
+mlir::LogicalResult lowerContractionToTiledLaunch(mlir::IRRewriter &rewriter,
+                                                  mlir::linalg::LinalgOp op,
+                                                  int64_t tile);
+
+} // namespace onnxc
+
+#endif // ONNXC_CODEGEN_CUDATILEDCONTRACTION_H

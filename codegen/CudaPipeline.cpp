@@ -73,13 +73,10 @@ void buildLinalgToNvvmPipeline(OpPassManager &pm,
   buildGpuKernelsToNvvmPipeline(pm);
 }
 
-void buildCudaHostPipeline(OpPassManager &pm) {
-  pm.addPass(createCudaLowerHost());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  // Scalar math the host does on values it read back (a Range's count).
-  pm.addPass(createConvertMathToFuncs());
+/// Scalar host code (control flow already lowered) to the LLVM dialect:
+/// math as LLVM intrinsics or libm calls, then memref, arith, index, func.
+static void addScalarCodeToLlvm(OpPassManager &pm) {
+  pm.addPass(createConvertMathToFuncs()); // math.ipowi
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
@@ -90,19 +87,21 @@ void buildCudaHostPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void buildCudaHostPipeline(OpPassManager &pm) {
+  pm.addPass(createCudaLowerHost());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  // Math: what the host computes from values it read back (a Range's
+  // count).
+  addScalarCodeToLlvm(pm);
+}
+
 void buildCudaEmulationPipeline(OpPassManager &pm) {
   pm.addPass(createCudaKernelsToHost());
   pm.addPass(createExpandBFloat16()); // no __truncsfbf2 in Debian's libgcc
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertMathToFuncs());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  addScalarCodeToLlvm(pm);
   pm.addPass(createCudaEmulationEntries());
 }
 

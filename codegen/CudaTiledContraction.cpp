@@ -306,20 +306,19 @@ LogicalResult lowerContractionToTiledLaunch(IRRewriter &rewriter,
       [&](OpBuilder &fb, Location l, Value t, ValueRange acc) {
         Value k0 = arith::MulIOp::create(fb, l, t, tileB);
         // This thread's element of each tile: A(row, k0 + tx) and
-        // B(k0 + ty, col).
-        SmallVector<Value> at(ivs);
-        Value ka = arith::AddIOp::create(fb, l, k0, tx);
-        setK(fb, l, at, ka);
-        Value a = loadOrZero(fb, l,
-                             andI1(fb, l, rowOk, lessThan(fb, l, ka, kSize)),
-                             lhs->get(), operandIndices(op, *lhs, at));
-        memref::StoreOp::create(fb, l, a, lhsTile, ValueRange{ty, tx});
-        Value kb = arith::AddIOp::create(fb, l, k0, ty);
-        setK(fb, l, at, kb);
-        Value bv = loadOrZero(fb, l,
-                              andI1(fb, l, colOk, lessThan(fb, l, kb, kSize)),
-                              rhs->get(), operandIndices(op, *rhs, at));
-        memref::StoreOp::create(fb, l, bv, rhsTile, ValueRange{ty, tx});
+        // B(k0 + ty, col), zero outside the op, at [ty, tx] of the tile.
+        auto stage = [&](OpOperand *input, Value tileBuffer, Value kOffset,
+                         Value otherOk) {
+          SmallVector<Value> at(ivs);
+          Value kIndex = arith::AddIOp::create(fb, l, k0, kOffset);
+          setK(fb, l, at, kIndex);
+          Value valid = andI1(fb, l, otherOk, lessThan(fb, l, kIndex, kSize));
+          Value v = loadOrZero(fb, l, valid, input->get(),
+                               operandIndices(op, *input, at));
+          memref::StoreOp::create(fb, l, v, tileBuffer, ValueRange{ty, tx});
+        };
+        stage(lhs, lhsTile, tx, rowOk);
+        stage(rhs, rhsTile, ty, colOk);
         gpu::BarrierOp::create(fb, l);
         auto inner = scf::ForOp::create(
             fb, l, zero, tileB, oneB, acc,

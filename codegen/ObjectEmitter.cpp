@@ -333,6 +333,19 @@ void optimize(llvm::Module &m, llvm::TargetMachine *tm, int optLevel) {
 }
 
 
+/// The TargetMachine `options` name, with `m`'s data layout and triple
+/// set for it; null with `error` set.
+std::unique_ptr<llvm::TargetMachine>
+targetModule(llvm::Module &m, const ObjectOptions &options,
+             std::string &error) {
+  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
+  if (!tm)
+    return nullptr;
+  m.setDataLayout(tm->createDataLayout());
+  m.setTargetTriple(tm->getTargetTriple());
+  return tm;
+}
+
 /// `m` as LLVM IR text, assembly or an object file, appended to `out`.
 bool emitFile(llvm::Module &m, llvm::TargetMachine &tm, EmitKind kind,
               std::string &out, std::string &error) {
@@ -403,11 +416,9 @@ bool emitModelObject(ModuleOp module, const ModelInterface &model,
     error = "translation to LLVM IR failed";
     return false;
   }
-  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
+  std::unique_ptr<llvm::TargetMachine> tm = targetModule(*m, options, error);
   if (!tm)
     return false;
-  m->setDataLayout(tm->createDataLayout());
-  m->setTargetTriple(tm->getTargetTriple());
 
   // Results, the inputs, then the scratch arena (PlanScratchArena).
   llvm::Function *entry =
@@ -465,11 +476,9 @@ bool emitPlainObject(ModuleOp module, const ObjectOptions &options,
     error = "translation to LLVM IR failed";
     return false;
   }
-  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
+  std::unique_ptr<llvm::TargetMachine> tm = targetModule(*m, options, error);
   if (!tm)
     return false;
-  m->setDataLayout(tm->createDataLayout());
-  m->setTargetTriple(tm->getTargetTriple());
   if (llvm::verifyModule(*m, &llvm::errs())) {
     error = "internal error: the generated LLVM IR does not verify";
     return false;

@@ -20,11 +20,12 @@ def CudaMapToGpu : Pass<"onnxc-cuda-map-to-gpu", "mlir::func::FuncOp"> {
     dimensions `scf.for` loops inside. An op without parallel dimensions
     (rank 0, or a full reduction) runs as one thread.
 
-    Contractions with one M, one N and one K dimension (MatMul, Gemm,
-    batched MatMul) are the exception: unless `tile-contractions` is 0, each
-    becomes a `gpu.launch` directly, whose T x T-thread blocks compute T x T
-    output tiles from input tiles staged in shared memory (workgroup
-    attributions, two barriers per step of K).
+    Contractions (MatMul, Gemm, batched MatMul, convolutions as an implicit
+    GEMM: M, N and K dims each walked as one linear index) are the
+    exception: unless `tile-contractions` is 0, each becomes a `gpu.launch`
+    directly, whose T x T-thread blocks compute T x T output tiles from
+    input tiles staged in shared memory (workgroup attributions, two
+    barriers per step of K).
 
     Each outermost `scf.parallel` is then flattened into one dimension of
     N iterations and split into blocks of `block-size` threads: the outer
@@ -52,6 +53,8 @@ def CudaMapToGpu : Pass<"onnxc-cuda-map-to-gpu", "mlir::func::FuncOp"> {
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
                            "mlir::linalg::LinalgDialect",
+                           "mlir::affine::AffineDialect",
+                           "mlir::memref::MemRefDialect",
                            "mlir::arith::ArithDialect"];
 }
 

@@ -1,8 +1,8 @@
 //===- CudaTiledContraction.cpp - matmul-shaped ops with shared memory ----===//
 //
-// A contraction (MatMul, Gemm, batched MatMul: a generic with one K
-// dimension whose payload adds a product of its inputs to the output)
-// mapped one thread per output reads each input
+// A contraction (MatMul, Gemm, batched MatMul, and convolutions as an
+// implicit GEMM: a generic with K dims whose payload adds a product of its
+// inputs to the output) mapped one thread per output reads each input
 // element from global memory once per output that needs it: K * N reads of
 // A and K * M of B. Here a block of T x T threads computes a T x T tile of
 // the output, and walks K in steps of T: each thread loads one element of
@@ -18,14 +18,15 @@
 // Each output still sums its K products in ascending order, starting from
 // the output's initial value, as the per-thread mapping does.
 //
-// Not here yet: register blocking (several outputs per thread), tensor
-// cores (mma.sync for f16/bf16), and convolutions (which stay one thread
-// per output).
+// Not here yet: register blocking (several outputs per thread) and tensor
+// cores (mma.sync for f16/bf16). Depthwise convolutions (no N dim) and
+// products with a fused producer stay one thread per output.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CudaTiledContraction.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -39,18 +40,16 @@ namespace onnxc {
 
 namespace {
 
-/// The loop dims of a contraction this file tiles: M (in the first input
-/// and the output, not the second), N (in the second input and the output,
-/// not the first) and the K dims (reduced, in both inputs; several, as
-/// reshapes leave a [heads, head size] reduction, are walked as one); every
-/// other loop dim is
-/// "outer" and enumerated by the grid's z: batch dims, and the M and N dims
-/// other than the innermost ones of the output (a [B, S, K] x [K, N]
-/// product has M dims B and S, of which S is tiled).
+/// The loop dims of a contraction this file tiles, as one GEMM: M dims (in
+/// the first input and the output, not the second), N dims (in the second
+/// input and the output, not the first) and K dims (reduced, in both
+/// inputs) are each walked as one linear index, the last dim varying
+/// fastest (a [B, S, K] x [K, N] product has M dims B and S; a convolution
+/// has M dims n, oh, ow, N dim f and K dims c, kh, kw: an implicit GEMM).
+/// Dims in both inputs and the output ("outer": batch dims) are enumerated
+/// by the grid's z.
 struct ContractionDims {
-  unsigned m, n;
-  SmallVector<unsigned> k; ///< one linear K, the last dim varying fastest
-  SmallVector<unsigned> outer;
+  SmallVector<unsigned> m, n, k, outer;
 };
 
 /// True when `value` is computed from the block argument `arg` by casts
@@ -102,83 +101,92 @@ std::optional<ContractionDims> tileableDims(linalg::LinalgOp op,
       op.getNumDpsInits() != 1 || op.getNumReductionLoops() < 1 ||
       op.hasIndexSemantics() || !isMulAddPayload(op.getBlock()))
     return std::nullopt;
-  for (OpOperand &operand : op->getOpOperands()) {
-    if (!op.getMatchingIndexingMap(&operand).isProjectedPermutation())
-      return std::nullopt;
+  for (OpOperand &operand : op->getOpOperands())
     if (!isa<FloatType>(getElementTypeOrSelf(operand.get().getType())))
       return std::nullopt;
-  }
   AffineMap lhs = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
   AffineMap rhs = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
   AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  // Inputs may be read through any affine map (a convolution's oh + kh);
+  // the output is written at one loop point per element.
+  if (!out.isProjectedPermutation())
+    return std::nullopt;
   auto uses = [](AffineMap map, unsigned d) {
     return map.isFunctionOfDim(d);
   };
-  ContractionDims dims{0, 0, {}, {}};
-  SmallVector<unsigned> ms, ns;
+  ContractionDims dims;
   for (unsigned d = 0; d < op.getNumLoops(); ++d) {
     if (op.getIteratorTypesArray()[d] == utils::IteratorType::reduction) {
       if (!uses(lhs, d) || !uses(rhs, d) || uses(out, d))
         return std::nullopt;
       dims.k.push_back(d);
     } else if (uses(lhs, d) && !uses(rhs, d)) {
-      ms.push_back(d);
+      dims.m.push_back(d);
     } else if (uses(rhs, d) && !uses(lhs, d)) {
-      ns.push_back(d);
+      dims.n.push_back(d);
     } else if (uses(lhs, d) && uses(rhs, d)) {
       dims.outer.push_back(d);
     } else {
       return std::nullopt; // an output dim no input has
     }
   }
-  if (ms.empty() || ns.empty())
+  if (dims.m.empty() || dims.n.empty())
     return std::nullopt;
-  // Tile the M and N dims innermost in the output, among those not known
-  // to be 1 (a [S, 1, K] activation has M dims S and 1).
-  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
-  auto innermost = [&](ArrayRef<unsigned> candidates) {
-    auto position = [&](unsigned d) {
-      return *out.getResultPosition(getAffineDimExpr(d, op.getContext()));
-    };
-    unsigned best = candidates.front();
-    for (unsigned d : candidates) {
-      bool unit = sizes[d] == 1, bestUnit = sizes[best] == 1;
-      if (unit != bestUnit ? bestUnit : position(d) > position(best))
-        best = d;
-    }
-    return best;
-  };
-  dims.m = innermost(ms);
-  dims.n = innermost(ns);
-  for (unsigned d : ms)
-    if (d != dims.m)
-      dims.outer.push_back(d);
-  for (unsigned d : ns)
-    if (d != dims.n)
-      dims.outer.push_back(d);
-  llvm::sort(dims.outer);
   // A product too narrow to fill a tile runs better one thread per output
   // (a matrix-vector product: most of each tile's threads would idle).
-  for (unsigned d : {dims.m, dims.n})
-    if (!ShapedType::isDynamic(sizes[d]) && sizes[d] < tile)
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  auto staticProduct = [&](ArrayRef<unsigned> list) -> std::optional<int64_t> {
+    int64_t product = 1;
+    for (unsigned d : list) {
+      if (ShapedType::isDynamic(sizes[d]))
+        return std::nullopt;
+      product *= sizes[d];
+    }
+    return product;
+  };
+  for (ArrayRef<unsigned> list : {ArrayRef(dims.m), ArrayRef(dims.n)})
+    if (std::optional<int64_t> size = staticProduct(list); size && *size < tile)
       return std::nullopt;
-  int64_t outer = 1;
-  for (unsigned d : dims.outer)
-    if (!ShapedType::isDynamic(sizes[d]))
-      outer *= sizes[d];
-  if (outer > 65535) // the grid's z limit
+  // The grid: M tiles in x (up to 2^31 - 1), N tiles in y and the outer
+  // dims in z (up to 65,535 each).
+  std::optional<int64_t> n = staticProduct(dims.n);
+  std::optional<int64_t> outer = staticProduct(dims.outer);
+  if ((n && llvm::divideCeil(*n, tile) > 65535) || (outer && *outer > 65535))
     return std::nullopt;
   return dims;
 }
 
-/// The indices of `operand` at the loop point `ivs` (its map is a
-/// projected permutation: each result is one loop dim).
-SmallVector<Value> operandIndices(linalg::LinalgOp op, OpOperand &operand,
+/// The indices of `operand` at the loop point `ivs`: a loop dim, or an
+/// affine.apply of the map's result (lower-affine makes it arithmetic).
+SmallVector<Value> operandIndices(OpBuilder &b, Location loc,
+                                  linalg::LinalgOp op, OpOperand &operand,
                                   ArrayRef<Value> ivs) {
   SmallVector<Value> indices;
-  for (AffineExpr e : op.getMatchingIndexingMap(&operand).getResults())
-    indices.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+  AffineMap map = op.getMatchingIndexingMap(&operand);
+  for (AffineExpr e : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(e)) {
+      indices.push_back(ivs[dim.getPosition()]);
+      continue;
+    }
+    indices.push_back(affine::AffineApplyOp::create(
+        b, loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
+  }
   return indices;
+}
+
+/// Sets `ivs[d]` for the loop dims `dims` to the digits of `linear` (the
+/// last dim varying fastest) in the loop sizes `sizes`.
+void delinearize(OpBuilder &b, Location loc, Value linear,
+                 ArrayRef<unsigned> dims, ArrayRef<Value> sizes,
+                 SmallVectorImpl<Value> &ivs) {
+  for (unsigned d : llvm::reverse(dims)) {
+    if (d == dims.front()) {
+      ivs[d] = linear;
+      return;
+    }
+    ivs[d] = arith::RemUIOp::create(b, loc, linear, sizes[d]);
+    linear = arith::DivUIOp::create(b, loc, linear, sizes[d]);
+  }
 }
 
 /// `valid ? buffer[indices] : 0`.
@@ -222,21 +230,25 @@ LogicalResult lowerContractionToTiledLaunch(IRRewriter &rewriter,
     return failure();
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
-  auto cst = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
-  };
   SmallVector<Value> sizes;
   for (Range range : op.createLoopRanges(rewriter, loc))
     sizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, range.size));
-  Value one = cst(1), tileSize = cst(tile), tileMinusOne = cst(tile - 1);
-  auto tilesOf = [&](Value extent) {
-    return arith::DivUIOp::create(
-        rewriter, loc, arith::AddIOp::create(rewriter, loc, extent, tileMinusOne),
-        tileSize);
+  auto product = [&](OpBuilder &b, ArrayRef<unsigned> list) {
+    Value p = arith::ConstantIndexOp::create(b, loc, 1);
+    for (unsigned d : list)
+      p = arith::MulIOp::create(b, loc, p, sizes[d]);
+    return p;
   };
-  Value outerCount = one;
-  for (unsigned d : dims->outer)
-    outerCount = arith::MulIOp::create(rewriter, loc, outerCount, sizes[d]);
+  Value tileSize = arith::ConstantIndexOp::create(rewriter, loc, tile);
+  auto tilesOf = [&](Value extent) {
+    Value rounded = arith::AddIOp::create(
+        rewriter, loc, extent,
+        arith::ConstantIndexOp::create(rewriter, loc, tile - 1));
+    return arith::DivUIOp::create(rewriter, loc, rounded, tileSize);
+  };
+  Value mSize = product(rewriter, dims->m);
+  Value nSize = product(rewriter, dims->n);
+  Value kSize = product(rewriter, dims->k);
 
   OpOperand *lhs = op.getDpsInputOperand(0);
   OpOperand *rhs = op.getDpsInputOperand(1);
@@ -247,10 +259,14 @@ LogicalResult lowerContractionToTiledLaunch(IRRewriter &rewriter,
     return MemRefType::get({tile, tile}, getElementTypeOrSelf(buffer.getType()),
                            MemRefLayoutAttrInterface(), workgroup);
   };
+  // Blocks: M tiles in x (the largest count: pixels of a convolution),
+  // N tiles in y, the outer dims in z. Threads: x along N, y along M.
   auto launch = gpu::LaunchOp::create(
-      rewriter, loc, tilesOf(sizes[dims->n]), tilesOf(sizes[dims->m]),
-      outerCount, tileSize, tileSize, one, /*dynamicSharedMemorySize=*/nullptr,
-      /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
+      rewriter, loc, tilesOf(mSize), tilesOf(nSize),
+      product(rewriter, dims->outer), tileSize, tileSize,
+      arith::ConstantIndexOp::create(rewriter, loc, 1),
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/{},
       TypeRange{tileType(lhs->get()), tileType(rhs->get())});
   Value lhsTile = launch.getWorkgroupAttributions()[0];
   Value rhsTile = launch.getWorkgroupAttributions()[1];
@@ -258,70 +274,53 @@ LogicalResult lowerContractionToTiledLaunch(IRRewriter &rewriter,
   OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
   Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value oneB0 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value tileB = arith::ConstantIndexOp::create(b, loc, tile);
+  // This thread's output: linear M `row`, linear N `col`.
   Value row = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().y, tileB), ty);
+      b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, tileB), ty);
   Value col = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, tileB), tx);
-  // The loop point of this thread's output; K is filled in per element.
-  SmallVector<Value> ivs(sizes.size(), zero);
-  ivs[dims->m] = row;
-  ivs[dims->n] = col;
-  Value rest = launch.getBlockIds().z;
-  for (unsigned d : llvm::reverse(dims->outer)) {
-    ivs[d] = arith::RemUIOp::create(b, loc, rest, sizes[d]);
-    rest = arith::DivUIOp::create(b, loc, rest, sizes[d]);
-  }
-  Value rowOk = lessThan(b, loc, row, sizes[dims->m]);
-  Value colOk = lessThan(b, loc, col, sizes[dims->n]);
+      b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().y, tileB), tx);
+  Value rowOk = lessThan(b, loc, row, mSize);
+  Value colOk = lessThan(b, loc, col, nSize);
   Value inside = andI1(b, loc, rowOk, colOk);
+  // Its loop point; the K dims are set per element.
+  SmallVector<Value> ivs(sizes.size(), zero);
+  delinearize(b, loc, launch.getBlockIds().z, dims->outer, sizes, ivs);
+  delinearize(b, loc, row, dims->m, sizes, ivs);
+  delinearize(b, loc, col, dims->n, sizes, ivs);
   Value init = loadOrZero(b, loc, inside, out->get(),
-                          operandIndices(op, *out, ivs));
+                          operandIndices(b, loc, op, *out, ivs));
 
-  Value kSize = oneB0;
-  for (unsigned d : dims->k)
-    kSize = arith::MulIOp::create(b, loc, kSize, sizes[d]);
-  // The K dims' indices of linear index `linear` (the last one fastest).
-  auto setK = [&](OpBuilder &kb, Location l, SmallVector<Value> &at,
-                  Value linear) {
-    for (unsigned d : llvm::reverse(dims->k)) {
-      if (d == dims->k.front()) {
-        at[d] = linear;
-        break;
-      }
-      at[d] = arith::RemUIOp::create(kb, l, linear, sizes[d]);
-      linear = arith::DivUIOp::create(kb, l, linear, sizes[d]);
-    }
-  };
+  // For the tiles, thread (tx, ty) loads A at its own row (M of `ivs`) and
+  // B at its own column (N of `ivs`); only the K dims change.
   Value kTiles = arith::DivUIOp::create(
       b, loc,
       arith::AddIOp::create(b, loc, kSize,
                             arith::ConstantIndexOp::create(b, loc, tile - 1)),
       tileB);
-  Value oneB = oneB0;
   Block *payload = op.getBlock();
   auto tiles = scf::ForOp::create(
-      b, loc, zero, kTiles, oneB, ValueRange{init},
+      b, loc, zero, kTiles, one, ValueRange{init},
       [&](OpBuilder &fb, Location l, Value t, ValueRange acc) {
         Value k0 = arith::MulIOp::create(fb, l, t, tileB);
-        // This thread's element of each tile: A(row, k0 + tx) and
-        // B(k0 + ty, col), zero outside the op, at [ty, tx] of the tile.
+        // This thread's element of each tile, zero outside the op, at
+        // [ty, tx] of the tile: A(row, k0 + tx) and B(k0 + ty, col).
         auto stage = [&](OpOperand *input, Value tileBuffer, Value kOffset,
                          Value otherOk) {
-          SmallVector<Value> at(ivs);
+          SmallVector<Value> point(ivs);
           Value kIndex = arith::AddIOp::create(fb, l, k0, kOffset);
-          setK(fb, l, at, kIndex);
+          delinearize(fb, l, kIndex, dims->k, sizes, point);
           Value valid = andI1(fb, l, otherOk, lessThan(fb, l, kIndex, kSize));
           Value v = loadOrZero(fb, l, valid, input->get(),
-                               operandIndices(op, *input, at));
+                               operandIndices(fb, l, op, *input, point));
           memref::StoreOp::create(fb, l, v, tileBuffer, ValueRange{ty, tx});
         };
         stage(lhs, lhsTile, tx, rowOk);
         stage(rhs, rhsTile, ty, colOk);
         gpu::BarrierOp::create(fb, l);
         auto inner = scf::ForOp::create(
-            fb, l, zero, tileB, oneB, acc,
+            fb, l, zero, tileB, one, acc,
             [&](OpBuilder &ib, Location il, Value kk, ValueRange sum) {
               IRMapping mapping;
               mapping.map(payload->getArgument(0),
@@ -343,7 +342,7 @@ LogicalResult lowerContractionToTiledLaunch(IRRewriter &rewriter,
   auto store = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
   OpBuilder sb = store.getThenBodyBuilder();
   memref::StoreOp::create(sb, loc, tiles.getResult(0), out->get(),
-                          operandIndices(op, *out, ivs));
+                          operandIndices(sb, loc, op, *out, ivs));
   gpu::TerminatorOp::create(b, loc);
   rewriter.eraseOp(op);
   return success();

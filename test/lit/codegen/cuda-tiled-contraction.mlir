@@ -60,20 +60,43 @@ func.func @scaled_two_k(%a: memref<128x1x12x64xf32>, %b: memref<12x64x768xf32>, 
 }
 
 // CHECK-LABEL: func.func @scaled_two_k
-// Blocks: ceil(768 / 16) in x, ceil(128 / 16) in y, the unit dim in z.
-// CHECK-DAG: %[[C768:.*]] = arith.constant 768 : index
+// Blocks: ceil(128 * 1 / 16) M tiles in x (the M dims 128 and 1 walked as
+// one), ceil(768 / 16) N tiles in y, no outer dim in z.
 // CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
-// CHECK: %[[MP:.*]] = arith.addi %[[C128]], %c15
-// CHECK: %[[MT:.*]] = arith.divui %[[MP]], %c16
-// CHECK: %[[NP:.*]] = arith.addi %[[C768]], %c15
+// CHECK-DAG: %[[C768:.*]] = arith.constant 768 : index
+// CHECK: %[[M0:.*]] = arith.muli %{{.*}}, %[[C128]] : index
+// CHECK: %[[M:.*]] = arith.muli %[[M0]], %c1 : index
+// CHECK: %[[N:.*]] = arith.muli %{{.*}}, %[[C768]] : index
+// CHECK: %[[NP:.*]] = arith.addi %[[N]], %c15
 // CHECK: %[[NT:.*]] = arith.divui %[[NP]], %c16
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[NT]], %{{.*}} = %[[MT]], %{{.*}} = %{{.*}})
+// CHECK: %[[MP:.*]] = arith.addi %[[M]], %c15
+// CHECK: %[[MT:.*]] = arith.divui %[[MP]], %c16
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[MT]], %{{.*}} = %[[NT]], %{{.*}} = %{{.*}})
 // The linear K index: head = k / 64, offset = k % 64.
 // CHECK: arith.remui %{{.*}}, %c64
 // CHECK: arith.divui %{{.*}}, %c64
 // CHECK: gpu.barrier
 // CHECK: arith.mulf
 // CHECK: arith.mulf %{{.*}}, %arg3
+// CHECK: arith.addf
+// CHECK: gpu.barrier
+
+// -----
+
+// A convolution as an implicit GEMM: M = (n, oh, ow), N = f, K = (c, kh,
+// kw); the input is read through oh + kh and ow + kw.
+func.func @conv(%x: memref<1x3x10x10xf32>, %w: memref<20x3x3x3xf32>, %y: memref<1x20x8x8xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<1x3x10x10xf32>, memref<20x3x3x3xf32>) outs(%y : memref<1x20x8x8xf32>)
+  return
+}
+
+// CHECK-LABEL: func.func @conv
+// CHECK: gpu.launch
+// CHECK: affine.apply
+// CHECK: memref.load %arg0
+// CHECK: gpu.barrier
+// CHECK: arith.mulf
 // CHECK: arith.addf
 // CHECK: gpu.barrier
 

@@ -104,7 +104,7 @@ static onnxc_cu_deviceptr arena_alloc(onnxc_cuda_state *st, size_t bytes) {
   char why[ONNXC_CUDA_REASON_SIZE];
   device_chunk *c = &st->chunks[st->num_chunks];
   if (!onnxc_cuda_alloc(&st->cs, chunk, &c->base, why, sizeof why)) {
-    run_failed(st, "out of device memory: %s", why);
+    run_failed(st, "out of device memory: %.200s", why);
     return 0;
   }
   c->size = chunk;
@@ -177,7 +177,7 @@ ONNXC_INTERNAL void _mlir_ciface_onnxc_cuda_rt_launch(
    * would refuse a zero grid). */
   if (gx == 0 || gy == 0 || gz == 0)
     return;
-  char detail[128];
+  char detail[160];
   if (gx < 0 || gy < 0 || gz < 0 || gx > 2147483647 || gy > 65535 ||
       gz > 65535 || bx < 1 || by < 1 || bz < 1 || bx * by * bz > 1024) {
     snprintf(detail, sizeof detail,
@@ -187,7 +187,7 @@ ONNXC_INTERNAL void _mlir_ciface_onnxc_cuda_rt_launch(
     run_failed(st, "a kernel launch beyond CUDA's limits: %s", detail);
     return;
   }
-  const int64_t *values = (const int64_t *)(intptr_t)slots[1] + slots[2];
+  int64_t *values = (int64_t *)(intptr_t)slots[1] + slots[2];
   size_t count = (size_t)slots[3];
   if (count > st->params_capacity) {
     void **grown = realloc(st->params, count * sizeof *grown);
@@ -199,7 +199,7 @@ ONNXC_INTERNAL void _mlir_ciface_onnxc_cuda_rt_launch(
     st->params_capacity = count;
   }
   for (size_t i = 0; i < count; ++i)
-    st->params[i] = (void *)&values[i];
+    st->params[i] = &values[i];
   char why[ONNXC_CUDA_REASON_SIZE];
   /* Launches are asynchronous: the slots need to live only until the
    * driver has copied the parameters, which cuLaunchKernel does. */

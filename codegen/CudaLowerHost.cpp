@@ -28,6 +28,7 @@
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <optional>
 
@@ -147,6 +148,14 @@ Value elementAddress(OpBuilder &b, Location loc, Value memref,
       arith::MulIOp::create(b, loc, element,
                             arith::ConstantIndexOp::create(b, loc, bytes)));
   return toI64(b, loc, address);
+}
+
+/// True when `buffer` is (a view of) a memref.alloca: host memory the host
+/// code reads and writes itself.
+bool onHostStack(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = view.getViewSource();
+  return buffer.getDefiningOp<memref::AllocaOp>() != nullptr;
 }
 
 /// `load` (on the host, from device memory) as a call of the runtime's
@@ -275,12 +284,16 @@ struct CudaLowerHostPass : impl::CudaLowerHostBase<CudaLowerHostPass> {
         return WalkResult::advance();
       }
       if (auto load = dyn_cast<memref::LoadOp>(op)) {
+        if (onHostStack(load.getMemRef()))
+          return WalkResult::advance();
         if (failed(readOnHost(b, load, readFn)))
           return WalkResult::interrupt();
         toErase.push_back(load);
         return WalkResult::advance();
       }
       if (auto store = dyn_cast<memref::StoreOp>(op)) {
+        if (onHostStack(store.getMemRef()))
+          return WalkResult::advance();
         if (failed(writeOnHost(b, store, writeFn)))
           return WalkResult::interrupt();
         toErase.push_back(store);

@@ -109,6 +109,25 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// The host's own stack memory is read and written in place.
+module attributes {gpu.container_module} {
+  func.func @main_graph() -> index {
+    %c0 = arith.constant 0 : index
+    %c7 = arith.constant 7 : index
+    %s = memref.alloca() : memref<1xindex>
+    memref.store %c7, %s[%c0] : memref<1xindex>
+    %v = memref.load %s[%c0] : memref<1xindex>
+    return %v : index
+  }
+}
+
+// CHECK-LABEL: func.func @main_graph() -> index
+// CHECK: memref.store %c7, %{{.*}}[%c0] : memref<1xindex>
+// CHECK: memref.load %{{.*}}[%c0] : memref<1xindex>
+// CHECK-NOT: onnxc_cuda_rt_read
+
+// -----
+
 // Errors: a layout the byte view cannot give, a mutable global, an
 // argument with no slot form.
 module attributes {gpu.container_module} {

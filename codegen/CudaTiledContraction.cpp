@@ -1,8 +1,9 @@
 //===- CudaTiledContraction.cpp - matmul-shaped ops with shared memory ----===//
 //
 // A contraction (MatMul, Gemm, batched MatMul, and convolutions as an
-// implicit GEMM: a generic with K dims whose payload adds a product of its
-// inputs to the output) mapped one thread per output reads each input
+// implicit GEMM: a generic with K dims whose payload adds P * Q to the
+// output, P computed from some inputs' elements and Q from the others')
+// mapped one thread per output reads each input
 // element from global memory once per output that needs it: K * N reads of
 // A and K * M of B. Here a block of T x T threads computes a T x T tile of
 // the output, and walks K in steps of T: each thread loads one element of
@@ -18,9 +19,13 @@
 // Each output still sums its K products in ascending order, starting from
 // the output's initial value, as the per-thread mapping does.
 //
+// A producer fused into the product (BERT's bias and GELU before FFN2, the
+// Softmax normalization before attention x V) is computed once per staged
+// element, not once per multiply-add.
+//
 // Not here yet: register blocking (several outputs per thread) and tensor
-// cores (mma.sync for f16/bf16). Depthwise convolutions (no N dim) and
-// products with a fused producer stay one thread per output.
+// cores (mma.sync for f16/bf16). Depthwise convolutions (no N dim) stay one
+// thread per output.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +38,9 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 
@@ -40,84 +48,158 @@ namespace onnxc {
 
 namespace {
 
+
+/// How a contraction's payload splits around its product: it yields
+/// `acc + P * Q` (possibly times values that depend on no input element,
+/// Gemm's alpha), where P is computed from the elements of some inputs
+/// (the A side: an operand and, say, the bias and GELU fused into it) and
+/// Q from the others (the B side). P and Q are what the tiles stage; the
+/// rest of the payload (the tail) runs per step of K.
+struct PayloadSplit {
+  Value p, q;
+  SmallVector<unsigned> aInputs, bInputs; ///< input numbers of each side
+  llvm::SmallPtrSet<Operation *, 8> pSlice, qSlice; ///< ops computing P, Q
+};
+
+/// The block arguments `value` depends on, and the body ops on the way
+/// (`slice`); false when one of those ops has side effects.
+bool collectSlice(Value value, Block *body,
+                  llvm::SmallPtrSetImpl<Operation *> &slice,
+                  llvm::SmallSetVector<unsigned, 4> &args) {
+  SmallVector<Value> work = {value};
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      if (arg.getOwner() == body)
+        args.insert(arg.getArgNumber());
+      continue;
+    }
+    Operation *def = v.getDefiningOp();
+    if (def->getBlock() != body || !slice.insert(def).second)
+      continue;
+    if (!isPure(def) || def->getNumRegions() != 0)
+      return false;
+    llvm::append_range(work, def->getOperands());
+  }
+  return true;
+}
+
+std::optional<PayloadSplit> splitPayload(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  unsigned numInputs = op.getNumDpsInputs();
+  BlockArgument acc = body->getArgument(numInputs);
+  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return std::nullopt;
+  Value term = add.getLhs() == acc   ? add.getRhs()
+               : add.getRhs() == acc ? add.getLhs()
+                                     : Value();
+  if (!term)
+    return std::nullopt;
+  auto dependsOnElements = [&](Value v) {
+    llvm::SmallPtrSet<Operation *, 8> slice;
+    llvm::SmallSetVector<unsigned, 4> args;
+    return !collectSlice(v, body, slice, args) || !args.empty();
+  };
+  // Peel scalings by values that depend on no element.
+  auto mul = term.getDefiningOp<arith::MulFOp>();
+  while (mul && (!dependsOnElements(mul.getLhs()) ||
+                 !dependsOnElements(mul.getRhs()))) {
+    Value inner =
+        dependsOnElements(mul.getLhs()) ? mul.getLhs() : mul.getRhs();
+    mul = inner.getDefiningOp<arith::MulFOp>();
+  }
+  if (!mul || mul->getBlock() != body)
+    return std::nullopt;
+  PayloadSplit split;
+  split.p = mul.getLhs();
+  split.q = mul.getRhs();
+  llvm::SmallSetVector<unsigned, 4> pArgs, qArgs;
+  if (!collectSlice(split.p, body, split.pSlice, pArgs) ||
+      !collectSlice(split.q, body, split.qSlice, qArgs) || pArgs.empty() ||
+      qArgs.empty())
+    return std::nullopt;
+  for (unsigned arg : pArgs)
+    if (arg >= numInputs || qArgs.contains(arg))
+      return std::nullopt; // the accumulator, or an input on both sides
+  for (unsigned arg : qArgs)
+    if (arg >= numInputs)
+      return std::nullopt;
+  if (pArgs.size() + qArgs.size() != numInputs)
+    return std::nullopt; // an input the product does not read
+  split.aInputs.assign(pArgs.begin(), pArgs.end());
+  split.bInputs.assign(qArgs.begin(), qArgs.end());
+  // The tail may read P and Q but nothing else of their computation.
+  for (Operation &tailOp : body->without_terminator()) {
+    if (split.pSlice.contains(&tailOp) || split.qSlice.contains(&tailOp))
+      continue;
+    for (Value operand : tailOp.getOperands()) {
+      if (auto arg = dyn_cast<BlockArgument>(operand))
+        if (arg.getOwner() == body && arg != acc && operand != split.p &&
+            operand != split.q)
+          return std::nullopt; // an input element read outside P and Q
+      Operation *def = operand.getDefiningOp();
+      if (def && (split.pSlice.contains(def) || split.qSlice.contains(def)) &&
+          operand != split.p && operand != split.q)
+        return std::nullopt;
+    }
+  }
+  // Zero padding adds nothing only if the padded P and Q are multiplied.
+  if (!isa<FloatType>(split.p.getType()) || !isa<FloatType>(split.q.getType()))
+    return std::nullopt;
+  return split;
+}
+
 /// The loop dims of a contraction this file tiles, as one GEMM: M dims (in
-/// the first input and the output, not the second), N dims (in the second
-/// input and the output, not the first) and K dims (reduced, in both
-/// inputs) are each walked as one linear index, the last dim varying
+/// the A side's inputs and the output, not the B side's), N dims (in the B
+/// side's and the output, not the A side's) and K dims (reduced, on both
+/// sides) are each walked as one linear index, the last dim varying
 /// fastest (a [B, S, K] x [K, N] product has M dims B and S; a convolution
 /// has M dims n, oh, ow, N dim f and K dims c, kh, kw: an implicit GEMM).
 /// Dims in both inputs and the output ("outer": batch dims) are enumerated
 /// by the grid's z.
 struct ContractionDims {
   SmallVector<unsigned> m, n, k, outer;
+  PayloadSplit split;
 };
-
-/// True when `value` is computed from the block argument `arg` by casts
-/// only (extf, truncf), or is `arg`.
-bool castOf(Value value, BlockArgument arg) {
-  while (value != arg) {
-    Operation *def = value.getDefiningOp();
-    if (!isa_and_nonnull<arith::ExtFOp, arith::TruncFOp>(def))
-      return false;
-    value = def->getOperand(0);
-  }
-  return true;
-}
-
-/// True when the payload yields `acc + X` with X the product of (casts of)
-/// the two input elements, possibly scaled by values from outside the body
-/// (Gemm's alpha): then a zero input element adds nothing, which is what
-/// the zero padding of the last tiles relies on.
-bool isMulAddPayload(Block *body) {
-  if (body->getNumArguments() != 3)
-    return false;
-  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
-  Value acc = body->getArgument(2);
-  Value term = add.getLhs() == acc   ? add.getRhs()
-               : add.getRhs() == acc ? add.getLhs()
-                                     : Value();
-  if (!term)
-    return false;
-  // Peel scalings by values defined outside the body.
-  auto mul = term.getDefiningOp<arith::MulFOp>();
-  while (mul && (mul.getRhs().getParentBlock() != body ||
-                 mul.getLhs().getParentBlock() != body)) {
-    Value inner = mul.getRhs().getParentBlock() != body ? mul.getLhs()
-                                                        : mul.getRhs();
-    mul = inner.getDefiningOp<arith::MulFOp>();
-  }
-  if (!mul)
-    return false;
-  BlockArgument a = body->getArgument(0), b = body->getArgument(1);
-  return (castOf(mul.getLhs(), a) && castOf(mul.getRhs(), b)) ||
-         (castOf(mul.getLhs(), b) && castOf(mul.getRhs(), a));
-}
 
 std::optional<ContractionDims> tileableDims(linalg::LinalgOp op,
                                             int64_t tile) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() < 2 ||
       op.getNumDpsInits() != 1 || op.getNumReductionLoops() < 1 ||
-      op.hasIndexSemantics() || !isMulAddPayload(op.getBlock()))
+      op.hasIndexSemantics())
+    return std::nullopt;
+  std::optional<PayloadSplit> split = splitPayload(op);
+  if (!split)
     return std::nullopt;
   for (OpOperand &operand : op->getOpOperands())
     if (!isa<FloatType>(getElementTypeOrSelf(operand.get().getType())))
       return std::nullopt;
-  AffineMap lhs = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
-  AffineMap rhs = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
   AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   // Inputs may be read through any affine map (a convolution's oh + kh);
   // the output is written at one loop point per element.
   if (!out.isProjectedPermutation())
     return std::nullopt;
-  auto uses = [](AffineMap map, unsigned d) {
+  auto usesMap = [](AffineMap map, unsigned d) {
     return map.isFunctionOfDim(d);
   };
+  // A side reads a dim when any of its inputs does.
+  auto sideUses = [&](ArrayRef<unsigned> inputs, unsigned d) {
+    return llvm::any_of(inputs, [&](unsigned i) {
+      return op.getMatchingIndexingMap(op.getDpsInputOperand(i))
+          .isFunctionOfDim(d);
+    });
+  };
   ContractionDims dims;
+  auto uses = [&](int side, unsigned d) {
+    return side == 0   ? sideUses(split->aInputs, d)
+           : side == 1 ? sideUses(split->bInputs, d)
+                       : usesMap(out, d);
+  };
+  const int lhs = 0, rhs = 1;
   for (unsigned d = 0; d < op.getNumLoops(); ++d) {
     if (op.getIteratorTypesArray()[d] == utils::IteratorType::reduction) {
-      if (!uses(lhs, d) || !uses(rhs, d) || uses(out, d))
+      if (!uses(lhs, d) || !uses(rhs, d) || uses(2, d))
         return std::nullopt;
       dims.k.push_back(d);
     } else if (uses(lhs, d) && !uses(rhs, d)) {
@@ -153,6 +235,7 @@ std::optional<ContractionDims> tileableDims(linalg::LinalgOp op,
   std::optional<int64_t> outer = staticProduct(dims.outer);
   if ((n && llvm::divideCeil(*n, tile) > 65535) || (outer && *outer > 65535))
     return std::nullopt;
+  dims.split = std::move(*split);
   return dims;
 }
 
@@ -250,13 +333,12 @@ LogicalResult lowerContractionToTiledLaunch(IRRewriter &rewriter,
   Value nSize = product(rewriter, dims->n);
   Value kSize = product(rewriter, dims->k);
 
-  OpOperand *lhs = op.getDpsInputOperand(0);
-  OpOperand *rhs = op.getDpsInputOperand(1);
+  const PayloadSplit &split = dims->split;
   OpOperand *out = op.getDpsInitOperand(0);
   auto workgroup = gpu::AddressSpaceAttr::get(rewriter.getContext(),
                                               gpu::AddressSpace::Workgroup);
-  auto tileType = [&](Value buffer) {
-    return MemRefType::get({tile, tile}, getElementTypeOrSelf(buffer.getType()),
+  auto tileType = [&](Value staged) {
+    return MemRefType::get({tile, tile}, staged.getType(),
                            MemRefLayoutAttrInterface(), workgroup);
   };
   // Blocks: M tiles in x (the largest count: pixels of a convolution),
@@ -267,7 +349,7 @@ LogicalResult lowerContractionToTiledLaunch(IRRewriter &rewriter,
       arith::ConstantIndexOp::create(rewriter, loc, 1),
       /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
       /*asyncDependencies=*/{},
-      TypeRange{tileType(lhs->get()), tileType(rhs->get())});
+      TypeRange{tileType(split.p), tileType(split.q)});
   Value lhsTile = launch.getWorkgroupAttributions()[0];
   Value rhsTile = launch.getWorkgroupAttributions()[1];
 
@@ -306,32 +388,58 @@ LogicalResult lowerContractionToTiledLaunch(IRRewriter &rewriter,
         Value k0 = arith::MulIOp::create(fb, l, t, tileB);
         // This thread's element of each tile, zero outside the op, at
         // [ty, tx] of the tile: A(row, k0 + tx) and B(k0 + ty, col).
-        auto stage = [&](OpOperand *input, Value tileBuffer, Value kOffset,
-                         Value otherOk) {
+        auto stage = [&](ArrayRef<unsigned> inputs, Value staged,
+                         const llvm::SmallPtrSetImpl<Operation *> &slice,
+                         Value tileBuffer, Value kOffset, Value otherOk) {
           SmallVector<Value> point(ivs);
           Value kIndex = arith::AddIOp::create(fb, l, k0, kOffset);
           delinearize(fb, l, kIndex, dims->k, sizes, point);
           Value valid = andI1(fb, l, otherOk, lessThan(fb, l, kIndex, kSize));
-          Value v = loadOrZero(fb, l, valid, input->get(),
-                               operandIndices(fb, l, op, *input, point));
-          memref::StoreOp::create(fb, l, v, tileBuffer, ValueRange{ty, tx});
+          // The side's value at this point: its inputs loaded, the payload
+          // ops that compute it from them cloned.
+          auto ifOp = scf::IfOp::create(
+              fb, l, valid,
+              [&](OpBuilder &tb, Location tl) {
+                IRMapping mapping;
+                for (unsigned i : inputs) {
+                  OpOperand *input = op.getDpsInputOperand(i);
+                  mapping.map(payload->getArgument(i),
+                              memref::LoadOp::create(
+                                  tb, tl, input->get(),
+                                  operandIndices(tb, tl, op, *input, point)));
+                }
+                for (Operation &bodyOp : payload->without_terminator())
+                  if (slice.contains(&bodyOp))
+                    tb.clone(bodyOp, mapping);
+                scf::YieldOp::create(tb, tl, mapping.lookupOrDefault(staged));
+              },
+              [&](OpBuilder &eb, Location el) {
+                scf::YieldOp::create(
+                    eb, el,
+                    arith::ConstantOp::create(
+                        eb, el, eb.getZeroAttr(staged.getType()))
+                        .getResult());
+              });
+          memref::StoreOp::create(fb, l, ifOp.getResult(0), tileBuffer,
+                                  ValueRange{ty, tx});
         };
-        stage(lhs, lhsTile, tx, rowOk);
-        stage(rhs, rhsTile, ty, colOk);
+        stage(split.aInputs, split.p, split.pSlice, lhsTile, tx, rowOk);
+        stage(split.bInputs, split.q, split.qSlice, rhsTile, ty, colOk);
         gpu::BarrierOp::create(fb, l);
         auto inner = scf::ForOp::create(
             fb, l, zero, tileB, one, acc,
             [&](OpBuilder &ib, Location il, Value kk, ValueRange sum) {
+              // The tail of the payload on the staged P and Q.
               IRMapping mapping;
-              mapping.map(payload->getArgument(0),
-                          memref::LoadOp::create(ib, il, lhsTile,
-                                                 ValueRange{ty, kk}));
-              mapping.map(payload->getArgument(1),
-                          memref::LoadOp::create(ib, il, rhsTile,
-                                                 ValueRange{kk, tx}));
-              mapping.map(payload->getArgument(2), sum[0]);
+              mapping.map(split.p, memref::LoadOp::create(
+                                       ib, il, lhsTile, ValueRange{ty, kk}));
+              mapping.map(split.q, memref::LoadOp::create(
+                                       ib, il, rhsTile, ValueRange{kk, tx}));
+              mapping.map(payload->getArgument(op.getNumDpsInputs()), sum[0]);
               for (Operation &bodyOp : payload->without_terminator())
-                ib.clone(bodyOp, mapping);
+                if (!split.pSlice.contains(&bodyOp) &&
+                    !split.qSlice.contains(&bodyOp))
+                  ib.clone(bodyOp, mapping);
               Value next = mapping.lookup(
                   payload->getTerminator()->getOperand(0));
               scf::YieldOp::create(ib, il, next);

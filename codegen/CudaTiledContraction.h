@@ -15,11 +15,12 @@
 
 namespace onnxc {
 
-/// True when `op` (on buffers) is a floating-point contraction: two inputs,
-/// one reduction dim K in both, a payload that adds (a scaling of) the
-/// product of the input elements to the output, every indexing map a
-/// projected permutation, M and N dims (in one input each) not known to be
-/// below `tile`.
+/// True when `op` (on buffers) is a floating-point contraction: its payload
+/// adds P * Q (times values independent of the elements) to the output,
+/// P computed from some inputs' elements (the A side) and Q from all the
+/// others (the B side); reduction dims (K) on both sides; M dims (A side
+/// and output only) and N dims (B side and output only) not known to be
+/// fewer than `tile`; the output written through a projected permutation.
 bool isTileableContraction(mlir::linalg::LinalgOp op, int64_t tile);
 
 /// Replaces such an `op` by the tiled gpu.launch (CudaTiledContraction.cpp);

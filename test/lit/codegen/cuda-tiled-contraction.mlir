@@ -102,6 +102,70 @@ func.func @conv(%x: memref<1x3x10x10xf32>, %w: memref<20x3x3x3xf32>, %y: memref<
 
 // -----
 
+// A producer fused into the product (a bias along K and a ReLU on the A
+// side, as GELU is fused into BERT's FFN2): the tile stages the produced
+// value; the step of K only multiplies and adds.
+func.func @fused_producer(%a: memref<64x32xf32>, %bias: memref<32xf32>, %b: memref<32x48xf32>, %c: memref<64x48xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>,
+                                   affine_map<(d0, d1, d2) -> (d2)>,
+                                   affine_map<(d0, d1, d2) -> (d2, d1)>,
+                                   affine_map<(d0, d1, d2) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %bias, %b : memref<64x32xf32>, memref<32xf32>, memref<32x48xf32>) outs(%c : memref<64x48xf32>) {
+  ^bb0(%x: f32, %bb: f32, %y: f32, %acc: f32):
+    %s = arith.addf %x, %bb : f32
+    %r = arith.maximumf %s, %zero : f32
+    %p = arith.mulf %r, %y : f32
+    %t = arith.addf %acc, %p : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @fused_producer
+// CHECK: gpu.launch
+// CHECK: scf.for
+// CHECK: scf.if
+// CHECK-DAG: memref.load %arg0
+// CHECK-DAG: memref.load %arg1
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+// CHECK: memref.store
+// CHECK: memref.load %arg2
+// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK-NEXT: memref.load
+// CHECK-NEXT: memref.load
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.addf
+// CHECK-NEXT: scf.yield
+// CHECK: gpu.barrier
+
+// -----
+
+// Not tiled: a payload that reads an input element outside the product.
+func.func @outside_product(%a: memref<64x32xf32>, %b: memref<32x48xf32>, %c: memref<64x48xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>,
+                                   affine_map<(d0, d1, d2) -> (d2, d1)>,
+                                   affine_map<(d0, d1, d2) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x32xf32>, memref<32x48xf32>) outs(%c : memref<64x48xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %q = arith.addf %p, %x : f32
+    %t = arith.addf %acc, %q : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @outside_product
+// CHECK-NOT: gpu.launch
+// CHECK: scf.parallel
+
+// -----
+
 // Not tiled: a matrix-vector product (M = 1), an integer product, and a
 // payload that is not acc + a * b (a max-plus product).
 func.func @negatives(%v: memref<1x64xf32>, %w: memref<64x256xf32>, %o: memref<1x256xf32>,

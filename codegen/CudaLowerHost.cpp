@@ -51,16 +51,18 @@ MemRefType bytesType(MLIRContext *ctx) {
   return MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
 }
 
-/// A private declaration of a runtime function, implemented by the
-/// runtime as `_mlir_ciface_<name>` (memrefs passed by descriptor pointer).
+/// A private declaration of a runtime function. With `cInterface` the
+/// runtime implements it as `_mlir_ciface_<name>` (memrefs passed by
+/// descriptor pointer); without, under `name` (scalars only).
 func::FuncOp declareRuntimeFunction(ModuleOp module, StringRef name,
-                                    FunctionType type) {
+                                    FunctionType type, bool cInterface) {
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   OpBuilder b(module.getBodyRegion());
   auto fn = func::FuncOp::create(b, module.getLoc(), name, type);
   fn.setPrivate();
-  fn->setAttr("llvm.emit_c_interface", UnitAttr::get(module.getContext()));
+  if (cInterface)
+    fn->setAttr("llvm.emit_c_interface", UnitAttr::get(module.getContext()));
   return fn;
 }
 
@@ -221,26 +223,17 @@ struct CudaLowerHostPass : impl::CudaLowerHostBase<CudaLowerHostPass> {
     MemRefType bytes = bytesType(ctx);
     auto slotsType = MemRefType::get({ShapedType::kDynamic}, i64);
     func::FuncOp allocFn = declareRuntimeFunction(
-        module, kAllocFn, FunctionType::get(ctx, {i64}, {bytes}));
+        module, kAllocFn, FunctionType::get(ctx, {i64}, {bytes}), true);
     func::FuncOp weightFn = declareRuntimeFunction(
-        module, kWeightFn, FunctionType::get(ctx, {i64}, {bytes}));
+        module, kWeightFn, FunctionType::get(ctx, {i64}, {bytes}), true);
     SmallVector<Type> launchArgs(7, i64);
     launchArgs.push_back(slotsType);
     func::FuncOp launchFn = declareRuntimeFunction(
-        module, kLaunchFn, FunctionType::get(ctx, launchArgs, {}));
-    // Scalars only: plain C functions, no C-interface wrappers.
-    auto declareScalarFunction = [&](StringRef name, FunctionType type) {
-      if (auto existing = module.lookupSymbol<func::FuncOp>(name))
-        return existing;
-      OpBuilder mb(module.getBodyRegion());
-      auto fn = func::FuncOp::create(mb, module.getLoc(), name, type);
-      fn.setPrivate();
-      return fn;
-    };
-    func::FuncOp readFn = declareScalarFunction(
-        kReadFn, FunctionType::get(ctx, {i64, i64}, {i64}));
-    func::FuncOp writeFn = declareScalarFunction(
-        kWriteFn, FunctionType::get(ctx, {i64, i64, i64}, {}));
+        module, kLaunchFn, FunctionType::get(ctx, launchArgs, {}), true);
+    func::FuncOp readFn = declareRuntimeFunction(
+        module, kReadFn, FunctionType::get(ctx, {i64, i64}, {i64}), false);
+    func::FuncOp writeFn = declareRuntimeFunction(
+        module, kWriteFn, FunctionType::get(ctx, {i64, i64, i64}, {}), false);
 
     // Kernels and weights get numbers in the order the host code first
     // uses them.

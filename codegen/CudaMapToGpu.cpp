@@ -235,14 +235,12 @@ struct CudaMapToGpuPass : impl::CudaMapToGpuBase<CudaMapToGpuPass> {
         linalgOps.push_back(op);
     });
     for (linalg::LinalgOp op : linalgOps) {
-      // Matmul-shaped ops: shared-memory tiles (CudaTiledContraction.cpp).
+      // Matmul-shaped ops: shared-memory tiles (CudaTiledContraction.cpp);
+      // any other op is left as it is for the per-thread mapping.
       if (tileContractions > 0 &&
-          isTileableContraction(op, tileContractions)) {
-        if (failed(lowerContractionToTiledLaunch(rewriter, op,
-                                                 tileContractions)))
-          return signalPassFailure();
+          succeeded(
+              lowerContractionToTiledLaunch(rewriter, op, tileContractions)))
         continue;
-      }
       if (failed(lowerLinalgOp(rewriter, op)))
         return signalPassFailure();
     }

@@ -301,10 +301,6 @@ Value lessThan(OpBuilder &b, Location loc, Value x, Value bound) {
 
 } // namespace
 
-bool isTileableContraction(linalg::LinalgOp op, int64_t tile) {
-  return tileableDims(op, tile).has_value();
-}
-
 LogicalResult lowerContractionToTiledLaunch(IRRewriter &rewriter,
                                             linalg::LinalgOp op,
                                             int64_t tile) {

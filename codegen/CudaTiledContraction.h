@@ -15,16 +15,14 @@
 
 namespace onnxc {
 
-/// True when `op` (on buffers) is a floating-point contraction: its payload
-/// adds P * Q (times values independent of the elements) to the output,
+/// When `op` (on buffers) is a floating-point contraction, replaces it by
+/// the tiled gpu.launch (CudaTiledContraction.cpp) and succeeds. Such an op
+/// adds P * Q (times values independent of the elements) to its output,
 /// P computed from some inputs' elements (the A side) and Q from all the
-/// others (the B side); reduction dims (K) on both sides; M dims (A side
-/// and output only) and N dims (B side and output only) not known to be
-/// fewer than `tile`; the output written through a projected permutation.
-bool isTileableContraction(mlir::linalg::LinalgOp op, int64_t tile);
-
-/// Replaces such an `op` by the tiled gpu.launch (CudaTiledContraction.cpp);
-/// failure, with nothing changed, for any other op.
+/// others (the B side); has reduction dims (K) on both sides and M dims (A
+/// side and output only) and N dims (B side and output only) not known to
+/// be fewer than `tile`; writes its output through a projected permutation.
+/// Fails, with nothing changed, for any other op.
 mlir::LogicalResult lowerContractionToTiledLaunch(mlir::IRRewriter &rewriter,
                                                   mlir::linalg::LinalgOp op,
                                                   int64_t tile);

@@ -18,10 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Internal to the shim: hidden, so a shared model library keeps them to
- * itself, and weak, so that two static model libraries linked into one
- * program (each with its copy of the shim) do not clash. */
-#define ONNXC_INTERNAL __attribute__((weak, visibility("hidden")))
 
 #define CU_SUCCESS 0
 /* CUjit_option values (cuda.h). */

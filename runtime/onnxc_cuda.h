@@ -24,6 +24,12 @@
 extern "C" {
 #endif
 
+/* How onnxc_cuda.c and onnxc_cuda_run.c define their functions: internal
+ * to the shim. Hidden, so a shared model library keeps them to itself, and
+ * weak, so that two static model libraries linked into one program (each
+ * with its copy of the shim) do not clash. */
+#define ONNXC_INTERNAL __attribute__((weak, visibility("hidden")))
+
 /* The size of the reason buffers the functions below fill. */
 #define ONNXC_CUDA_REASON_SIZE 256
 

@@ -29,8 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ONNXC_INTERNAL __attribute__((weak, visibility("hidden")))
-
 /* Device buffers start on this boundary (what cudaMalloc gives, and more
  * than any vector access of the kernels needs). */
 #define DEVICE_ALIGNMENT 256
@@ -341,6 +339,7 @@ static int download_output(onnxc_cuda_state *st, int64_t *desc, int32_t rank,
   size_t elements = 1;
   size_t span = 1; /* elements from the first to the last one, + 1 */
   int dense = 1;
+  int64_t dense_strides[ONNXC_MAX_RANK]; /* row-major, of the host copy */
   int64_t expected = 1;
   for (int32_t d = rank - 1; d >= 0; --d) {
     if (sizes[d] < 0 || strides[d] < 0) {
@@ -351,6 +350,7 @@ static int download_output(onnxc_cuda_state *st, int64_t *desc, int32_t rank,
     elements *= (size_t)sizes[d];
     if (sizes[d] > 1 && strides[d] != expected)
       dense = 0;
+    dense_strides[d] = expected;
     expected *= sizes[d];
     if (sizes[d] > 0)
       span += (size_t)(sizes[d] - 1) * (size_t)strides[d];
@@ -371,16 +371,9 @@ static int download_output(onnxc_cuda_state *st, int64_t *desc, int32_t rank,
                              (dense ? elements : span) * elem_size, reason,
                              size) &&
          onnxc_cuda_synchronize(&st->cs, reason, size);
-  if (ok && staging) {
-    int64_t dense_strides[ONNXC_MAX_RANK];
-    int64_t stride = 1;
-    for (int32_t d = rank - 1; d >= 0; --d) {
-      dense_strides[d] = stride;
-      stride *= sizes[d];
-    }
+  if (ok && staging)
     onnxc_internal_copy_strided(host, staging, sizes, dense_strides, strides,
                                 rank, (int64_t)elem_size);
-  }
   free(staging);
   if (!ok) {
     free(host);
@@ -388,11 +381,7 @@ static int download_output(onnxc_cuda_state *st, int64_t *desc, int32_t rank,
   }
   desc[0] = desc[1] = (int64_t)(intptr_t)host;
   desc[2] = 0;
-  expected = 1;
-  for (int32_t d = rank - 1; d >= 0; --d) {
-    strides[d] = expected;
-    expected *= sizes[d];
-  }
+  memcpy(strides, dense_strides, sizeof(int64_t) * (size_t)rank);
   return 1;
 }
 

@@ -248,13 +248,15 @@ SmallVector<Value> panelRowIndices(OpBuilder &b, Location loc,
 }
 
 Value readPanelRow(OpBuilder &b, Location loc, const ColumnPanels &panels,
-                   ArrayRef<OpFoldResult> bOffsets, Value kIv) {
+                   ArrayRef<OpFoldResult> bOffsets, Value kIv,
+                   int64_t width) {
   SmallVector<Value> indices = panelRowIndices(b, loc, panels, bOffsets, kIv);
   auto type = cast<RankedTensorType>(panels.packed.getType());
   Value pad = arith::ConstantOp::create(
       b, loc, type.getElementType(), b.getZeroAttr(type.getElementType()));
   return vector::TransferReadOp::create(
-      b, loc, VectorType::get({panels.nr}, type.getElementType()),
+      b, loc,
+      VectorType::get({width > 0 ? width : panels.nr}, type.getElementType()),
       panels.packed, indices, pad,
       AffineMap::getMinorIdentityMap(type.getRank(), 1, b.getContext()),
       ArrayRef<bool>{true});

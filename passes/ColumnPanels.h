@@ -56,14 +56,14 @@ panelRowIndices(mlir::OpBuilder &b, mlir::Location loc,
                 const ColumnPanels &panels,
                 llvm::ArrayRef<mlir::OpFoldResult> bOffsets, mlir::Value kIv);
 
-/// Reads the `nr` elements of row k0 + `kIv` of the panel that holds
-/// columns [n0, n0 + nr) of B, where `bOffsets` are the offsets of a tile
-/// of B in every one of its dims (n0 at nPosition, a multiple of nr; k0 at
-/// kPosition).
+/// Reads the first `width` elements (all `nr` when 0) of row k0 + `kIv` of
+/// the panel that holds columns [n0, n0 + nr) of B, where `bOffsets` are
+/// the offsets of a tile of B in every one of its dims (n0 at nPosition, a
+/// multiple of nr; k0 at kPosition).
 mlir::Value readPanelRow(mlir::OpBuilder &b, mlir::Location loc,
                          const ColumnPanels &panels,
                          llvm::ArrayRef<mlir::OpFoldResult> bOffsets,
-                         mlir::Value kIv);
+                         mlir::Value kIv, int64_t width = 0);
 
 } // namespace onnxc
 

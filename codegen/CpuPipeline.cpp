@@ -161,6 +161,12 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     // otherwise be serial.
     if (options.parallel)
       pm.addNestedPass<func::FuncOp>(createParallelizeElementwise());
+    // The im2col and packing copies and the pooling windows (inside those
+    // parallel loops) as vector rows: as scalar loops they were one load and
+    // store per element.
+    VectorizeWindowsOptions windows;
+    windows.vectorBytes = blocking.vectorBytes;
+    pm.addNestedPass<func::FuncOp>(createVectorizeWindows(windows));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

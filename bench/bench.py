@@ -337,7 +337,7 @@ def choose_counts(probe_s: float, args) -> Tuple[int, int]:
     """(runs, warmup) so that a row takes about args.budget seconds per engine."""
     runs = int(args.budget / max(probe_s, 1e-4))
     runs = max(args.min_runs, min(args.max_runs, runs))
-    warmup = 1 if probe_s > 1.0 else max(1, min(10, runs // 10))
+    warmup = 1 if probe_s > 1.0 else max(1, min(100, runs // 10))
     return runs, warmup
 
 
@@ -467,7 +467,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="target seconds of timed runs per row and engine "
                              "(default: %(default)s)")
     parser.add_argument("--min-runs", type=int, default=3)
-    parser.add_argument("--max-runs", type=int, default=100)
+    parser.add_argument("--max-runs", type=int, default=1000)
     parser.add_argument("--build", default=os.path.join(ROOT, "build"),
                         help="onnx-compile build directory (default: %(default)s)")
     parser.add_argument("--models-dir",

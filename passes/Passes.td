@@ -340,8 +340,9 @@ def VectorizeWindows : Pass<"onnxc-vectorize-windows", "mlir::func::FuncOp"> {
     input is read through a linear map where only the last result reads
     the row dim, with a stride of 1 or 2, whose other inputs' elements
     are unused (a pooling window's shape), whose body is arith ops that
-    map elementwise onto vectors, and whose reduction dims (a pooling
-    window, at most `max-taps` positions) are static: the other parallel
+    map elementwise onto vectors (on f32, f64 and integers), and whose
+    reduction dims (a pooling window, at most `max-taps` positions) are
+    static: the other parallel
     dims are tiled by 1 (scf.for) and each row is computed in pieces of
     `vector-bytes`, per window position one read of the input
     (contiguous for a stride of 1, twice the lanes and a shuffle of the

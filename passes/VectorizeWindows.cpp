@@ -76,7 +76,8 @@ std::optional<RowWindow> matchRowWindow(linalg::GenericOp op,
   if (!inType || !outType || inType.getRank() == 0 || outType.getRank() == 0)
     return std::nullopt;
   for (Type t : {inType.getElementType(), outType.getElementType()})
-    if (!t.isIntOrFloat() || t.getIntOrFloatBitWidth() % 8 != 0)
+    if (!(t.isF32() || t.isF64() || isa<IntegerType>(t)) ||
+        t.getIntOrFloatBitWidth() % 8 != 0)
       return std::nullopt;
   // The row and the window need static sizes; the other dims are tiled by
   // 1 and may be dynamic (a parallel loop's chunk of rows).
@@ -89,10 +90,18 @@ std::optional<RowWindow> matchRowWindow(linalg::GenericOp op,
   for (unsigned i = 1, e = op.getNumDpsInputs(); i < e; ++i)
     if (!body.getArgument(i).use_empty())
       return std::nullopt;
+  // Element types the vector lowering handles as is: f32, f64 and
+  // integers (bf16 and f16 conversions are left to the scalar path, where
+  // onnxc-expand-bfloat16 sees them; index values are not vector lanes).
+  auto plainType = [](Type t) {
+    return t.isF32() || t.isF64() || isa<IntegerType>(t);
+  };
   for (Operation &inner : body.without_terminator())
     if (!inner.hasTrait<OpTrait::Elementwise>() || inner.getNumRegions() ||
         inner.getNumResults() != 1 ||
-        !isa<arith::ArithDialect>(inner.getDialect()))
+        !isa<arith::ArithDialect>(inner.getDialect()) ||
+        !llvm::all_of(inner.getOperandTypes(), plainType) ||
+        !plainType(inner.getResult(0).getType()))
       return std::nullopt;
 
   RowWindow window;

@@ -171,3 +171,20 @@ func.func @not_row_copies(%x: tensor<4x64xf32>, %y: tensor<16x4xf32>) -> (tensor
   } -> tensor<4x64xf32>
   return %a, %b, %c, %d : tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x64xf32>
 }
+
+// Negative: a conversion to bf16 stays scalar (onnxc-expand-bfloat16
+// rewrites the scalar truncf; Debian's libgcc has no __truncsfbf2).
+// CHECK-LABEL: func.func @bf16_cast
+// CHECK-NOT: vector.transfer
+// CHECK: linalg.generic
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+func.func @bf16_cast(%x: tensor<4x64xf32>) -> tensor<4x64xbf16> {
+  %e = tensor.empty() : tensor<4x64xbf16>
+  %r = linalg.generic {indexing_maps = [#x3, #o2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x64xf32>) outs(%e : tensor<4x64xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %t = arith.truncf %in : f32 to bf16
+    linalg.yield %t : bf16
+  } -> tensor<4x64xbf16>
+  return %r : tensor<4x64xbf16>
+}

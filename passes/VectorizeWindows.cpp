@@ -168,20 +168,19 @@ Value applyBody(OpBuilder &b, Block &body, unsigned accArg, Value in,
   if (acc)
     mapping.map(body.getArgument(accArg), acc);
   for (Operation &inner : body.without_terminator()) {
-    OperationState state(inner.getLoc(), inner.getName());
-    for (Value operand : inner.getOperands()) {
-      // A scalar from outside the body (a ReLU's zero) is the same in
-      // every lane.
-      Value mapped = mapping.lookupOrNull(operand);
-      if (!mapped)
-        mapped = vector::BroadcastOp::create(
-            b, inner.getLoc(), VectorType::get({width}, operand.getType()),
-            operand);
-      state.addOperands(mapped);
-    }
-    state.addAttributes(inner.getAttrs());
-    state.addTypes(VectorType::get({width}, inner.getResult(0).getType()));
-    mapping.map(inner.getResult(0), b.create(state)->getResult(0));
+    // A scalar from outside the body (a ReLU's zero) is the same in every
+    // lane.
+    for (Value operand : inner.getOperands())
+      if (!mapping.contains(operand))
+        mapping.map(operand,
+                    vector::BroadcastOp::create(
+                        b, inner.getLoc(),
+                        VectorType::get({width}, operand.getType()), operand));
+    // A clone keeps the op's attributes and properties (a compare's
+    // predicate, fastmath flags); only its result becomes a vector.
+    Operation *vectorOp = b.clone(inner, mapping);
+    vectorOp->getResult(0).setType(
+        VectorType::get({width}, inner.getResult(0).getType()));
   }
   return mapping.lookup(body.getTerminator()->getOperand(0));
 }

@@ -133,6 +133,25 @@ func.func @relu_row(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
   return %r : tensor<4x16xf32>
 }
 
+// Ops with properties keep them on vectors: the compare's predicate.
+// CHECK-LABEL: func.func @select_relu_row
+// CHECK: %[[X:.*]] = vector.transfer_read
+// CHECK: %[[C:.*]] = arith.cmpf ogt, %[[X]], %{{.*}} : vector<16xf32>
+// CHECK: %[[R:.*]] = arith.select %[[C]], %[[X]], %{{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK: vector.transfer_write %[[R]]
+func.func @select_relu_row(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x16xf32>
+  %r = linalg.generic {indexing_maps = [#x3, #o2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %c = arith.cmpf ogt, %in, %zero : f32
+    %m = arith.select %c, %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<4x16xf32>
+  return %r : tensor<4x16xf32>
+}
+
 // Negative: a broadcast along the row (the input does not read the
 // innermost dim), a stride of 3, a row read across the input's rows, and
 // a body without a window that reads the output's old value are left to

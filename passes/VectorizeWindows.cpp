@@ -75,9 +75,14 @@ std::optional<RowWindow> matchRowWindow(linalg::GenericOp op,
   auto outType = dyn_cast<RankedTensorType>(op.getDpsInits()[0].getType());
   if (!inType || !outType || inType.getRank() == 0 || outType.getRank() == 0)
     return std::nullopt;
+  // Element types the vector lowering handles as is: f32, f64 and
+  // integers (bf16 and f16 conversions are left to the scalar path, where
+  // onnxc-expand-bfloat16 sees them; index values are not vector lanes).
+  auto plainType = [](Type t) {
+    return t.isF32() || t.isF64() || isa<IntegerType>(t);
+  };
   for (Type t : {inType.getElementType(), outType.getElementType()})
-    if (!(t.isF32() || t.isF64() || isa<IntegerType>(t)) ||
-        t.getIntOrFloatBitWidth() % 8 != 0)
+    if (!plainType(t) || t.getIntOrFloatBitWidth() % 8 != 0)
       return std::nullopt;
   // The row and the window need static sizes; the other dims are tiled by
   // 1 and may be dynamic (a parallel loop's chunk of rows).
@@ -90,12 +95,6 @@ std::optional<RowWindow> matchRowWindow(linalg::GenericOp op,
   for (unsigned i = 1, e = op.getNumDpsInputs(); i < e; ++i)
     if (!body.getArgument(i).use_empty())
       return std::nullopt;
-  // Element types the vector lowering handles as is: f32, f64 and
-  // integers (bf16 and f16 conversions are left to the scalar path, where
-  // onnxc-expand-bfloat16 sees them; index values are not vector lanes).
-  auto plainType = [](Type t) {
-    return t.isF32() || t.isF64() || isa<IntegerType>(t);
-  };
   for (Operation &inner : body.without_terminator())
     if (!inner.hasTrait<OpTrait::Elementwise>() || inner.getNumRegions() ||
         inner.getNumResults() != 1 ||

@@ -37,6 +37,12 @@ bool graphMatches(const onnx::GraphProto &graph,
       }
     }
     for (const auto &attr : node.attribute()) {
+      // libonnx's Conv/pool inference divides by every stride: a stride of
+      // 0 (which Verify lets through) is a SIGFPE there.
+      if (attr.name() == "strides")
+        for (int64_t stride : attr.ints())
+          if (stride <= 0)
+            return false;
       if (attr.has_g() && !graphMatches(attr.g(), opsets))
         return false;
       for (const auto &g : attr.graphs())

@@ -169,6 +169,9 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createVectorizeWindows(windows));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
+    // Concat inputs and padded tensors written in their slice of the
+    // larger buffer, not copied there.
+    pm.addNestedPass<func::FuncOp>(createComputeInPlace());
   }
   addModuleBufferization(pm);
   // The parallel kernels' scf.forall, now on buffers, is an scf.parallel

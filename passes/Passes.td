@@ -23,6 +23,19 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def ComputeInPlace : Pass<"onnxc-compute-in-place", "mlir::func::FuncOp"> {
+  let summary = "Compute values inserted into a larger tensor in their slice of it";
+  let description = [{
+    Where a tensor.insert_slice inserts an op's result (through reshapes)
+    whose init is a tensor.empty with no other use, into a tensor built by
+    insert_slices from a tensor.empty or linalg.fill, the empty init is
+    replaced by the matching slice of that root tensor. One-shot
+    bufferization then writes the op's result in place, and the
+    insert_slice (a Concat input, a Pad's interior) copies nothing.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
 def EnsureFreshResults : Pass<"onnxc-ensure-fresh-results", "mlir::func::FuncOp"> {
   let summary = "Make every returned buffer a fresh allocation";
   let description = [{

@@ -193,6 +193,9 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   // scalar loops of everything that was not vectorized.
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
+  // Fills of whole buffers (a padded input's) as one flat loop: as a loop
+  // nest LLVM vectorized them into scatters.
+  pm.addNestedPass<func::FuncOp>(createFlattenFills());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(memref::createExpandStridedMetadataPass());

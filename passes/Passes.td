@@ -36,6 +36,18 @@ def ComputeInPlace : Pass<"onnxc-compute-in-place", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 
+def FlattenFills : Pass<"onnxc-flatten-fills", "mlir::func::FuncOp"> {
+  let summary = "Fill contiguous buffers through a one-dim view";
+  let description = [{
+    A linalg.fill of a buffer with an identity layout and a static shape
+    (rank 2 or more) is rewritten as a fill of the buffer collapsed to one
+    dim, so that convert-linalg-to-loops emits one loop of consecutive
+    stores (which LLVM turns into memset or contiguous vector stores)
+    instead of a nest that LLVM vectorized into scatters.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 def EnsureFreshResults : Pass<"onnxc-ensure-fresh-results", "mlir::func::FuncOp"> {
   let summary = "Make every returned buffer a fresh allocation";
   let description = [{

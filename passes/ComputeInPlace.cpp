@@ -186,8 +186,9 @@ bool sliceStaysAView(tensor::InsertSliceOp insert,
   return true;
 }
 
-/// Rewrites one insert_slice's source to be computed in place; fails (and
-/// changes nothing) when the pattern does not apply.
+/// Rewrites one insert_slice's source to be computed in place; fails when
+/// the pattern does not apply (having at most moved or cloned
+/// side-effect-free ops, which changes no value).
 LogicalResult computeInPlace(RewriterBase &rewriter,
                              tensor::InsertSliceOp insert,
                              DominanceInfo &dominance) {
@@ -223,10 +224,11 @@ LogicalResult computeInPlace(RewriterBase &rewriter,
     return failure();
   Operation *producer = result.getOwner();
   // The slice is taken from the insert's own destination, which must then
-  // exist before the producer: the ops computing it (the root of the insert
-  // chain, earlier inserts) are moved up there where needed. (A slice of the root taken for a later insert of the chain would
-  // be correct too, but one-shot bufferization does not see that the
-  // earlier inserts into the root write other subsets, and copies.)
+  // exist before the producer: the ops computing it (the root of the
+  // insert chain, earlier inserts) are moved up there where needed. (A
+  // slice of the root taken for a later insert of the chain would be
+  // correct too, but one-shot bufferization does not see that the earlier
+  // inserts into the root write other subsets, and copies.)
   Value dest = insert.getDest();
   Operation *root = destinationRoot(dest);
   if (!root || root->getBlock() != producer->getBlock())

@@ -336,7 +336,8 @@ def ParallelizeElementwise : Pass<"onnxc-parallelize-elementwise", "mlir::func::
     pipeline runs on the session's threads. A dim is splittable when it
     is parallel and every output indexes it: each tile then writes its own
     output elements, with whole reductions (a pooling window, a row sum),
-    so the tiles write disjoint parts. A tensor.pad as large,
+    so the tiles write disjoint parts. A linalg.transpose is made a
+    generic first (and then split like one). A tensor.pad as large,
     with static shapes and padding and a constant value, becomes an
     scf.forall over its unpadded outer dims (tiles of 1) whose iterations
     fill their part of the result and copy the source's part into it.

@@ -26,6 +26,19 @@ func.func @bias_relu(%x: tensor<1x32x16x16xf32>, %b: tensor<32xf32>) -> tensor<1
   return %r : tensor<1x32x16x16xf32>
 }
 
+// A linalg.transpose (attention's K^T) is made a generic and split: 12
+// heads in 8 tiles of 2.
+// CHECK-LABEL: func.func @named_transpose
+// CHECK-NOT: linalg.transpose
+// CHECK: scf.forall (%[[H:.*]]) = (0) to (12) step (2)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x64x128xf32>)
+// CHECK: tensor.parallel_insert_slice
+func.func @named_transpose(%k: tensor<12x128x64xf32>) -> tensor<12x64x128xf32> {
+  %e = tensor.empty() : tensor<12x64x128xf32>
+  %t = linalg.transpose ins(%k : tensor<12x128x64xf32>) outs(%e : tensor<12x64x128xf32>) permutation = [0, 2, 1]
+  return %t : tensor<12x64x128xf32>
+}
+
 // A transposing copy: tiles follow the loop dims (a permuted output map
 // still gives each tile its own elements); 3 rows outer, so the second dim
 // is chunked too (3 x ceil(8/3) = 3 x 3 tiles of 342 columns).

@@ -11,12 +11,13 @@
 // (looking through reshapes), that init is replaced
 // by the slice of the destination that it will be inserted into:
 //
-//   %e = tensor.empty                 %s = tensor.extract_slice %root[X]
+//   %e = tensor.empty                 %s = tensor.extract_slice %d[X]
 //   %r = op outs(%e)           ==>    %r = op outs(%s)
 //   ... insert_slice %r into %d[X]    ... insert_slice %r into %d[X]
 //
-// where %root is the tensor.empty or linalg.fill at the start of %d's chain
-// of insert_slices. The values are the same (the op fully overwrites its
+// where %d is built by insert_slices from a tensor.empty or linalg.fill
+// (its root), and the ops computing %d are moved up before the op. The
+// values are the same (the op fully overwrites its
 // init, which was undefined before), so this is always correct; one-shot
 // bufferization then finds the op's writes and the insert on the same
 // subset of one buffer and drops the copy. (Upstream's
@@ -233,22 +234,18 @@ LogicalResult computeInPlace(RewriterBase &rewriter,
   Operation *root = destinationRoot(dest);
   if (!root || root->getBlock() != producer->getBlock())
     return failure();
-  if (dest.getDefiningOp() == root) {
-    if (!root->getResult(0).hasOneUse()) {
-      // CSE merges equal empty tensors and fills: the root may be the init
-      // of other ops too (the output of a ReLU after the Concat), and their
-      // writes would then conflict with this chain's. The chain gets a root
-      // of its own.
-      Operation *clone = cloneRoot(rewriter, root, producer, dominance);
-      if (!clone)
-        return failure();
-      rewriter.modifyOpInPlace(insert, [&] {
-        insert.getDestMutable().assign(clone->getResult(0));
-      });
-      dest = clone->getResult(0);
-    } else if (failed(makeAvailableBefore(dest, producer, dominance))) {
+  if (dest.getDefiningOp() == root && !root->getResult(0).hasOneUse()) {
+    // CSE merges equal empty tensors and fills: the root may be the init
+    // of other ops too (the output of a ReLU after the Concat), and their
+    // writes would then conflict with this chain's. The chain gets a root
+    // of its own.
+    Operation *clone = cloneRoot(rewriter, root, producer, dominance);
+    if (!clone)
       return failure();
-    }
+    rewriter.modifyOpInPlace(insert, [&] {
+      insert.getDestMutable().assign(clone->getResult(0));
+    });
+    dest = clone->getResult(0);
   } else if (failed(makeAvailableBefore(dest, producer, dominance))) {
     return failure();
   }
@@ -275,12 +272,6 @@ LogicalResult computeInPlace(RewriterBase &rewriter,
   rewriter.modifyOpInPlace(producer, [&] { init->set(slice); });
   if (empty->use_empty())
     rewriter.eraseOp(empty);
-  // The insert right after its source, so that the chain's next insert
-  // finds its destination defined before its own producer.
-  Operation *sourceDef = insert.getSource().getDefiningOp();
-  if (sourceDef && sourceDef->getBlock() == insert->getBlock() &&
-      dominance.properlyDominates(dest, sourceDef))
-    insert->moveAfter(sourceDef);
   return success();
 }
 

@@ -27,9 +27,10 @@ def ComputeInPlace : Pass<"onnxc-compute-in-place", "mlir::func::FuncOp"> {
   let summary = "Compute values inserted into a larger tensor in their slice of it";
   let description = [{
     Where a tensor.insert_slice inserts an op's result (through reshapes)
-    whose init is a tensor.empty with no other use, into a tensor built by
-    insert_slices from a tensor.empty or linalg.fill, the empty init is
-    replaced by the matching slice of that root tensor. One-shot
+    whose init is a tensor.empty, into a tensor built by insert_slices
+    from a tensor.empty or linalg.fill, that init is replaced by the
+    matching slice of the insert's destination (whose ops are moved up
+    before the op). One-shot
     bufferization then writes the op's result in place, and the
     insert_slice (a Concat input, a Pad's interior) copies nothing.
   }];

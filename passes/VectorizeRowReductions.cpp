@@ -95,6 +95,53 @@ bool isElementwiseScalarOp(Operation &op) {
                       [](Type t) { return t.isIntOrIndexOrFloat(); });
 }
 
+/// Collapses the trailing reduction loops of `op` into one when they are
+/// all static and appear as one contiguous run of dims, in order, in every
+/// operand that reads them: a GlobalAveragePool over 13x13 or 7x7 planes
+/// is then one row of 169 or 49 elements, which the vector loop below
+/// takes, instead of 13 rows shorter than a vector (left to scalar loops).
+/// Returns the collapsed generic, or `op` unchanged.
+linalg::GenericOp collapseTrailingReductions(RewriterBase &rewriter,
+                                             linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics())
+    return op;
+  auto iterators = op.getIteratorTypesArray();
+  int64_t numLoops = iterators.size(), numParallel = 0;
+  while (numParallel < numLoops &&
+         iterators[numParallel] == utils::IteratorType::parallel)
+    ++numParallel;
+  if (numLoops - numParallel < 2)
+    return op;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (int64_t i = numParallel; i < numLoops; ++i)
+    if (iterators[i] != utils::IteratorType::reduction ||
+        ShapedType::isDynamic(ranges[i]))
+      return op;
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < numParallel; ++i)
+    groups.push_back({i});
+  ReassociationIndices reduced;
+  for (int64_t i = numParallel; i < numLoops; ++i)
+    reduced.push_back(i);
+  groups.push_back(reduced);
+  // (areDimSequencesPreserved takes projected permutations only: a pooling
+  // window's reads, x[o * s + k], are not.)
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!llvm::all_of(maps,
+                    [](AffineMap m) { return m.isProjectedPermutation(); }) ||
+      !linalg::areDimSequencesPreserved(maps, groups))
+    return op;
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::CollapseResult> collapsed =
+      linalg::collapseOpIterationDims(op, groups, rewriter);
+  if (failed(collapsed))
+    return op;
+  auto generic = dyn_cast<linalg::GenericOp>(
+      collapsed->collapsedOp.getOperation());
+  rewriter.replaceOp(op, collapsed->results);
+  return generic;
+}
+
 std::optional<RowReduction> matchRowReduction(linalg::GenericOp op,
                                               int64_t lanes) {
   if (!op.hasPureTensorSemantics() || op.getNumDpsInits() == 0 ||
@@ -379,12 +426,23 @@ struct VectorizeRowReductionsPass
 
   void runOnOperation() override {
     int64_t lanes = std::max<int64_t>(1, vectorBytes / 4);
-    SmallVector<std::pair<linalg::GenericOp, RowReduction>> found;
-    getOperation().walk([&](linalg::GenericOp op) {
-      if (auto red = matchRowReduction(op, lanes))
-        found.push_back({op, *red});
-    });
     IRRewriter rewriter(&getContext());
+    SmallVector<linalg::GenericOp> generics;
+    getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
+    SmallVector<std::pair<linalg::GenericOp, RowReduction>> found;
+    for (linalg::GenericOp op : generics) {
+      if (auto red = matchRowReduction(op, lanes)) {
+        found.push_back({op, *red});
+        continue;
+      }
+      // Several short reduced dims as one row. (A collapsed generic that
+      // still does not match is the same computation, left to the loops.)
+      linalg::GenericOp collapsed = collapseTrailingReductions(rewriter, op);
+      if (collapsed == op)
+        continue;
+      if (auto red = matchRowReduction(collapsed, lanes))
+        found.push_back({collapsed, *red});
+    }
     for (auto &[op, red] : found) {
       // One tile per row: 1 along every parallel dim, the reductions whole.
       int64_t numLoops = op.getNumLoops();

@@ -162,3 +162,56 @@ func.func @big(%x: tensor<512x256xf32>, %init: tensor<512xf32>) -> tensor<512xf3
   } -> tensor<512xf32>
   return %r : tensor<512xf32>
 }
+
+#plane_in = affine_map<(i, j, k) -> (i, j, k)>
+#plane_swapped = affine_map<(i, j, k) -> (i, k, j)>
+#plane_out = affine_map<(i, j, k) -> (i)>
+// A GlobalAveragePool's sum over 5x5 planes: each reduced dim is shorter
+// than a vector, but together they are one contiguous row of 25, so the
+// two reduction loops are collapsed into one and that row is vectorized
+// (three whole vectors and a masked last one).
+// CHECK-LABEL: func.func @plane_sum
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : tensor<4x5x5xf32> into tensor<4x25xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1
+// CHECK: vector.constant_mask [1] : vector<8xi1>
+// CHECK: vector.reduction <add>
+func.func @plane_sum(%x: tensor<4x5x5xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %r = linalg.generic {indexing_maps = [#plane_in, #plane_out], iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%x : tensor<4x5x5xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %o, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+// The same planes read transposed: the reduced dims are not one run of
+// memory, so nothing is collapsed and the generic is left alone.
+// CHECK-LABEL: func.func @plane_sum_transposed
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-NOT: vector.reduction
+func.func @plane_sum_transposed(%x: tensor<4x5x5xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %r = linalg.generic {indexing_maps = [#plane_swapped, #plane_out], iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%x : tensor<4x5x5xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %o, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+// A pooling window, x[i, j + k]: not a projected permutation, so the
+// reduced dims are not collapsed (and the generic is left alone).
+// CHECK-LABEL: func.func @window_sum
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+#window_x = affine_map<(i, j, k) -> (i, j + k)>
+#window_w = affine_map<(i, j, k) -> (j, k)>
+func.func @window_sum(%x: tensor<4x9xf32>, %w: tensor<5x5xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %r = linalg.generic {indexing_maps = [#window_x, #window_w, #plane_out], iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<4x9xf32>, tensor<5x5xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %o, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}

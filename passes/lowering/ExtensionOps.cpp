@@ -80,8 +80,9 @@ Value activationElement(OpBuilder &b, Location l, Value x, StringRef name,
   };
   if (name.empty())
     return x;
-  if (name == "Relu")
-    return arith::MaximumFOp::create(b, l, x, fconst(b, l, x, 0));
+  if (name == "Relu") // nsz as the Relu op's own lowering (Elementwise.cpp)
+    return arith::MaximumFOp::create(b, l, x, fconst(b, l, x, 0),
+                                     arith::FastMathFlags::nsz);
   if (name == "LeakyRelu") {
     Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x,
                                       fconst(b, l, x, 0));

@@ -41,7 +41,7 @@ func.func @gelu_tanh(%x: tensor<4xf64>) -> tensor<4xf64> {
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
 // CHECK-SAME: ins(%{{.*}}, %arg3 : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>)
 // CHECK: arith.addf
-// CHECK: arith.maximumf
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} fastmath<nsz> : f32
 // CHECK-NOT: linalg.generic
 func.func @fused_conv(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>, %z: tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32> {
   %y = "onnx.onnxc.FusedConv"(%x, %w, %b, %z) {activation = "Relu", activation_params = [], kernel_shape = [3, 3], pads = [1, 1, 1, 1]} : (tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>

@@ -150,6 +150,15 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     depthwise.parallel = options.parallel;
     depthwise.minParallelMacs = blocking.minParallelMacs;
     pm.addNestedPass<func::FuncOp>(createVectorizeDepthwiseConv(depthwise));
+    // Then convolutions larger than 1x1 directly, without the im2col copy
+    // the contraction pass would make (same register blocks).
+    VectorizeDirectConvOptions direct;
+    direct.vectorBytes = blocking.vectorBytes;
+    direct.rows = blocking.rows;
+    direct.columnVectors = blocking.columnVectors;
+    direct.parallel = options.parallel;
+    direct.minParallelMacs = blocking.minParallelMacs;
+    pm.addNestedPass<func::FuncOp>(createVectorizeDirectConv(direct));
     pm.addNestedPass<func::FuncOp>(createVectorizeContractions(blocking));
     // After the contractions (a dot-product-shaped one is a row reduction
     // too, but the contraction kernels handle what they match better).

@@ -425,6 +425,56 @@ def VectorizeDepthwiseConv : Pass<"onnxc-vectorize-depthwise-conv", "mlir::func:
                            "mlir::arith::ArithDialect"];
 }
 
+def VectorizeDirectConv : Pass<"onnxc-vectorize-direct-conv", "mlir::func::FuncOp"> {
+  let summary = "Direct (im2col-free) kernels for f32 2-D convolutions larger than 1x1";
+  let description = [{
+    Runs on tensors, before bufferization, after
+    onnxc-vectorize-depthwise-conv and before onnxc-vectorize-contractions.
+    A 2-D convolution generic (as the Conv lowering emits it) with f32
+    operands, a kernel larger than 1x1, more than one input channel per
+    group, constant weights, at least `min-reduction` channels x taps and
+    at most `max-panel-bytes` of weights per block of output channels is
+    computed without an im2col copy: blocks of `rows` output pixels by
+    `column-vectors` vectors of output channels, whose accumulators take,
+    per input channel and (unrolled) tap, the weights' vectors (packed at
+    compile time as [g, channel blocks, K, channels per block]) times a
+    broadcast of the input element under each pixel's window, read from
+    the (padded) input itself. The accumulators start from the init's
+    fill value or per-channel bias; an elementwise consumer that reads
+    nothing else (ReLU, Clip) is applied to them; they are stored
+    transposed, each channel's pixels being consecutive in the output.
+    With `parallel`, the blocks of a convolution of at least
+    `min-parallel-macs` multiply-adds are an `scf.forall`. Other
+    convolutions are left to onnxc-vectorize-contractions.
+  }];
+  let options = [
+    Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"32",
+           "Bytes in one vector register of the target">,
+    Option<"rows", "rows", "int64_t", /*default=*/"6",
+           "Output pixels per register block">,
+    Option<"columnVectors", "column-vectors", "int64_t", /*default=*/"2",
+           "Vectors of output channels per register block">,
+    Option<"minReduction", "min-reduction", "int64_t", /*default=*/"128",
+           "Channels x taps below which the im2col kernels are kept (the "
+           "transposed stores would dominate)">,
+    Option<"maxPanelBytes", "max-panel-bytes", "int64_t",
+           /*default=*/"196608",
+           "Bytes of one block's weights (channels x taps x block's "
+           "output channels) above which the im2col kernels are kept: "
+           "every block of pixels reads them again">,
+    Option<"parallel", "parallel", "bool", /*default=*/"false",
+           "Emit the blocks of large convolutions as an scf.forall">,
+    Option<"minParallelMacs", "min-parallel-macs", "int64_t",
+           /*default=*/"262144",
+           "Multiply-adds below which a convolution stays serial">
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::affine::AffineDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def VectorizeRowReductions : Pass<"onnxc-vectorize-row-reductions", "mlir::func::FuncOp"> {
   let summary = "Vector loops for f32 reductions along the innermost dim";
   let description = [{

@@ -722,6 +722,72 @@ def depthwise_borders(out):
                     outputs, inits)
 
 
+def _np_conv(x, w, b, pads, stride, dil, group):
+    """ONNX Conv (2-D, NCHW) in float64: pads (top, left, bottom, right)."""
+    x64 = np.pad(x.astype(np.float64),
+                 ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    n, c, hp, wp = x64.shape
+    m, cg, kh, kw = w.shape
+    oh = (hp - dil * (kh - 1) - 1) // stride + 1
+    ow = (wp - dil * (kw - 1) - 1) // stride + 1
+    y = np.zeros((n, m, oh, ow))
+    mg = m // group
+    for o in range(m):
+        g = o // mg
+        for i in range(kh):
+            for j in range(kw):
+                win = x64[:, g * cg:(g + 1) * cg,
+                          i * dil:i * dil + stride * (oh - 1) + 1:stride,
+                          j * dil:j * dil + stride * (ow - 1) + 1:stride]
+                y[:, o] += np.einsum("nchw,c->nhw", win, w[o, :, i, j])
+        if b is not None:
+            y[:, o] += b[o]
+    return y
+
+
+@builder
+def direct_convs(out):
+    """Convolutions that passes/VectorizeDirectConv.cpp computes without an
+    im2col copy, on a batch of 2 [32, 13, 13] inputs: 3x3 pad 1 with 40
+    output channels (a partial block of channels) + bias + Relu (the
+    epilogue); 3x3 pads (2, 1, 0, 2) stride 2, 24 channels, no bias; 3x3
+    dilation 2 pad 2 in 2 groups; and a 1x1 + Relu, which stays a matrix
+    product. 169 pixels are not a whole number of 6-pixel blocks. Writes
+    test_data_set_0/ beside OUT with numpy's outputs."""
+    rng = np.random.default_rng(23)
+    f32 = np.float32
+    x = rng.standard_normal((2, 32, 13, 13)).astype(f32)
+    cases = [  # name, out channels, k, pads, stride, dilation, group, bias, relu
+        ("y0", 40, 3, [1, 1, 1, 1], 1, 1, 1, True, True),
+        ("y1", 24, 3, [2, 1, 0, 2], 2, 1, 1, False, False),
+        ("y2", 32, 3, [2, 2, 2, 2], 1, 2, 2, True, False),
+        ("y3", 16, 1, [0, 0, 0, 0], 1, 1, 1, True, True),  # 1x1: not taken
+    ]
+    nodes, inits, outputs, expected = [], [], [], []
+    for name, m, k, pads, stride, dil, group, bias, relu in cases:
+        w = (rng.standard_normal((m, 32 // group, k, k)) * 0.1).astype(f32)
+        b = rng.standard_normal(m).astype(f32) if bias else None
+        inits.append(numpy_helper.from_array(w, f"w_{name}"))
+        ins = ["x", f"w_{name}"]
+        if bias:
+            inits.append(numpy_helper.from_array(b, f"b_{name}"))
+            ins.append(f"b_{name}")
+        conv_out = f"c_{name}" if relu else name
+        nodes.append(helper.make_node("Conv", ins, [conv_out], pads=pads,
+                                      strides=[stride] * 2,
+                                      dilations=[dil] * 2, group=group))
+        y = _np_conv(x, w, b, pads, stride, dil, group)
+        if relu:
+            nodes.append(helper.make_node("Relu", [conv_out], [name]))
+            y = np.maximum(y, 0)
+        outputs.append(tensor_info(name, TensorProto.FLOAT, list(y.shape)))
+        expected.append((name, y.astype(f32)))
+    _write_test_data(out, [("x", x)], expected)
+    return model_of(nodes,
+                    [tensor_info("x", TensorProto.FLOAT, [2, 32, 13, 13])],
+                    outputs, inits)
+
+
 def _write_test_data(out, inputs, outputs):
     """test_data_set_0/ beside OUT: inputs and expected outputs, in order."""
     data = os.path.join(os.path.dirname(os.path.abspath(out)),

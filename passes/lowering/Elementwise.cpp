@@ -437,9 +437,11 @@ Value clipBody(OpBuilder &b, Location l, Operation *op, Type in,
     return {}; // handled by ClipLowering, which knows which input is which
   }
   if (isFloat(in)) {
-    // ONNX Clip: min(max(x, lo), hi); NaN in x stays NaN.
-    Value v = arith::MaxNumFOp::create(b, l, x, lo);
-    return arith::MinNumFOp::create(b, l, v, hi);
+    // ONNX Clip: min(max(x, lo), hi); NaN in x stays NaN, as in numpy and
+    // ONNX Runtime (maxnumf would return the bound). nsz as Relu's.
+    auto nsz = arith::FastMathFlags::nsz;
+    Value v = arith::MaximumFOp::create(b, l, x, lo, nsz);
+    return arith::MinimumFOp::create(b, l, v, hi, nsz);
   }
   if (!isInt(in))
     return {};
@@ -625,9 +627,12 @@ struct ClipLowering : OpConversionPattern<ClipOp> {
     Value result = buildBroadcastElementwise(
         rewriter, op.getLoc(), resultType, {adaptor.getInput(), bound},
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          // NaN in x stays NaN (see clipBody).
+          auto nsz = arith::FastMathFlags::nsz;
           if (isFloat(in))
-            return hasMin ? (Value)arith::MaxNumFOp::create(b, l, a[0], a[1])
-                          : (Value)arith::MinNumFOp::create(b, l, a[0], a[1]);
+            return hasMin
+                       ? (Value)arith::MaximumFOp::create(b, l, a[0], a[1], nsz)
+                       : (Value)arith::MinimumFOp::create(b, l, a[0], a[1], nsz);
           if (hasMin)
             return u ? (Value)arith::MaxUIOp::create(b, l, a[0], a[1])
                      : (Value)arith::MaxSIOp::create(b, l, a[0], a[1]);

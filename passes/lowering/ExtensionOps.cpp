@@ -91,8 +91,9 @@ Value activationElement(OpBuilder &b, Location l, Value x, StringRef name,
   }
   if (name == "Clip") {
     // ONNX Clip: min(max(x, lo), hi); NaN in x stays NaN.
-    Value v = arith::MaxNumFOp::create(b, l, x, fconst(b, l, x, p[0]));
-    return arith::MinNumFOp::create(b, l, v, fconst(b, l, x, p[1]));
+    auto nsz = arith::FastMathFlags::nsz;
+    Value v = arith::MaximumFOp::create(b, l, x, fconst(b, l, x, p[0]), nsz);
+    return arith::MinimumFOp::create(b, l, v, fconst(b, l, x, p[1]), nsz);
   }
   if (name == "Sigmoid") {
     Value one = fconst(b, l, x, 1);

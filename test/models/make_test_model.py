@@ -722,6 +722,40 @@ def depthwise_borders(out):
                     outputs, inits)
 
 
+@builder
+def nan_propagation(out):
+    """Relu, Clip (opset 11+ bounds as inputs, and opset 6 attributes) and
+    MaxPool 3x3 stride 2 of an input holding NaNs: each NaN must come out
+    as NaN, as in numpy and ONNX Runtime (the lowerings use a
+    NaN-propagating max/min that leaves the two zeros unordered). Writes
+    test_data_set_0/ beside OUT with numpy's outputs."""
+    rng = np.random.default_rng(29)
+    f32 = np.float32
+    x = rng.standard_normal((1, 2, 7, 7)).astype(f32)
+    x[0, 0, 1, 1] = np.nan
+    x[0, 1, 6, 3] = np.nan
+    lo, hi = np.array(-0.5, f32), np.array(0.5, f32)
+    nodes = [
+        helper.make_node("Relu", ["x"], ["relu"]),
+        helper.make_node("Clip", ["x", "lo", "hi"], ["clip"]),
+        helper.make_node("Clip", ["x", "lo"], ["clip_min"]),
+        helper.make_node("MaxPool", ["x"], ["pool"], kernel_shape=[3, 3],
+                         strides=[2, 2]),
+    ]
+    pool = np.full((1, 2, 3, 3), np.nan, f32)
+    for i in range(3):
+        for j in range(3):
+            win = x[:, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3]
+            pool[:, :, i, j] = win.max(axis=(2, 3))  # NaN when one is NaN
+    results = [("relu", np.maximum(x, 0)), ("clip", np.clip(x, lo, hi)),
+               ("clip_min", np.maximum(x, lo)), ("pool", pool)]
+    _write_test_data(out, [("x", x)], results)
+    return model_of(
+        nodes, [tensor_info("x", TensorProto.FLOAT, [1, 2, 7, 7])],
+        [tensor_info(n, TensorProto.FLOAT, list(v.shape)) for n, v in results],
+        [numpy_helper.from_array(lo, "lo"), numpy_helper.from_array(hi, "hi")])
+
+
 def _np_conv(x, w, b, pads, stride, dil, group):
     """ONNX Conv (2-D, NCHW) in float64: pads (top, left, bottom, right)."""
     x64 = np.pad(x.astype(np.float64),

@@ -100,22 +100,6 @@ std::vector<char> packConstantBytes(ArrayRef<char> bytes,
   return out;
 }
 
-/// The constant that `v` is, possibly through reshapes (which keep the
-/// row-major order of the bytes: a convolution's weights reach its product
-/// collapsed to [g, m, c*kh*kw]), when `v` is its only use.
-arith::ConstantOp soleConstantSource(Value v) {
-  while (true) {
-    Operation *def = v.getDefiningOp();
-    if (!def || !def->hasOneUse())
-      return {};
-    if (auto cst = dyn_cast<arith::ConstantOp>(def))
-      return cst;
-    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
-      return {};
-    v = def->getOperand(0);
-  }
-}
-
 /// Whether packColumnPanels packs operand `bIndex` at compile time.
 bool isPackableConstant(linalg::LinalgOp op, unsigned bIndex) {
   Value b = op.getDpsInputs()[bIndex];

@@ -2,6 +2,7 @@
 
 #include "passes/ConstantBytes.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
@@ -50,6 +51,19 @@ TypedAttr constantWithBytes(Attribute like, RankedTensorType type,
         type, (res.getRawHandle().getKey() + suffix).str(), std::move(blob));
   }
   return DenseElementsAttr::getFromRawBuffer(type, bytes);
+}
+
+arith::ConstantOp soleConstantSource(Value v) {
+  while (true) {
+    Operation *def = v.getDefiningOp();
+    if (!def || !def->hasOneUse())
+      return {};
+    if (auto cst = dyn_cast<arith::ConstantOp>(def))
+      return cst;
+    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
+      return {};
+    v = def->getOperand(0);
+  }
 }
 
 } // namespace onnxc

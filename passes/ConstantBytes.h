@@ -10,6 +10,7 @@
 #ifndef ONNXC_PASSES_CONSTANTBYTES_H
 #define ONNXC_PASSES_CONSTANTBYTES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
 namespace onnxc {
@@ -31,6 +32,12 @@ mlir::TypedAttr constantWithBytes(mlir::Attribute like,
                                   mlir::RankedTensorType type,
                                   llvm::ArrayRef<char> bytes,
                                   llvm::StringRef suffix);
+
+/// The constant that `v` is, possibly through reshapes (which keep the
+/// row-major order of the bytes: a convolution's weights reach its product
+/// collapsed to [g, m, c*kh*kw]), when `v` is its only use (so that a
+/// packed copy can replace it without keeping both); null otherwise.
+mlir::arith::ConstantOp soleConstantSource(mlir::Value v);
 
 } // namespace onnxc
 

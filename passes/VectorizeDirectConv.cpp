@@ -67,21 +67,6 @@ namespace onnxc {
 
 namespace {
 
-/// The constant that `v` is, through reshapes (which keep the row-major
-/// order of its bytes), when `v` is its only use; null otherwise.
-arith::ConstantOp soleConstant(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!def->hasOneUse())
-      return {};
-    if (auto cst = dyn_cast<arith::ConstantOp>(def))
-      return cst;
-    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
-      return {};
-    v = def->getOperand(0);
-  }
-  return {};
-}
-
 /// The shape facts of a convolution this pass computes.
 struct DirectConv {
   ConvForm form;
@@ -124,7 +109,7 @@ FailureOr<DirectConv> matchDirectConv(RewriterBase &rewriter,
   if (conv.k() * blockChannels * 4 > maxPanelBytes)
     return rewriter.notifyMatchFailure(
         op, "a block's weights would not stay in L2 across its pixels");
-  arith::ConstantOp weights = soleConstant(op.getDpsInputs()[1]);
+  arith::ConstantOp weights = soleConstantSource(op.getDpsInputs()[1]);
   if (!weights || rawConstantBytes(weights.getValue()).empty())
     return rewriter.notifyMatchFailure(op, "weights are not a constant");
   return conv;
@@ -187,7 +172,7 @@ LogicalResult rewriteDirectConv(RewriterBase &rewriter, linalg::GenericOp op,
     epilogue.reset();
 
   int64_t width = blk.channels();
-  Value packed = packWeights(rewriter, soleConstant(op.getDpsInputs()[1]),
+  Value packed = packWeights(rewriter, soleConstantSource(op.getDpsInputs()[1]),
                              conv, width);
   rewriter.setInsertionPoint(op);
   detachAccumulatorInit(rewriter, op);

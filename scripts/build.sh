@@ -2,6 +2,9 @@
 # Configures (once) and builds onnx-compile into ./build with Ninja.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A clone in another folder (CI's fresh one) shares the compiler cache:
+# ccache hashes the paths under the repository relative to it.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 BUILD_DIR=${BUILD_DIR:-build}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then

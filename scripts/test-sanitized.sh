@@ -20,6 +20,9 @@
 #   SANITIZED_BUILD_DIR=build-sanitized  JOBS=2  CONFORMANCE_STRIDE=8
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A clone in another folder (CI's fresh one) shares the compiler cache:
+# ccache hashes the paths under the repository relative to it.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 BUILD_DIR=${SANITIZED_BUILD_DIR:-build-sanitized}
 STRIDE=${CONFORMANCE_STRIDE:-8}

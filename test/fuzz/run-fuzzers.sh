@@ -9,6 +9,8 @@
 # not installed (Debian package libclang-rt-22-dev).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# A clone in another folder (CI's fresh one) shares the compiler cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}

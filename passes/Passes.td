@@ -435,7 +435,9 @@ def VectorizeDirectConv : Pass<"onnxc-vectorize-direct-conv", "mlir::func::FuncO
     group, constant weights, at least `min-reduction` channels x taps and
     at most `max-panel-bytes` of weights per block of output channels is
     computed without an im2col copy: blocks of `rows` output pixels by
-    `column-vectors` vectors of output channels, whose accumulators take,
+    up to `column-vectors` vectors of output channels (as many as leave at
+    most a quarter of the block's lanes past the last channel; with none,
+    the convolution is left alone), whose accumulators take,
     per input channel and (unrolled) tap, the weights' vectors (packed at
     compile time as [g, channel blocks, K, channels per block]) times a
     broadcast of the input element under each pixel's window, read from

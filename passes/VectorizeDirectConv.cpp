@@ -67,10 +67,33 @@ namespace onnxc {
 
 namespace {
 
+struct Blocking {
+  int64_t pixels;  ///< MR: pixels per block (accumulator rows)
+  int64_t vectors; ///< vectors of output channels per block
+  int64_t lanes;
+  int64_t channels() const { return vectors * lanes; }
+};
+
+/// The block for `channels` output channels: the most vectors (up to the
+/// target's) whose blocks spend at most a quarter of their lanes past the
+/// last channel (40 channels: 3 vectors of 16, not 4; 24: 2); std::nullopt
+/// when even one vector would waste more (8 channels in 16 lanes), where
+/// the im2col kernels, whose vectors run along the pixels, waste nothing
+/// (at 3/4 of its lanes this kernel is about as fast as they are).
+std::optional<Blocking> blockingFor(Blocking target, int64_t channels) {
+  for (int64_t v = target.vectors; v >= 1; --v) {
+    int64_t width = v * target.lanes;
+    if (llvm::divideCeil(channels, width) * width * 3 <= channels * 4)
+      return Blocking{target.pixels, v, target.lanes};
+  }
+  return std::nullopt;
+}
+
 /// The shape facts of a convolution this pass computes.
 struct DirectConv {
   ConvForm form;
   int64_t n, g, cg, hx, wx, mg, kh, kw, oh, ow;
+  Blocking blk{0, 0, 0};
   int64_t k() const { return cg * kh * kw; }
   int64_t pixels() const { return oh * ow; }
 };
@@ -79,7 +102,7 @@ FailureOr<DirectConv> matchDirectConv(RewriterBase &rewriter,
                                       linalg::GenericOp op,
                                       int64_t minReduction,
                                       int64_t maxPanelBytes,
-                                      int64_t blockChannels) {
+                                      Blocking target) {
   std::optional<ConvForm> form = matchConv(op);
   if (!form || form->ns != 2)
     return rewriter.notifyMatchFailure(op, "not a 2-D convolution generic");
@@ -106,7 +129,12 @@ FailureOr<DirectConv> matchDirectConv(RewriterBase &rewriter,
     return rewriter.notifyMatchFailure(op, "depthwise");
   if (conv.k() < minReduction)
     return rewriter.notifyMatchFailure(op, "reduction too short");
-  if (conv.k() * blockChannels * 4 > maxPanelBytes)
+  std::optional<Blocking> blk = blockingFor(target, conv.mg);
+  if (!blk)
+    return rewriter.notifyMatchFailure(
+        op, "too few output channels for a vector of them");
+  conv.blk = *blk;
+  if (conv.k() * blk->channels() * 4 > maxPanelBytes)
     return rewriter.notifyMatchFailure(
         op, "a block's weights would not stay in L2 across its pixels");
   arith::ConstantOp weights = soleConstantSource(op.getDpsInputs()[1]);
@@ -139,17 +167,11 @@ Value packWeights(RewriterBase &rewriter, arith::ConstantOp weights,
                         "_direct" + std::to_string(width)));
 }
 
-struct Blocking {
-  int64_t pixels;  ///< MR: pixels per block (accumulator rows)
-  int64_t vectors; ///< vectors of output channels per block
-  int64_t lanes;
-  int64_t channels() const { return vectors * lanes; }
-};
-
 LogicalResult rewriteDirectConv(RewriterBase &rewriter, linalg::GenericOp op,
-                                const DirectConv &conv, const Blocking &blk,
-                                bool parallel, int64_t minParallelMacs,
+                                const DirectConv &conv, bool parallel,
+                                int64_t minParallelMacs,
                                 DominanceInfo &dominance) {
+  const Blocking &blk = conv.blk;
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
   Type f32 = rewriter.getF32Type();
@@ -387,15 +409,16 @@ struct VectorizeDirectConvPass
     IRRewriter rewriter(&getContext());
     SmallVector<linalg::GenericOp> generics;
     getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
-    Blocking blk{rows, columnVectors, std::max<int64_t>(1, vectorBytes / 4)};
+    Blocking target{rows, columnVectors,
+                    std::max<int64_t>(1, vectorBytes / 4)};
     for (linalg::GenericOp op : generics) {
       FailureOr<DirectConv> conv = matchDirectConv(
-          rewriter, op, minReduction, maxPanelBytes, blk.channels());
+          rewriter, op, minReduction, maxPanelBytes, target);
       if (failed(conv))
         continue;
       DominanceInfo dominance(getOperation());
-      (void)rewriteDirectConv(rewriter, op, *conv, blk, parallel,
-                              minParallelMacs, dominance);
+      (void)rewriteDirectConv(rewriter, op, *conv, parallel, minParallelMacs,
+                              dominance);
     }
   }
 };

@@ -1,27 +1,27 @@
-// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-direct-conv{vector-bytes=16 rows=2 column-vectors=1 min-reduction=16}),canonicalize,cse)' | FileCheck %s
-// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-direct-conv{vector-bytes=16 rows=2 column-vectors=1}))' | FileCheck %s --check-prefix=SHORT
+// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-direct-conv{vector-bytes=8 rows=2 column-vectors=1 min-reduction=16}),canonicalize,cse)' | FileCheck %s
+// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-direct-conv{vector-bytes=8 rows=2 column-vectors=1}))' | FileCheck %s --check-prefix=SHORT
+// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-direct-conv{vector-bytes=16 rows=2 column-vectors=1 min-reduction=16}))' | FileCheck %s --check-prefix=WIDE
 
 // A 3x3 convolution (2 -> 2 channels, pad 1, 4x4 output) followed by a
 // Relu, and a 1x1 convolution of the same input, as the Conv lowering
-// emits them. With 4-lane vectors, 2-pixel blocks and one vector of
+// emits them. With 2-lane vectors, 2-pixel blocks and one vector of
 // channels per block:
-//  - the 3x3's weights are packed as [g, channel blocks, c*kh*kw, 4], the
-//    two real channels then two zero lanes (W[0, 0, 0, 0] = 0 and
-//    W[1, 0, 0, 0] = -1 lead);
+//  - the 3x3's weights are packed as [g, channel blocks, c*kh*kw, 2]
+//    (W[0, 0, 0, 0] = 0 and W[1, 0, 0, 0] = -1 lead);
 //  - the kernel reads the padded input flattened, broadcasting one element
 //    per pixel and tap: 2 pixels x 9 taps vector.fma per input channel;
 //  - the Relu is applied to the accumulators (its generic is gone), and
 //    each vector of channels is written transposed, 2 pixels per channel;
 //  - the 1x1 stays a linalg.generic (a matrix product already).
 // CHECK-LABEL: func.func @main_graph
-// CHECK: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}0.000000e+00, -1.000000e+00, 0.000000e+00, 0.000000e+00]{{.*}}> : tensor<1x1x18x4xf32>
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}0.000000e+00, -1.000000e+00], {{.*}}> : tensor<1x1x18x2xf32>
 // CHECK: %[[X:.*]] = tensor.collapse_shape %padded {{\[\[}}0], [1], [2, 3, 4]] : tensor<1x1x2x6x6xf32> into tensor<1x1x72xf32>
 // CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1
 // CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args
 // CHECK-COUNT-9: vector.transfer_read %[[W]]
 // CHECK: scf.yield
-// CHECK: arith.maximumf %{{.*}}, %{{.*}} fastmath<nsz> : vector<4xf32>
-// CHECK: vector.transfer_write {{.*}}permutation_map = #{{.*}}} : vector<2x4xf32>, tensor<1x1x2x?xf32>
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} fastmath<nsz> : vector<2xf32>
+// CHECK: vector.transfer_write {{.*}}permutation_map = #{{.*}}} : vector<2x2xf32>, tensor<1x1x2x?xf32>
 // CHECK: tensor.expand_shape
 // CHECK-NOT: fastmath<nsz> : f32
 // CHECK: linalg.generic {{.*}}"reduction"
@@ -29,9 +29,15 @@
 
 // With the default min-reduction (128), a reduction of 2 x 9 is left to
 // the im2col kernels.
-// SHORT-NOT: tensor<1x1x18x4xf32>
+// SHORT-NOT: tensor<1x1x18x2xf32>
 // SHORT: linalg.generic {{.*}}"reduction"
 // SHORT-SAME: tensor<1x2x2x3x3xf32>
+
+// With 4-lane vectors, 2 output channels would leave half of every vector
+// idle: left to the im2col kernels, whose vectors run along the pixels.
+// WIDE-NOT: x18x4xf32
+// WIDE: linalg.generic {{.*}}"reduction"
+// WIDE-SAME: tensor<1x2x2x3x3xf32>
 
 #map = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + d6, d4 + d7)>
 #map1 = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>

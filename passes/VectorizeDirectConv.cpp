@@ -407,8 +407,13 @@ struct VectorizeDirectConvPass
   using Base::Base;
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
+    // Collect only convolutions: a rewrite erases the Relu/Clip it fuses,
+    // so a list of every generic would hold freed ops afterwards.
     SmallVector<linalg::GenericOp> generics;
-    getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (matchConv(op))
+        generics.push_back(op);
+    });
     Blocking target{rows, columnVectors,
                     std::max<int64_t>(1, vectorBytes / 4)};
     for (linalg::GenericOp op : generics) {

@@ -51,6 +51,7 @@
 #include "passes/ColumnPanels.h"
 #include "passes/ContractionEpilogue.h"
 #include "passes/ConvForm.h"
+#include "passes/PeelPartialBlocks.h"
 #include "passes/lowering/LoweringUtils.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -679,6 +680,7 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   interchange.push_back(plan.k);
   // Tiles `target` by `sizes` (loops in `interchange` order); returns the
   // tile's op.
+  scf::ForallOp blockLoop;
   auto tileOp = [&](linalg::LinalgOp target, ArrayRef<OpFoldResult> sizes,
                     scf::SCFTilingOptions::LoopType loopType)
       -> FailureOr<linalg::LinalgOp> {
@@ -692,6 +694,9 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
     if (failed(tiled))
       return failure();
     rewriter.replaceOp(target, tiled->replacements);
+    if (loopType == scf::SCFTilingOptions::LoopType::ForallOp &&
+        !tiled->loops.empty())
+      blockLoop = dyn_cast<scf::ForallOp>(tiled->loops.front().getOperation());
     return cast<linalg::LinalgOp>(tiled->tiledOps.back());
   };
   // The blocks write disjoint parts of C: with `parallel`, one scf.forall
@@ -947,6 +952,22 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
     written = buildKernel(nSize, false);
   }
   rewriter.replaceOp(tile, written);
+
+  // Blocks of columns run outside blocks of rows, so with a partial last
+  // block of columns the threads' last static share is all partial blocks
+  // (passes/PeelPartialBlocks.h). Its own loop shares them evenly.
+  if (blockLoop && !ShapedType::isDynamic(ranges[plan.n]) &&
+      ranges[plan.n] % nSize != 0) {
+    // The block loop's dims are the tiled ones in `interchange` order.
+    unsigned dim = 0;
+    for (int64_t i : interchange) {
+      if (i == plan.n)
+        break;
+      if (!isZeroInteger(blockSizes[i]))
+        ++dim;
+    }
+    (void)peelPartialBlock(rewriter, blockLoop, dim);
+  }
   return success();
 }
 

@@ -4,24 +4,35 @@
 // With `parallel`, the 4 x 16 blocks of a large enough contraction are one
 // scf.forall over columns, then rows (each thread's share is rows of a
 // column panel); each block is the vector kernel, written back with
-// parallel_insert_slice.
+// parallel_insert_slice. The last, partial block of columns (4 of 20) gets
+// a forall of its own, writing into the first one's result, so that the
+// threads share the cheap blocks evenly (passes/PeelPartialBlocks.h); here
+// each forall has one block of columns, which canonicalize drops.
 // CHECK-LABEL: func.func @matmul
-// CHECK: scf.forall (%[[N:.*]], %[[M:.*]]) = (0, 0) to (20, 10) step (16, 4) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<10x20xf32>)
-// CHECK: %[[C:.*]] = tensor.extract_slice %[[OUT]][%[[M]], %[[N]]]
+// CHECK: %[[FULL:.*]] = scf.forall (%[[M:.*]]) = (0) to (10) step (4) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<10x20xf32>)
+// CHECK: %[[C:.*]] = tensor.extract_slice %[[OUT]][%[[M]], 0] [%{{.*}}, 16]
 // CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args
 // CHECK-COUNT-4: vector.fma
 // CHECK: vector.transfer_write
 // CHECK: scf.forall.in_parallel
-// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[M]], %[[N]]]
+// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[M]], 0] [%{{.*}}, 16]
+// CHECK: %[[LAST:.*]] = scf.forall (%[[M2:.*]]) = (0) to (10) step (4) shared_outs(%[[OUT2:.*]] = %[[FULL]]) -> (tensor<10x20xf32>)
+// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args
+// CHECK-COUNT-4: vector.fma {{.*}} : vector<8xf32>
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT2]][%[[M2]], 16] [%{{.*}}, 4]
+// CHECK: return %[[LAST]]
 // CHECK-NOT: scf.for %{{.*}} step %c16
-// Bufferized in place: the loop writes into the result's buffer through
+// Bufferized in place: the loops write into the result's buffer through
 // subviews, with no copy of the output and no buffer per block.
 // BUF-LABEL: func.func @matmul
 // BUF-SAME: %[[ACC:[a-z0-9]+]]: memref<10x20xf32>
 // BUF-NOT: memref.alloc
 // BUF-NOT: memref.copy
-// BUF: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%c20, %c10) step (%c16{{[_0-9]*}}, %c4)
-// BUF: memref.subview %[[ACC]]
+// BUF: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c10) step (%c4)
+// BUF: memref.subview %[[ACC]][%{{.*}}, 0] [%{{.*}}, 16]
+// BUF: scf.reduce
+// BUF: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c10{{[_0-9]*}}) step (%c4{{[_0-9]*}})
+// BUF: memref.subview %[[ACC]][%{{.*}}, 16] [%{{.*}}, 4]
 // BUF-NOT: memref.alloc
 // BUF-NOT: memref.copy
 // BUF: scf.reduce
@@ -34,11 +45,13 @@ func.func @matmul(%x: tensor<10x7xf32>, %w: tensor<7x20xf32>, %acc: tensor<10x20
 // Batch dims join the forall (outermost); a second reduction dim is a
 // serial loop inside each block.
 // CHECK-LABEL: func.func @batched_split_k
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (3, 20, 10) step (1, 16, 4)
-// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (tensor<1x?x?xf32>)
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (3, 10) step (1, 4)
+// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (tensor<1x?x16xf32>)
 // CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args
 // CHECK: tensor.insert_slice
 // CHECK: scf.forall.in_parallel
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (3, 10) step (1, 4)
+// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (tensor<1x?x4xf32>)
 #a = affine_map<(b, m, n, k1, k) -> (b, m, k1, k)>
 #b = affine_map<(b, m, n, k1, k) -> (k1, k, n)>
 #c = affine_map<(b, m, n, k1, k) -> (b, m, n)>
@@ -54,9 +67,11 @@ func.func @batched_split_k(%x: tensor<3x10x2x7xf32>, %w: tensor<2x7x20xf32>, %ac
 }
 
 // A dynamic row count: parallel whatever it turns out to be, if the work
-// with one row already pays (here 7 x 200 = 1400 multiply-adds).
+// with one row already pays (here 7 x 200 = 1400 multiply-adds). The 12
+// full blocks of columns and the last one (8 of 200) are two loops.
 // CHECK-LABEL: func.func @dynamic_rows
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (200, %{{.*}}) step (16, 4)
+// CHECK: %[[FULL:.*]] = scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (192, %{{.*}}) step (16, 4)
+// CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (4) shared_outs(%{{.*}} = %[[FULL]])
 func.func @dynamic_rows(%x: tensor<?x7xf32>, %w: tensor<7x200xf32>, %acc: tensor<?x200xf32>) -> tensor<?x200xf32> {
   %r = linalg.matmul ins(%x, %w : tensor<?x7xf32>, tensor<7x200xf32>) outs(%acc : tensor<?x200xf32>) -> tensor<?x200xf32>
   return %r : tensor<?x200xf32>

@@ -198,6 +198,9 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
   // are vectors, before the vector and math conversions.
   pm.addPass(createApproximateMath());
 
+  // Copies between strided layouts (into a padded buffer, into a partial
+  // panel) as loops of vector rows, not a runtime call per copy.
+  pm.addNestedPass<func::FuncOp>(createVectorizeCopies());
   // n-D and strided transfers become 1-D ones (unrolled), before the
   // scalar loops of everything that was not vectorized.
   pm.addPass(createConvertVectorToSCFPass(

@@ -49,6 +49,29 @@ def FlattenFills : Pass<"onnxc-flatten-fills", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
+def VectorizeCopies : Pass<"onnxc-vectorize-copies", "mlir::func::FuncOp"> {
+  let summary = "Strided copies of static shape as loops of vector rows";
+  let description = [{
+    A memref.copy between layouts that are not both contiguous (a tensor
+    copied into the interior of its padded buffer, a partial panel of
+    columns) is lowered to a call of the runtime's strided copy, which
+    calls memcpy once per row. With a static shape, a unit innermost
+    stride on both sides and rows of at most `max-row-elements`, it is
+    rewritten as scf.for loops over the outer dims around one
+    vector.transfer_read and vector.transfer_write of a whole row: no call,
+    and no per-row descriptor walk, for rows of 4 to a few hundred
+    elements.
+  }];
+  let options = [
+    Option<"maxRowElements", "max-row-elements", "int64_t", /*default=*/"512",
+           "Longest row copied as one vector (longer rows amortize the "
+           "runtime's memcpy call)">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def EnsureFreshResults : Pass<"onnxc-ensure-fresh-results", "mlir::func::FuncOp"> {
   let summary = "Make every returned buffer a fresh allocation";
   let description = [{

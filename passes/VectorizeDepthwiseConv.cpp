@@ -37,6 +37,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/AccumulatorInit.h"
+#include "passes/BlockLoops.h"
 #include "passes/ConvForm.h"
 #include "passes/Passes.h"
 
@@ -442,61 +443,19 @@ LogicalResult rewriteDepthwise(RewriterBase &rewriter, linalg::GenericOp op,
     }
     return emitPlane(b, loc, xs, ys, taps, plan, lanes, startVector);
   };
-  auto offsets = [&](OpBuilder &b, Value ni, Value gi, Value mi) {
-    auto i = [&](int64_t v) { return b.getIndexAttr(v); };
-    return SmallVector<OpFoldResult>{ni, gi, mi, i(0), i(0)};
-  };
-  auto sizes = [&](OpBuilder &b) {
-    auto i = [&](int64_t v) { return b.getIndexAttr(v); };
-    return SmallVector<OpFoldResult>{i(1), i(1), i(1), i(oh), i(ow)};
-  };
-  auto unitStrides = [&](OpBuilder &b) {
-    return SmallVector<OpFoldResult>(5, b.getIndexAttr(1));
-  };
-
   uint64_t macs = 1;
   for (int64_t v : {n, g, mg, oh, ow, kh, kw})
     macs = llvm::SaturatingMultiply(macs, uint64_t(v));
-  Value result;
-  if (parallel && n * g * mg > 1 &&
-      macs >= uint64_t(std::max<int64_t>(minParallelMacs, 0))) {
-    auto forall = scf::ForallOp::create(
-        rewriter, loc,
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(n),
-                               rewriter.getIndexAttr(g),
-                               rewriter.getIndexAttr(mg)},
-        ValueRange{init}, std::nullopt,
-        [&](OpBuilder &b, Location, ValueRange args) {
-          Value out = args[3];
-          Value ys = plane(b, args[0], args[1], args[2], out);
-          auto inParallel = scf::InParallelOp::create(b, loc);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(inParallel.getBody());
-          tensor::ParallelInsertSliceOp::create(
-              b, loc, ys, out, offsets(b, args[0], args[1], args[2]),
-              sizes(b), unitStrides(b));
-        });
-    result = forall.getResult(0);
-  } else {
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    auto bound = [&](int64_t v) {
-      return arith::ConstantIndexOp::create(rewriter, loc, v);
-    };
-    scf::LoopNest nest = scf::buildLoopNest(
-        rewriter, loc, ValueRange{zero, zero, zero},
-        ValueRange{bound(n), bound(g), bound(mg)}, ValueRange{one, one, one},
-        ValueRange{init},
-        [&](OpBuilder &b, Location, ValueRange ivs,
-            ValueRange args) -> scf::ValueVector {
-          Value ys = plane(b, ivs[0], ivs[1], ivs[2], args[0]);
-          return {tensor::InsertSliceOp::create(
-                      b, loc, ys, args[0], offsets(b, ivs[0], ivs[1], ivs[2]),
-                      sizes(b), unitStrides(b))
-                      .getResult()};
-        });
-    result = nest.results.front();
-  }
+  bool inParallel = parallel && n * g * mg > 1 &&
+                    macs >= uint64_t(std::max<int64_t>(minParallelMacs, 0));
+  Value result = buildBlockLoops(
+      rewriter, loc, {n, g, mg}, init, inParallel,
+      [&](OpBuilder &b, ValueRange ivs, Value out) -> OutputBlock {
+        auto i = [&](int64_t v) { return b.getIndexAttr(v); };
+        return {plane(b, ivs[0], ivs[1], ivs[2], out),
+                {ivs[0], ivs[1], ivs[2], i(0), i(0)},
+                {i(1), i(1), i(1), i(oh), i(ow)}};
+      });
   rewriter.replaceOp(op, result);
   return success();
 }

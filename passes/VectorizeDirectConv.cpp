@@ -45,6 +45,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/AccumulatorInit.h"
+#include "passes/BlockLoops.h"
 #include "passes/ConstantBytes.h"
 #include "passes/ContractionEpilogue.h"
 #include "passes/ConvForm.h"
@@ -83,7 +84,7 @@ struct Blocking {
 std::optional<Blocking> blockingFor(Blocking target, int64_t channels) {
   for (int64_t v = target.vectors; v >= 1; --v) {
     int64_t width = v * target.lanes;
-    if (llvm::divideCeil(channels, width) * width * 3 <= channels * 4)
+    if (int64_t(llvm::divideCeil(channels, width)) * width * 3 <= channels * 4)
       return Blocking{target.pixels, v, target.lanes};
   }
   return std::nullopt;
@@ -217,12 +218,8 @@ LogicalResult rewriteDirectConv(RewriterBase &rewriter, linalg::GenericOp op,
 
   // One block: returns the written tile of Y and where it goes (offsets
   // and sizes of its slice).
-  struct Tile {
-    Value value;
-    SmallVector<OpFoldResult> offsets, sizes;
-  };
-  auto emitBlock = [&](OpBuilder &b, Value ni, Value gi, Value mbi, Value pbi,
-                       Value out) -> Tile {
+  auto emitBlock = [&](OpBuilder &b, ValueRange ivs, Value out) -> OutputBlock {
+    Value ni = ivs[0], gi = ivs[1], mbi = ivs[2], pbi = ivs[3];
     auto cst = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
@@ -357,43 +354,10 @@ LogicalResult rewriteDirectConv(RewriterBase &rewriter, linalg::GenericOp op,
   for (int64_t v : {conv.n, conv.g, conv.mg, pixels, conv.k()})
     macs = llvm::SaturatingMultiply(macs, uint64_t(v));
   SmallVector<int64_t> counts{conv.n, conv.g, mBlocks, pBlocks};
-  Value result;
-  if (parallel && conv.n * conv.g * mBlocks * pBlocks > 1 &&
-      macs >= uint64_t(std::max<int64_t>(minParallelMacs, 0))) {
-    SmallVector<OpFoldResult> bounds;
-    for (int64_t c : counts)
-      bounds.push_back(rewriter.getIndexAttr(c));
-    auto forall = scf::ForallOp::create(
-        rewriter, loc, bounds, ValueRange{yFlat}, std::nullopt,
-        [&](OpBuilder &b, Location, ValueRange args) {
-          Value out = args[4];
-          Tile tile = emitBlock(b, args[0], args[1], args[2], args[3], out);
-          auto inParallel = scf::InParallelOp::create(b, loc);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(inParallel.getBody());
-          tensor::ParallelInsertSliceOp::create(
-              b, loc, tile.value, out, tile.offsets, tile.sizes,
-              SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
-        });
-    result = forall.getResult(0);
-  } else {
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    SmallVector<Value> lbs(4, zero), steps(4, one), ubs;
-    for (int64_t c : counts)
-      ubs.push_back(arith::ConstantIndexOp::create(rewriter, loc, c));
-    scf::LoopNest nest = scf::buildLoopNest(
-        rewriter, loc, lbs, ubs, steps, ValueRange{yFlat},
-        [&](OpBuilder &b, Location, ValueRange ivs,
-            ValueRange args) -> scf::ValueVector {
-          Tile tile = emitBlock(b, ivs[0], ivs[1], ivs[2], ivs[3], args[0]);
-          return {tensor::InsertSliceOp::create(
-                      b, loc, tile.value, args[0], tile.offsets, tile.sizes,
-                      SmallVector<OpFoldResult>(4, b.getIndexAttr(1)))
-                      .getResult()};
-        });
-    result = nest.results.front();
-  }
+  bool inParallel = parallel && conv.n * conv.g * mBlocks * pBlocks > 1 &&
+                    macs >= uint64_t(std::max<int64_t>(minParallelMacs, 0));
+  Value result =
+      buildBlockLoops(rewriter, loc, counts, yFlat, inParallel, emitBlock);
   Value expanded = tensor::ExpandShapeOp::create(
       rewriter, loc, op->getResult(0).getType(), result, yGroups);
   rewriter.replaceOp(op, expanded);

@@ -90,6 +90,34 @@ std::optional<Blocking> blockingFor(Blocking target, int64_t channels) {
   return std::nullopt;
 }
 
+/// Narrow blocks for a convolution whose `wide` blocks hold too many
+/// weights to stay in L2 across the pixels: half the vectors (at least
+/// one), as many accumulators, so up to `wide.pixels * wide.vectors /
+/// vectors` pixels per block; between 2/3 of that and that, the count that
+/// leaves the fewest pixels unused in the last block (a 7x7 output: 10,
+/// five blocks for 49 pixels, where 12 would leave 11 unused).
+/// std::nullopt where the narrower width wastes more than a quarter of its
+/// lanes (as in blockingFor), or `wide` has one vector.
+std::optional<Blocking> narrowBlocking(Blocking wide, int64_t channels,
+                                       int64_t pixels) {
+  int64_t vectors = wide.vectors / 2;
+  if (vectors < 1)
+    return std::nullopt;
+  int64_t width = vectors * wide.lanes;
+  if (int64_t(llvm::divideCeil(channels, width)) * width * 3 > channels * 4)
+    return std::nullopt;
+  int64_t most = wide.pixels * wide.vectors / vectors;
+  int64_t least = std::max(wide.pixels, most * 2 / 3);
+  auto unused = [&](int64_t p) {
+    return int64_t(llvm::divideCeil(pixels, p)) * p - pixels;
+  };
+  int64_t best = most;
+  for (int64_t p = most - 1; p >= least; --p)
+    if (unused(p) < unused(best))
+      best = p;
+  return Blocking{best, vectors, wide.lanes};
+}
+
 /// The shape facts of a convolution this pass computes.
 struct DirectConv {
   ConvForm form;
@@ -103,6 +131,7 @@ FailureOr<DirectConv> matchDirectConv(RewriterBase &rewriter,
                                       linalg::GenericOp op,
                                       int64_t minReduction,
                                       int64_t maxPanelBytes,
+                                      int64_t maxNarrowPanelBytes,
                                       Blocking target) {
   std::optional<ConvForm> form = matchConv(op);
   if (!form || form->ns != 2)
@@ -135,9 +164,14 @@ FailureOr<DirectConv> matchDirectConv(RewriterBase &rewriter,
     return rewriter.notifyMatchFailure(
         op, "too few output channels for a vector of them");
   conv.blk = *blk;
-  if (conv.k() * blk->channels() * 4 > maxPanelBytes)
-    return rewriter.notifyMatchFailure(
-        op, "a block's weights would not stay in L2 across its pixels");
+  if (conv.k() * blk->channels() * 4 > maxPanelBytes) {
+    std::optional<Blocking> narrow =
+        narrowBlocking(*blk, conv.mg, conv.pixels());
+    if (!narrow || conv.k() * narrow->channels() * 4 > maxNarrowPanelBytes)
+      return rewriter.notifyMatchFailure(
+          op, "a block's weights would not stay in L2 across its pixels");
+    conv.blk = *narrow;
+  }
   arith::ConstantOp weights = soleConstantSource(op.getDpsInputs()[1]);
   if (!weights || rawConstantBytes(weights.getValue()).empty())
     return rewriter.notifyMatchFailure(op, "weights are not a constant");
@@ -382,7 +416,8 @@ struct VectorizeDirectConvPass
                     std::max<int64_t>(1, vectorBytes / 4)};
     for (linalg::GenericOp op : generics) {
       FailureOr<DirectConv> conv = matchDirectConv(
-          rewriter, op, minReduction, maxPanelBytes, target);
+          rewriter, op, minReduction, maxPanelBytes, maxNarrowPanelBytes,
+          target);
       if (failed(conv))
         continue;
       DominanceInfo dominance(getOperation());

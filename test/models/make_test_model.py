@@ -786,8 +786,12 @@ def direct_convs(out):
     output channels (a partial block of channels) + bias + Relu (the
     epilogue); 3x3 pads (2, 1, 0, 2) stride 2, 24 channels, no bias; 3x3
     dilation 2 pad 2 in 2 groups; and a 1x1 + Relu, which stays a matrix
-    product. 169 pixels are not a whole number of 6-pixel blocks. Writes
-    test_data_set_0/ beside OUT with numpy's outputs."""
+    product. 169 pixels are not a whole number of 6-pixel blocks. A second
+    input, [1, 96, 7, 7], feeds a 3x3 pad 1 convolution to 64 channels with
+    bias + Relu whose 4-vector blocks would hold 864 x 64 floats of weights
+    (over max-panel-bytes): it takes the narrow blocks, 2 vectors by 10
+    pixels (49 pixels: the last block has 9). Writes test_data_set_0/
+    beside OUT with numpy's outputs."""
     rng = np.random.default_rng(23)
     f32 = np.float32
     x = rng.standard_normal((2, 32, 13, 13)).astype(f32)
@@ -816,9 +820,21 @@ def direct_convs(out):
             y = np.maximum(y, 0)
         outputs.append(tensor_info(name, TensorProto.FLOAT, list(y.shape)))
         expected.append((name, y.astype(f32)))
-    _write_test_data(out, [("x", x)], expected)
+    x2 = rng.standard_normal((1, 96, 7, 7)).astype(f32)
+    w = (rng.standard_normal((64, 96, 3, 3)) * 0.05).astype(f32)
+    b = rng.standard_normal(64).astype(f32)
+    inits += [numpy_helper.from_array(w, "w_y4"),
+              numpy_helper.from_array(b, "b_y4")]
+    nodes += [helper.make_node("Conv", ["x2", "w_y4", "b_y4"], ["c_y4"],
+                               pads=[1, 1, 1, 1]),
+              helper.make_node("Relu", ["c_y4"], ["y4"])]
+    y = np.maximum(_np_conv(x2, w, b, [1, 1, 1, 1], 1, 1, 1), 0)
+    outputs.append(tensor_info("y4", TensorProto.FLOAT, list(y.shape)))
+    expected.append(("y4", y.astype(f32)))
+    _write_test_data(out, [("x", x), ("x2", x2)], expected)
     return model_of(nodes,
-                    [tensor_info("x", TensorProto.FLOAT, [2, 32, 13, 13])],
+                    [tensor_info("x", TensorProto.FLOAT, [2, 32, 13, 13]),
+                     tensor_info("x2", TensorProto.FLOAT, [1, 96, 7, 7])],
                     outputs, inits)
 
 

@@ -16,7 +16,10 @@
 //   ... insert_slice %r into %d[X]    ... insert_slice %r into %d[X]
 //
 // where %d is built by insert_slices from a tensor.empty or linalg.fill
-// (its root), and the ops computing %d are moved up before the op. The
+// (its root), and the ops computing %d are moved up before the op (or,
+// where they cannot be, the op is moved down to its insert). The op may
+// be a chain of loops each completing the previous one's result (a
+// kernel's peeled last blocks): the first one's init is replaced. The
 // values are the same (the op fully overwrites its
 // init, which was undefined before), so this is always correct; one-shot
 // bufferization then finds the op's writes and the insert on the same
@@ -214,11 +217,34 @@ LogicalResult computeInPlace(RewriterBase &rewriter,
   if (!result || !value.hasOneUse())
     return failure();
   OpOperand *init = tiedInit(result);
+  // An op that only completes another's result (a kernel's last, partial
+  // blocks in a loop of their own, passes/PeelPartialBlocks.h) writes into
+  // it: follow such inits back to the first op of the chain, whose init
+  // is replaced.
+  SmallVector<Operation *> chain{result.getOwner()}; // last op first
+  while (init) {
+    auto earlier = dyn_cast<OpResult>(init->get());
+    if (!earlier || !earlier.hasOneUse())
+      break;
+    OpOperand *earlierInit = tiedInit(earlier);
+    if (!earlierInit)
+      break;
+    result = earlier;
+    init = earlierInit;
+    chain.push_back(result.getOwner());
+  }
   // (CSE merges equal tensor.empty ops: the empty tensor may be the init
   // of other ops too. Only this use is replaced.)
   if (!init)
     return failure();
-  auto empty = init->get().getDefiningOp<tensor::EmptyOp>();
+  // The init may be a reshaped empty tensor (a kernel's flattened view of
+  // its output, as in passes/VectorizeDirectConv.cpp), which CSE may have
+  // merged with other uses: only this use is replaced.
+  Value initRoot = init->get();
+  while (isa_and_nonnull<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(
+      initRoot.getDefiningOp()))
+    initRoot = initRoot.getDefiningOp()->getOperand(0);
+  auto empty = initRoot.getDefiningOp<tensor::EmptyOp>();
   if (!empty)
     return failure();
   if (!sliceStaysAView(insert, reshapes))
@@ -247,7 +273,20 @@ LogicalResult computeInPlace(RewriterBase &rewriter,
     });
     dest = clone->getResult(0);
   } else if (failed(makeAvailableBefore(dest, producer, dominance))) {
-    return failure();
+    // The destination comes after the producer (an earlier insert of a
+    // Concat's chain, whose source is computed later: squeezenet's 3x3
+    // expand runs before its 1x1 one): move the producer, and what links
+    // it to the insert, down to the insert instead. Their operands are
+    // defined before them, so still before the insert.
+    if (producer->getBlock() != insert->getBlock())
+      return failure();
+    for (Operation *op : llvm::reverse(chain))
+      if (op->getBlock() != insert->getBlock())
+        return failure();
+    for (Operation *op : llvm::reverse(chain))
+      op->moveBefore(insert);
+    for (Operation *reshape : llvm::reverse(reshapes))
+      reshape->moveBefore(insert);
   }
 
   // The slice, reshaped back into the empty tensor's type.
@@ -267,11 +306,23 @@ LogicalResult computeInPlace(RewriterBase &rewriter,
           rewriter, loc, slice,
           cast<tensor::ExpandShapeOp>(reshape).getReassociationIndices());
   }
-  if (slice.getType() != empty.getType())
+  if (slice.getType() != init->get().getType())
     return failure(); // (the unused slice ops are left to canonicalization)
+  Value oldInit = init->get();
   rewriter.modifyOpInPlace(producer, [&] { init->set(slice); });
-  if (empty->use_empty())
-    rewriter.eraseOp(empty);
+  // The empty tensor and the reshapes of it that only fed this init.
+  while (Operation *dead = oldInit.getDefiningOp()) {
+    if (!dead->use_empty() ||
+        !isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::EmptyOp>(
+            dead))
+      break;
+    bool reshape = !isa<tensor::EmptyOp>(dead);
+    if (reshape)
+      oldInit = dead->getOperand(0);
+    rewriter.eraseOp(dead);
+    if (!reshape)
+      break;
+  }
   return success();
 }
 

@@ -129,3 +129,57 @@ func.func @pad_of_collapsed_rows(%x: tensor<4x8xf32>) -> tensor<4x4x6xf32> {
   %r = tensor.insert_slice %a3 into %p[0, 1, 1] [4, 2, 4] [1, 1, 1] : tensor<4x2x4xf32> into tensor<4x4x6xf32>
   return %r : tensor<4x4x6xf32>
 }
+
+// A kernel whose last, partial blocks are a loop of their own
+// (passes/PeelPartialBlocks.h): the second loop only completes the first
+// one's result, so the first loop's init is the one replaced. Its init is
+// a reshaped empty tensor that CSE shared with another use (the second
+// Concat input's generic): only the loop's use is replaced. The second
+// input is computed before the first, whose insert is the second's
+// destination: the second op is moved down to its insert instead.
+// CHECK-LABEL: func.func @peeled_producer
+// CHECK: %[[ROOT:.*]] = tensor.empty() : tensor<2x4x4xf32>
+// CHECK: %[[S0:.*]] = tensor.extract_slice %[[ROOT]][0, 0, 0] [1, 4, 4]
+// CHECK: %[[S0C:.*]] = tensor.collapse_shape %[[S0]] {{\[\[}}0, 1], [2]] : tensor<1x4x4xf32> into tensor<4x4xf32>
+// CHECK: %[[FULL:.*]] = scf.forall (%{{.*}}) in (3) shared_outs(%{{.*}} = %[[S0C]])
+// CHECK: %[[LAST:.*]] = scf.forall (%{{.*}}) in (1) shared_outs(%{{.*}} = %[[FULL]])
+// CHECK: %[[L3:.*]] = tensor.expand_shape %[[LAST]]
+// CHECK: %[[I0:.*]] = tensor.insert_slice %[[L3]] into %[[ROOT]][0, 0, 0]
+// CHECK: %[[S1:.*]] = tensor.extract_slice %[[I0]][1, 0, 0] [1, 4, 4]
+// CHECK: %[[S1C:.*]] = tensor.collapse_shape %[[S1]]
+// CHECK: %[[B:.*]] = linalg.generic {{.*}} outs(%[[S1C]] : tensor<4x4xf32>)
+// CHECK: %[[B3:.*]] = tensor.expand_shape %[[B]]
+// CHECK: tensor.insert_slice %[[B3]] into %[[I0]][1, 0, 0]
+// After bufferization, the loops' row copies are their own work; no
+// whole 4x4 input is copied into the Concat.
+// BUF-LABEL: func.func @peeled_producer
+// BUF-NOT: memref.copy {{.*}}4x4xf32
+// BUF: return
+func.func @peeled_producer(%x: tensor<4x4xf32>, %y: tensor<4x4xf32>) -> tensor<2x4x4xf32> {
+  %e3 = tensor.empty() : tensor<1x4x4xf32>
+  %e = tensor.collapse_shape %e3 [[0, 1], [2]] : tensor<1x4x4xf32> into tensor<4x4xf32>
+  %b = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%y : tensor<4x4xf32>) outs(%e : tensor<4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<4x4xf32>
+  %full = scf.forall (%i) in (3) shared_outs(%o = %e) -> (tensor<4x4xf32>) {
+    %row = tensor.extract_slice %x[%i, 0] [1, 4] [1, 1] : tensor<4x4xf32> to tensor<1x4xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %row into %o[%i, 0] [1, 4] [1, 1] : tensor<1x4xf32> into tensor<4x4xf32>
+    }
+  }
+  %last = scf.forall (%i) in (1) shared_outs(%o = %full) -> (tensor<4x4xf32>) {
+    %row = tensor.extract_slice %x[3, 0] [1, 4] [1, 1] : tensor<4x4xf32> to tensor<1x4xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %row into %o[3, 0] [1, 4] [1, 1] : tensor<1x4xf32> into tensor<4x4xf32>
+    }
+  }
+  %a3 = tensor.expand_shape %last [[0, 1], [2]] output_shape [1, 4, 4] : tensor<4x4xf32> into tensor<1x4x4xf32>
+  %b3 = tensor.expand_shape %b [[0, 1], [2]] output_shape [1, 4, 4] : tensor<4x4xf32> into tensor<1x4x4xf32>
+  %root = tensor.empty() : tensor<2x4x4xf32>
+  %c0 = tensor.insert_slice %a3 into %root[0, 0, 0] [1, 4, 4] [1, 1, 1] : tensor<1x4x4xf32> into tensor<2x4x4xf32>
+  %c1 = tensor.insert_slice %b3 into %c0[1, 0, 0] [1, 4, 4] [1, 1, 1] : tensor<1x4x4xf32> into tensor<2x4x4xf32>
+  return %c1 : tensor<2x4x4xf32>
+}

@@ -583,7 +583,8 @@ bool runtimePackingPays(linalg::LinalgOp op, unsigned index, int64_t panelDim,
 LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const ContractionPlan &plan, int64_t mr,
                                    int64_t nr, int64_t lanes, bool parallel,
-                                   int64_t minParallelMacs, bool packPanels,
+                                   int64_t minParallelMacs, int64_t minPeelMacs,
+                                   bool packPanels,
                                    const ContractionEpilogue *epilogue,
                                    bool &epilogueApplied) {
   epilogueApplied = false;
@@ -955,9 +956,16 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
 
   // Blocks of columns run outside blocks of rows, so with a partial last
   // block of columns the threads' last static share is all partial blocks
-  // (passes/PeelPartialBlocks.h). Its own loop shares them evenly.
+  // (passes/PeelPartialBlocks.h). Its own loop shares them evenly, at the
+  // cost of one more parallel region: only for large contractions
+  // (`min-peel-macs`).
+  uint64_t macs = 1;
+  for (int64_t range : ranges)
+    if (!ShapedType::isDynamic(range))
+      macs = llvm::SaturatingMultiply(macs, uint64_t(range));
   if (blockLoop && !ShapedType::isDynamic(ranges[plan.n]) &&
-      ranges[plan.n] % nSize != 0) {
+      ranges[plan.n] % nSize != 0 &&
+      macs >= uint64_t(std::max<int64_t>(minPeelMacs, 0))) {
     // The block loop's dims are the tiled ones in `interchange` order.
     unsigned dim = 0;
     for (int64_t i : interchange) {
@@ -1109,10 +1117,10 @@ struct VectorizeContractionsPass
           LogicalResult done[2] = {
               vectorizeContraction(rewriter, copies->first, plan, few.mr,
                                    few.nr, lanes, parallel, minParallelMacs,
-                                   /*packPanels=*/false, fused, applied[0]),
+                                   minPeelMacs, /*packPanels=*/false, fused, applied[0]),
               vectorizeContraction(rewriter, copies->second, plan, many.mr,
                                    many.nr, lanes, parallel, minParallelMacs,
-                                   packPanels, fused, applied[1])};
+                                   minPeelMacs, packPanels, fused, applied[1])};
           (void)done;
           if (applied[0] != applied[1]) {
             // One copy now computes the epilogue too, the other not: the
@@ -1131,7 +1139,8 @@ struct VectorizeContractionsPass
                                           gemvColumnVectors, lanes, columns);
       bool applied = false;
       (void)vectorizeContraction(rewriter, op, plan, blocking.mr, blocking.nr,
-                                 lanes, parallel, minParallelMacs, packPanels, fused,
+                                 lanes, parallel, minParallelMacs, minPeelMacs,
+                                 packPanels, fused,
                                  applied);
       if (applied)
         foldContractionEpilogue(rewriter, *epilogue);

@@ -1,5 +1,6 @@
-// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-contractions{vector-bytes=32 rows=4 column-vectors=2 parallel=1 min-parallel-macs=1000}),canonicalize,cse)' | FileCheck %s
-// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-contractions{vector-bytes=32 rows=4 column-vectors=2 parallel=1 min-parallel-macs=1000}),canonicalize,cse,one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map},cse,canonicalize,func.func(scf-forall-to-parallel))' | FileCheck %s --check-prefix=BUF
+// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-contractions{vector-bytes=32 rows=4 column-vectors=2 parallel=1 min-parallel-macs=1000 min-peel-macs=0}),canonicalize,cse)' | FileCheck %s
+// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-contractions{vector-bytes=32 rows=4 column-vectors=2 parallel=1 min-parallel-macs=1000 min-peel-macs=2000}),canonicalize,cse)' | FileCheck %s --check-prefix=NOPEEL
+// RUN: onnxc-opt %s --pass-pipeline='builtin.module(func.func(onnxc-vectorize-contractions{vector-bytes=32 rows=4 column-vectors=2 parallel=1 min-parallel-macs=1000 min-peel-macs=0}),canonicalize,cse,one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map},cse,canonicalize,func.func(scf-forall-to-parallel))' | FileCheck %s --check-prefix=BUF
 
 // With `parallel`, the 4 x 16 blocks of a large enough contraction are one
 // scf.forall over columns, then rows (each thread's share is rows of a
@@ -22,6 +23,12 @@
 // CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT2]][%[[M2]], 16] [%{{.*}}, 4]
 // CHECK: return %[[LAST]]
 // CHECK-NOT: scf.for %{{.*}} step %c16
+// Below min-peel-macs (1400 multiply-adds here), one forall: a second
+// parallel region would cost more than the imbalance.
+// NOPEEL-LABEL: func.func @matmul
+// NOPEEL: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (20, 10) step (16, 4)
+// NOPEEL-NOT: scf.forall (
+// NOPEEL: return
 // Bufferized in place: the loops write into the result's buffer through
 // subviews, with no copy of the output and no buffer per block.
 // BUF-LABEL: func.func @matmul

@@ -35,20 +35,29 @@ Value buildBlockLoops(
         });
     return forall.getResult(0);
   }
+  return buildTensorLoopNest(
+      builder, loc, counts, init,
+      [&](OpBuilder &b, Location, ValueRange ivs, Value current) -> Value {
+        OutputBlock block = emitBlock(b, ivs, current);
+        return tensor::InsertSliceOp::create(
+            b, loc, block.value, current, block.offsets, block.sizes,
+            unitStrides(b, block.offsets.size()));
+      });
+}
+
+Value buildTensorLoopNest(
+    OpBuilder &builder, Location loc, ArrayRef<int64_t> bounds, Value init,
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
   Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
   Value one = arith::ConstantIndexOp::create(builder, loc, 1);
-  SmallVector<Value> lbs(counts.size(), zero), steps(counts.size(), one), ubs;
-  for (int64_t c : counts)
-    ubs.push_back(arith::ConstantIndexOp::create(builder, loc, c));
+  SmallVector<Value> lbs(bounds.size(), zero), steps(bounds.size(), one), ubs;
+  for (int64_t n : bounds)
+    ubs.push_back(arith::ConstantIndexOp::create(builder, loc, n));
   scf::LoopNest nest = scf::buildLoopNest(
       builder, loc, lbs, ubs, steps, ValueRange{init},
-      [&](OpBuilder &b, Location, ValueRange ivs,
+      [&](OpBuilder &b, Location l, ValueRange ivs,
           ValueRange args) -> scf::ValueVector {
-        OutputBlock block = emitBlock(b, ivs, args[0]);
-        return {tensor::InsertSliceOp::create(
-                    b, loc, block.value, args[0], block.offsets, block.sizes,
-                    unitStrides(b, block.offsets.size()))
-                    .getResult()};
+        return {body(b, l, ivs, args[0])};
       });
   return nest.results.front();
 }

@@ -34,6 +34,16 @@ mlir::Value buildBlockLoops(
                                    mlir::Value out)>
         emitBlock);
 
+/// An scf.for nest over [0, bounds) (unit steps) threading the tensor
+/// `init`; `body` gets the induction variables and the current tensor and
+/// returns the next one. Returns the last one.
+mlir::Value buildTensorLoopNest(
+    mlir::OpBuilder &builder, mlir::Location loc,
+    llvm::ArrayRef<int64_t> bounds, mlir::Value init,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::ValueRange ivs, mlir::Value current)>
+        body);
+
 } // namespace onnxc
 
 #endif // ONNXC_PASSES_BLOCKLOOPS_H

@@ -63,9 +63,11 @@ def VectorizeCopies : Pass<"onnxc-vectorize-copies", "mlir::func::FuncOp"> {
     elements.
   }];
   let options = [
-    Option<"maxRowElements", "max-row-elements", "int64_t", /*default=*/"512",
-           "Longest row copied as one vector (longer rows amortize the "
-           "runtime's memcpy call)">,
+    Option<"maxRowElements", "max-row-elements", "int64_t", /*default=*/"256",
+           "Longest row copied as one vector: LLVM loads a whole row before "
+           "storing it (the two sides may alias), so longer rows would not "
+           "fit the vector registers, and they amortize the runtime's "
+           "memcpy call anyway">,
   ];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect",

@@ -44,8 +44,9 @@ bool hasUnitInnerStride(MemRefType type) {
   return strides.back() == 1;
 }
 
-/// Whether `copy` should stay a call: both sides contiguous (lowered to
-/// one memcpy intrinsic), or shapes this pass does not cover.
+/// Whether this pass rewrites `copy`: static shapes, whole-byte elements,
+/// unit innermost strides, rows of at most `maxRowElements`, and not both
+/// sides contiguous (that copy is already one memcpy intrinsic).
 bool worthVectorizing(memref::CopyOp copy, int64_t maxRowElements) {
   auto src = dyn_cast<MemRefType>(copy.getSource().getType());
   auto dst = dyn_cast<MemRefType>(copy.getTarget().getType());

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/BlockLoops.h"
 #include "passes/lowering/LoweringUtils.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -145,25 +146,6 @@ Value guardedUpdate(OpBuilder &b, Location l, Value inRange, Value acc,
   return ifOp.getResult(0);
 }
 
-/// A loop nest over the static `bounds` carrying `init`; `body` gets the
-/// induction variables and the current tensor and returns the next one.
-Value buildScatterLoops(
-    OpBuilder &b, Location loc, ArrayRef<int64_t> bounds, Value init,
-    llvm::function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  SmallVector<Value> lbs(bounds.size(), zero), steps(bounds.size(), one), ubs;
-  for (int64_t n : bounds)
-    ubs.push_back(arith::ConstantIndexOp::create(b, loc, n));
-  scf::LoopNest nest = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, ValueRange{init},
-      [&](OpBuilder &nb, Location l, ValueRange ivs,
-          ValueRange args) -> scf::ValueVector {
-        return {body(nb, l, ivs, args[0])};
-      });
-  return nest.results.front();
-}
-
 /// ScatterElements (every version) and the deprecated Scatter: each element
 /// of `updates` goes to the position of its own index in `data`, except
 /// along `axis`, where `indices` says where.
@@ -199,7 +181,7 @@ struct ScatterElementsLowering : NamedOpConversion {
     int64_t a = *axis;
     int64_t axisSize = dataType.getDimSize(a);
 
-    Value result = buildScatterLoops(
+    Value result = buildTensorLoopNest(
         rewriter, op->getLoc(), indicesType.getShape(), data,
         [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) {
           Value raw = tensor::ExtractOp::create(b, l, indices, ivs);
@@ -259,7 +241,7 @@ struct ScatterNDLowering : NamedOpConversion {
     auto sliceType = RankedTensorType::get(sliceShape, elem);
     int64_t batchRank = q - 1;
 
-    Value result = buildScatterLoops(
+    Value result = buildTensorLoopNest(
         rewriter, op->getLoc(), batchShape, data,
         [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) {
           // The k-tuple, normalized, and whether all of it is in range.

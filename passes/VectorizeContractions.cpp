@@ -449,13 +449,23 @@ SmallVector<bool> inBounds(Value source, AffineMap tmap,
   return result;
 }
 
+/// Multiply-adds of a contraction with loop `ranges`, dynamic ones
+/// counted as 1.
+uint64_t staticMacs(ArrayRef<int64_t> ranges) {
+  uint64_t macs = 1;
+  for (int64_t range : ranges)
+    if (!ShapedType::isDynamic(range))
+      macs = llvm::SaturatingMultiply(macs, uint64_t(range));
+  return macs;
+}
+
 /// Whether the blocks of a contraction are worth a parallel region: more
 /// than one block (or a dynamic count of them), and enough work to pay for
 /// waking the other threads even when every dynamic size is 1 (a model's
 /// batch dim is often 1 at run time).
 bool worthParallel(ArrayRef<int64_t> ranges, ArrayRef<OpFoldResult> tileSizes,
                    int64_t minMacs) {
-  uint64_t macs = 1, blocks = 1;
+  uint64_t macs = staticMacs(ranges), blocks = 1;
   bool dynamicBlocks = false;
   for (auto [range, size] : llvm::zip(ranges, tileSizes)) {
     int64_t tile = getConstantIntValue(size).value_or(0);
@@ -463,7 +473,6 @@ bool worthParallel(ArrayRef<int64_t> ranges, ArrayRef<OpFoldResult> tileSizes,
       dynamicBlocks |= tile > 0;
       continue;
     }
-    macs = llvm::SaturatingMultiply(macs, uint64_t(range));
     if (tile > 0)
       blocks = llvm::SaturatingMultiply(
           blocks, uint64_t(llvm::divideCeil(range, tile)));
@@ -959,13 +968,9 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   // (passes/PeelPartialBlocks.h). Its own loop shares them evenly, at the
   // cost of one more parallel region: only for large contractions
   // (`min-peel-macs`).
-  uint64_t macs = 1;
-  for (int64_t range : ranges)
-    if (!ShapedType::isDynamic(range))
-      macs = llvm::SaturatingMultiply(macs, uint64_t(range));
   if (blockLoop && !ShapedType::isDynamic(ranges[plan.n]) &&
       ranges[plan.n] % nSize != 0 &&
-      macs >= uint64_t(std::max<int64_t>(minPeelMacs, 0))) {
+      staticMacs(ranges) >= uint64_t(std::max<int64_t>(minPeelMacs, 0))) {
     // The block loop's dims are the tiled ones in `interchange` order.
     unsigned dim = 0;
     for (int64_t i : interchange) {
@@ -1117,7 +1122,8 @@ struct VectorizeContractionsPass
           LogicalResult done[2] = {
               vectorizeContraction(rewriter, copies->first, plan, few.mr,
                                    few.nr, lanes, parallel, minParallelMacs,
-                                   minPeelMacs, /*packPanels=*/false, fused, applied[0]),
+                                   minPeelMacs, /*packPanels=*/false, fused,
+                                   applied[0]),
               vectorizeContraction(rewriter, copies->second, plan, many.mr,
                                    many.nr, lanes, parallel, minParallelMacs,
                                    minPeelMacs, packPanels, fused, applied[1])};
@@ -1140,8 +1146,7 @@ struct VectorizeContractionsPass
       bool applied = false;
       (void)vectorizeContraction(rewriter, op, plan, blocking.mr, blocking.nr,
                                  lanes, parallel, minParallelMacs, minPeelMacs,
-                                 packPanels, fused,
-                                 applied);
+                                 packPanels, fused, applied);
       if (applied)
         foldContractionEpilogue(rewriter, *epilogue);
     }

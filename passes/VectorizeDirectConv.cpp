@@ -81,10 +81,16 @@ struct Blocking {
 /// when even one vector would waste more (8 channels in 16 lanes), where
 /// the im2col kernels, whose vectors run along the pixels, waste nothing
 /// (at 3/4 of its lanes this kernel is about as fast as they are).
+/// Whether blocks `width` channels wide spend at most a quarter of their
+/// lanes past the last of `channels`.
+bool wastesLittle(int64_t channels, int64_t width) {
+  return int64_t(llvm::divideCeil(channels, width)) * width * 3 <=
+         channels * 4;
+}
+
 std::optional<Blocking> blockingFor(Blocking target, int64_t channels) {
   for (int64_t v = target.vectors; v >= 1; --v) {
-    int64_t width = v * target.lanes;
-    if (int64_t(llvm::divideCeil(channels, width)) * width * 3 <= channels * 4)
+    if (wastesLittle(channels, v * target.lanes))
       return Blocking{target.pixels, v, target.lanes};
   }
   return std::nullopt;
@@ -103,8 +109,7 @@ std::optional<Blocking> narrowBlocking(Blocking wide, int64_t channels,
   int64_t vectors = wide.vectors / 2;
   if (vectors < 1)
     return std::nullopt;
-  int64_t width = vectors * wide.lanes;
-  if (int64_t(llvm::divideCeil(channels, width)) * width * 3 > channels * 4)
+  if (!wastesLittle(channels, vectors * wide.lanes))
     return std::nullopt;
   int64_t most = wide.pixels * wide.vectors / vectors;
   int64_t least = std::max(wide.pixels, most * 2 / 3);

@@ -1,7 +1,7 @@
 // RUN: onnxc-opt %s --onnxc-plan-scratch-arena --split-input-file | FileCheck %s
 
-// Three temporaries: %a and %b are live together, %c only after %a is
-// freed, so %c reuses %a's bytes. The returned buffer keeps its malloc.
+// Three temporaries: %a and %b are live together, %c only after %a's last
+// use, so %c reuses %a's bytes. The returned buffer keeps its malloc.
 // Offsets are 64-byte aligned; the arena is the new last argument.
 // CHECK-LABEL: module attributes {onnxc.scratch_bytes = 1088 : i64}
 // CHECK: func.func @main_graph(%[[X:.*]]: memref<4xf32>, %[[ARENA:.*]]: memref<?xi8>) -> memref<4xf32>
@@ -19,6 +19,8 @@ module {
     %a = memref.alloc() : memref<256xf32>
     %b = memref.alloc() : memref<4xf32>
     memref.copy %x, %b : memref<4xf32> to memref<4xf32>
+    %sa = memref.subview %a[0] [4] [1] : memref<256xf32> to memref<4xf32, strided<[1]>>
+    memref.copy %b, %sa : memref<4xf32> to memref<4xf32, strided<[1]>>
     memref.dealloc %a : memref<256xf32>
     %c = memref.alloc() : memref<16xf32>
     %r = memref.alloc() : memref<4xf32>
@@ -60,5 +62,99 @@ module {
       memref.dealloc %l : memref<8xf32>
     }
     return
+  }
+}
+
+// -----
+
+// Ownership-based deallocation frees every buffer at the end of the
+// block, so a lifetime ends at the buffer's last use, not at its dealloc.
+// %a is last read by the first copy; %c, allocated after it, reuses its
+// bytes.
+// CHECK-LABEL: module attributes {onnxc.scratch_bytes = 64 : i64}
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: memref.view %{{.*}}[%[[C0]]][] : memref<?xi8> to memref<16xf32>
+// CHECK: %[[C1:.*]] = arith.constant 0 : index
+// CHECK: memref.view %{{.*}}[%[[C1]]][] : memref<?xi8> to memref<16xf32>
+// CHECK-NOT: memref.dealloc
+module {
+  func.func @main_graph(%x: memref<16xf32>, %y: memref<16xf32>) {
+    %a = memref.alloc() : memref<16xf32>
+    memref.copy %x, %a : memref<16xf32> to memref<16xf32>
+    memref.copy %a, %y : memref<16xf32> to memref<16xf32>
+    %c = memref.alloc() : memref<16xf32>
+    memref.copy %x, %c : memref<16xf32> to memref<16xf32>
+    memref.copy %c, %y : memref<16xf32> to memref<16xf32>
+    memref.dealloc %a : memref<16xf32>
+    memref.dealloc %c : memref<16xf32>
+    return
+  }
+}
+
+// -----
+
+// The same, but %a is read through a subview after %c is allocated: the
+// subview's use keeps %a live, and %c gets bytes of its own.
+// CHECK-LABEL: module attributes {onnxc.scratch_bytes = 128 : i64}
+// CHECK: arith.constant 0 : index
+// CHECK: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: memref.view %{{.*}}[%[[C64]]][] : memref<?xi8> to memref<16xf32>
+module {
+  func.func @main_graph(%x: memref<16xf32>, %y: memref<4xf32>) {
+    %a = memref.alloc() : memref<16xf32>
+    memref.copy %x, %a : memref<16xf32> to memref<16xf32>
+    %s = memref.subview %a[4] [4] [1] : memref<16xf32> to memref<4xf32, strided<[1], offset: 4>>
+    %c = memref.alloc() : memref<16xf32>
+    memref.copy %x, %c : memref<16xf32> to memref<16xf32>
+    memref.copy %s, %y : memref<4xf32, strided<[1], offset: 4>> to memref<4xf32>
+    memref.dealloc %a : memref<16xf32>
+    memref.dealloc %c : memref<16xf32>
+    return
+  }
+}
+
+// -----
+
+// %a read in the body of a loop that runs after %c is allocated: the loop
+// is the use, so %c gets bytes of its own.
+// CHECK-LABEL: module attributes {onnxc.scratch_bytes = 128 : i64}
+// CHECK: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: memref.view %{{.*}}[%[[C64]]][] : memref<?xi8> to memref<16xf32>
+// CHECK: scf.for
+module {
+  func.func @main_graph(%x: memref<16xf32>, %y: memref<16xf32>) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c16 = arith.constant 16 : index
+    %a = memref.alloc() : memref<16xf32>
+    memref.copy %x, %a : memref<16xf32> to memref<16xf32>
+    %c = memref.alloc() : memref<16xf32>
+    memref.copy %x, %c : memref<16xf32> to memref<16xf32>
+    scf.for %i = %c0 to %c16 step %c1 {
+      %v = memref.load %a[%i] : memref<16xf32>
+      memref.store %v, %y[%i] : memref<16xf32>
+    }
+    memref.dealloc %a : memref<16xf32>
+    memref.dealloc %c : memref<16xf32>
+    return
+  }
+}
+
+// -----
+
+// %a's address leaves as an integer, which may be used anywhere later:
+// it lives to its dealloc, and %c gets bytes of its own.
+// CHECK-LABEL: module attributes {onnxc.scratch_bytes = 128 : i64}
+// CHECK: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: memref.view %{{.*}}[%[[C64]]][] : memref<?xi8> to memref<16xf32>
+module {
+  func.func @main_graph(%x: memref<16xf32>) -> index {
+    %a = memref.alloc() : memref<16xf32>
+    %p = memref.extract_aligned_pointer_as_index %a : memref<16xf32> -> index
+    %c = memref.alloc() : memref<16xf32>
+    memref.copy %x, %c : memref<16xf32> to memref<16xf32>
+    memref.dealloc %a : memref<16xf32>
+    memref.dealloc %c : memref<16xf32>
+    return %p : index
   }
 }

@@ -37,7 +37,34 @@ bool isVectorizableScalarOp(Operation &op) {
                       [](Type t) { return t.isIntOrFloat(); });
 }
 
+/// True if `value` can be read before `contraction`: it dominates it, or
+/// it is a reshape of a value that does, in the same block (a graph
+/// input's expand_shape is created next to its elementwise user, after
+/// the contraction). Such reshapes are added to `hoist`.
+bool availableBefore(Value value, Operation *contraction,
+                     DominanceInfo &dominance,
+                     SmallVectorImpl<Operation *> &hoist) {
+  if (dominance.properlyDominates(value, contraction))
+    return true;
+  Operation *def = value.getDefiningOp();
+  if (!def || !isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def) ||
+      def->getBlock() != contraction->getBlock() ||
+      !llvm::all_of(def->getOperands(), [&](Value operand) {
+        return dominance.properlyDominates(operand, contraction);
+      }))
+    return false;
+  hoist.push_back(def);
+  return true;
+}
+
 } // namespace
+
+void hoistEpilogueInputs(const ContractionEpilogue &epilogue,
+                         Operation *contraction) {
+  for (Operation *op : epilogue.hoist)
+    if (contraction->isBeforeInBlock(op))
+      op->moveBefore(contraction);
+}
 
 std::optional<ContractionEpilogue>
 matchContractionEpilogue(linalg::LinalgOp contraction,
@@ -87,7 +114,8 @@ matchContractionEpilogue(linalg::LinalgOp contraction,
         !map.isProjectedPermutation(/*allowZeroInResults=*/true) ||
         (epilogue.throughExpand && type.getRank() != 0 &&
          !map.isIdentity()) ||
-        !dominance.properlyDominates(input->get(), contraction))
+        !availableBefore(input->get(), contraction, dominance,
+                         epilogue.hoist))
       return std::nullopt;
   }
   if (!found)

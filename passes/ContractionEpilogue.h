@@ -23,7 +23,8 @@ namespace onnxc {
 /// output's spatial dims), all-parallel, reading the contraction's result
 /// with an identity map into an output of the same element type whose
 /// initial value it never reads, with a body of pure elementwise arith/math
-/// ops. Its other inputs must dominate the contraction; through an
+/// ops. Its other inputs must dominate the contraction, or be reshapes of
+/// values that do (hoistEpilogueInputs moves those up); through an
 /// expand_shape they must be rank 0 or read with the identity map (a
 /// ResNet block's residual), as the kernel's block is indexed in the
 /// collapsed space: those are read collapsed the same way.
@@ -34,11 +35,19 @@ struct ContractionEpilogue {
   bool throughExpand = false;
   /// The expand_shape's reassociation (with throughExpand).
   llvm::SmallVector<mlir::ReassociationIndices> reassociation;
+  /// Reshapes of the other inputs that come after the contraction: they
+  /// must move above it before the kernel reads them.
+  llvm::SmallVector<mlir::Operation *> hoist;
 };
 
 std::optional<ContractionEpilogue>
 matchContractionEpilogue(mlir::linalg::LinalgOp contraction,
                          mlir::DominanceInfo &dominance);
+
+/// Moves the epilogue's `hoist` reshapes above `contraction`, where the
+/// kernel that replaces it will read them. Call before building it.
+void hoistEpilogueInputs(const ContractionEpilogue &epilogue,
+                         mlir::Operation *contraction);
 
 /// Where a register block of the contraction's output lies: the offsets of
 /// the block in every output dim, the positions of its row and column dims

@@ -1104,6 +1104,8 @@ struct VectorizeContractionsPass
       if (fuseEpilogues) {
         DominanceInfo dominance(getOperation());
         epilogue = matchContractionEpilogue(op, dominance);
+        if (epilogue)
+          hoistEpilogueInputs(*epilogue, op);
       }
       const ContractionEpilogue *fused = epilogue ? &*epilogue : nullptr;
       if (!rowCount && gemvMaxRows > 0 && rows > 1) {

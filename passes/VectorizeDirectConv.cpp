@@ -232,6 +232,8 @@ LogicalResult rewriteDirectConv(RewriterBase &rewriter, linalg::GenericOp op,
   if (epilogue && (epilogue->throughExpand ||
                    epilogue->op.getNumDpsInputs() != 1))
     epilogue.reset();
+  if (epilogue)
+    hoistEpilogueInputs(*epilogue, op);
 
   int64_t width = blk.channels();
   Value packed = packWeights(rewriter, soleConstantSource(op.getDpsInputs()[1]),

@@ -131,6 +131,36 @@ func.func @conv_residual_transposed(%x: tensor<1x1x3x9x9xf32>, %w: tensor<1x8x3x
   return %r : tensor<1x1x8x4x4xf32>
 }
 
+// The residual is a graph input, reshaped next to its elementwise user,
+// after the convolution: the reshape moves above the kernel, which reads
+// it, and the epilogue is fused all the same.
+// CHECK-LABEL: func.func @conv_residual_reshaped_late
+// CHECK-SAME: %[[RES:[a-z0-9]+]]: tensor<1x8x4x4xf32>
+// CHECK: %[[EXP:.*]] = tensor.expand_shape %[[RES]]
+// CHECK: scf.for
+// CHECK: tensor.collapse_shape %[[EXP]]
+// CHECK: arith.addf %{{.*}} : vector<16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @conv_residual_reshaped_late(%x: tensor<1x1x3x9x9xf32>, %w: tensor<1x8x3x3x3xf32>, %res: tensor<1x8x4x4xf32>, %acc: tensor<1x1x8x4x4xf32>) -> tensor<1x1x8x4x4xf32> {
+  %c = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x9x9xf32>, tensor<1x8x3x3x3xf32>) outs(%acc : tensor<1x1x8x4x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x8x4x4xf32>
+  %rx = tensor.expand_shape %res [[0], [1, 2], [3], [4]] output_shape [1, 1, 8, 4, 4] : tensor<1x8x4x4xf32> into tensor<1x1x8x4x4xf32>
+  %e = tensor.empty() : tensor<1x1x8x4x4xf32>
+  %r = linalg.generic {indexing_maps = [#id5, #id5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %rx : tensor<1x1x8x4x4xf32>, tensor<1x1x8x4x4xf32>) outs(%e : tensor<1x1x8x4x4xf32>) {
+  ^bb0(%v: f32, %t: f32, %o: f32):
+    %a = arith.addf %v, %t : f32
+    linalg.yield %a : f32
+  } -> tensor<1x1x8x4x4xf32>
+  return %r : tensor<1x1x8x4x4xf32>
+}
+
 // Not fused: the product's result has another use (it must keep the
 // product's values).
 // CHECK-LABEL: func.func @two_uses

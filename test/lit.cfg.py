@@ -107,3 +107,19 @@ if "avx_vnni" in _flags:
 else:
     lit_config.note("the host CPU has no AVX-VNNI: tests that REQUIRE "
                     "host-avx-vnni are skipped")
+
+# MADV_POPULATE_READ (the runtime maps embedded weights at session
+# creation with it) is in Linux 5.14 and later.
+def _kernel_at_least(major, minor):
+    import platform
+    try:
+        parts = platform.release().split(".")
+        return (int(parts[0]), int(parts[1].split("-")[0])) >= (major, minor)
+    except (IndexError, ValueError):
+        return False
+
+if _kernel_at_least(5, 14):
+    config.available_features.add("populate-read")
+else:
+    lit_config.note("the kernel is older than 5.14 (no MADV_POPULATE_READ): "
+                    "tests that REQUIRE populate-read are skipped")

@@ -335,11 +335,12 @@ def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", 
     Option<"parallel", "parallel", "bool", /*default=*/"false",
            "With a dot product: the kernel's column panels are an "
            "scf.forall (each iteration one panel of lanes x column-vectors "
-           "columns, all rows)">,
+           "columns, all rows); with one such panel, chunks of its rows "
+           "are">,
     Option<"minParallelMacs", "min-parallel-macs", "int64_t",
            /*default=*/"262144",
-           "Multiply-adds (K x N, rows counted as 1) below which the "
-           "kernel stays serial">
+           "Multiply-adds (M x K x N; M counted as 1 when it is only "
+           "known at run time) below which the kernel stays serial">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect",
                            "mlir::scf::SCFDialect",

@@ -50,7 +50,9 @@
 //
 // With `parallel`, the loop over column panels (groups of `column-vectors`
 // panels of L columns) is an scf.forall when there are at least two and
-// K x N reaches `min-parallel-macs`: each iteration owns a slice of C's
+// M x K x N reaches `min-parallel-macs` (M as 1 when it is dynamic; with
+// K x N alone, every int8 convolution of resnet50's first two stages, M =
+// thousands of pixels, stayed serial): each iteration owns a slice of C's
 // columns, so the threads share nothing but the read-only A and P, and the
 // result is the same, bit for bit, at any thread count.
 //
@@ -447,6 +449,9 @@ LogicalResult rebuildGroupScaled(RewriterBase &rewriter,
 }
 
 constexpr int64_t kGroup = 4; // bytes of k per lane and dot product
+// Chunks of rows in the row-parallel form (one panel group, many rows):
+// enough for a few threads to share evenly under a static schedule.
+constexpr int64_t kRowChunks = 32;
 
 /// A 4-byte dot-product instruction the kernel is built on (see the top of
 /// the file).
@@ -768,12 +773,16 @@ struct DotProductKernel {
 
     // One block of `r` rows at row m0 and column blocks nb0..nb0+nv-1.
     // `relative`: c is the slice of C's columns from panel nb0 on (the
-    // parallel form), so its column indices start at 0.
+    // column-parallel form), so its column indices start at 0. c's rows
+    // start at A's row `cRow0` (the row-parallel form's slice; else 0).
     auto block = [&](OpBuilder &b, Value c, Value m0, Value nb0, int64_t r,
-                     bool relative) {
-      SmallVector<Value> rowIdx, colIdx;
-      for (int64_t i = 0; i < r; ++i)
+                     bool relative, Value cRow0) {
+      SmallVector<Value> rowIdx, cRowIdx, colIdx;
+      for (int64_t i = 0; i < r; ++i) {
         rowIdx.push_back(arith::AddIOp::create(b, loc, m0, idx(b, i)));
+        cRowIdx.push_back(
+            arith::SubIOp::create(b, loc, rowIdx.back(), cRow0));
+      }
       SmallVector<Value> blockIdx;
       for (int64_t j = 0; j < nv; ++j) {
         blockIdx.push_back(arith::AddIOp::create(b, loc, nb0, idx(b, j)));
@@ -796,7 +805,7 @@ struct DotProductKernel {
                           ? splatInit
                           : vector::TransferReadOp::create(
                                 b, loc, cVectorType, c,
-                                ValueRange{rowIdx[i], colIdx[j]}, padC,
+                                ValueRange{cRowIdx[i], colIdx[j]}, padC,
                                 minor, ArrayRef<bool>{columnsInBounds})
                                 .getResult();
           if (correction)
@@ -860,7 +869,7 @@ struct DotProductKernel {
           Value t = vector::TransposeOp::create(b, loc, tile,
                                                 ArrayRef<int64_t>{1, 0});
           c = vector::TransferWriteOp::create(
-                  b, loc, t, c, ValueRange{colIdx[j], rowIdx[0]},
+                  b, loc, t, c, ValueRange{colIdx[j], cRowIdx[0]},
                   b.getMultiDimIdentityMap(2),
                   ArrayRef<bool>{columnsInBounds, true})
                   .getResult();
@@ -871,29 +880,37 @@ struct DotProductKernel {
         for (int64_t j = 0; j < nv; ++j)
           c = vector::TransferWriteOp::create(
                   b, loc, result[i * nv + j], c,
-                  ValueRange{rowIdx[i], colIdx[j]}, minor,
+                  ValueRange{cRowIdx[i], colIdx[j]}, minor,
                   ArrayRef<bool>{columnsInBounds})
                   .getResult();
       return c;
     };
 
-    // Full row blocks, then the rows left one by one, over the column
-    // panels nb0..nb0+nv-1.
-    auto sweepRows = [&](OpBuilder &b, Location l, Value cIn, Value nb0,
-                         bool relative) -> Value {
+    // Rows [first, first + fullCount) in full blocks, then those up to
+    // `last` one by one, over the column panels nb0..nb0+nv-1.
+    auto sweepRowRange = [&](OpBuilder &b, Location l, Value cIn, Value nb0,
+                             bool relative, Value first, Value fullEnd,
+                             Value last, Value cRow0) -> Value {
       auto full = scf::ForOp::create(
-          b, l, zero, fullRows, mr, cIn,
-          [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
-            scf::YieldOp::create(
-                rb, rl, block(rb, c[0], m0, nb0, rowsPerBlock, relative));
-          });
-      auto tail = scf::ForOp::create(
-          b, l, fullRows, rows, one, full.getResults(),
+          b, l, first, fullEnd, mr, cIn,
           [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
             scf::YieldOp::create(rb, rl,
-                                 block(rb, c[0], m0, nb0, 1, relative));
+                                 block(rb, c[0], m0, nb0, rowsPerBlock,
+                                       relative, cRow0));
+          });
+      auto tail = scf::ForOp::create(
+          b, l, fullEnd, last, one, full.getResults(),
+          [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
+            scf::YieldOp::create(
+                rb, rl, block(rb, c[0], m0, nb0, 1, relative, cRow0));
           });
       return tail.getResult(0);
+    };
+    // Every row.
+    auto sweepRows = [&](OpBuilder &b, Location l, Value cIn, Value nb0,
+                         bool relative) -> Value {
+      return sweepRowRange(b, l, cIn, nb0, relative, zero, fullRows, rows,
+                           zero);
     };
 
     // Column panels outside (a panel of P stays in cache while the rows
@@ -902,9 +919,12 @@ struct DotProductKernel {
     // of C's columns (the last one narrower when N is not a multiple).
     int64_t groups = paddedBlocks / nv;
     Value result;
+    int64_t staticRows = cast<ShapedType>(a2.getType()).getDimSize(0);
+    uint64_t macs = llvm::SaturatingMultiply(
+        llvm::SaturatingMultiply(uint64_t(k), uint64_t(n)),
+        ShapedType::isDynamic(staticRows) ? uint64_t(1) : uint64_t(staticRows));
     if (parallel && groups > 1 &&
-        llvm::SaturatingMultiply(uint64_t(k), uint64_t(n)) >=
-            uint64_t(std::max<int64_t>(0, minParallelMacs))) {
+        macs >= uint64_t(std::max<int64_t>(0, minParallelMacs))) {
       auto forall = scf::ForallOp::create(
           rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(groups)},
           ValueRange{c2}, std::nullopt);
@@ -928,6 +948,53 @@ struct DotProductKernel {
       b.setInsertionPointToStart(forall.getTerminator().getBody());
       tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets,
                                             sizes, strides);
+      result = forall.getResult(0);
+    } else if (parallel && groups == 1 && !ShapedType::isDynamic(staticRows) &&
+               staticRows >= 2 * rowsPerBlock &&
+               macs >= uint64_t(std::max<int64_t>(0, minParallelMacs))) {
+      // One group of panels (N up to lanes x column-vectors: resnet50's
+      // 64-channel convolutions) but many rows: the rows are split instead,
+      // in chunks of whole blocks, each iteration its own slice of C's rows
+      // over every panel.
+      int64_t blocksOfRows = staticRows / rowsPerBlock;
+      int64_t chunks = std::min<int64_t>(kRowChunks, blocksOfRows);
+      int64_t chunkRows = llvm::divideCeil(blocksOfRows, chunks) * rowsPerBlock;
+      chunks = llvm::divideCeil(staticRows, chunkRows);
+      auto forall = scf::ForallOp::create(
+          rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(chunks)},
+          ValueRange{c2}, std::nullopt);
+      OpBuilder b = OpBuilder::atBlockBegin(forall.getBody());
+      Value shared = forall.getRegionIterArgs()[0];
+      Value first = arith::MulIOp::create(b, loc, forall.getInductionVars()[0],
+                                          idx(b, chunkRows));
+      Value last = arith::MinSIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, first, idx(b, chunkRows)),
+          idx(b, staticRows));
+      Value count = arith::SubIOp::create(b, loc, last, first);
+      // Chunks are whole blocks but the last: its tail goes row by row.
+      Value fullEnd = arith::AddIOp::create(
+          b, loc, first,
+          arith::MulIOp::create(
+              b, loc, arith::DivUIOp::create(b, loc, count, mr), mr));
+      SmallVector<OpFoldResult> offsets{first, b.getIndexAttr(0)},
+          sizes{count, b.getIndexAttr(n)},
+          strides{b.getIndexAttr(1), b.getIndexAttr(1)};
+      if (m.transposedC) {
+        std::swap(offsets[0], offsets[1]);
+        std::swap(sizes[0], sizes[1]);
+      }
+      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
+                                                   sizes, strides);
+      auto columns = scf::ForOp::create(
+          b, loc, zero, idx(b, paddedBlocks), idx(b, nv), ValueRange{slice},
+          [&](OpBuilder &cb, Location l, Value nb0, ValueRange cIn) {
+            scf::YieldOp::create(cb, l,
+                                 sweepRowRange(cb, l, cIn[0], nb0, false,
+                                               first, fullEnd, last, first));
+          });
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(b, loc, columns.getResult(0),
+                                            shared, offsets, sizes, strides);
       result = forall.getResult(0);
     } else {
       auto columns = scf::ForOp::create(

@@ -270,3 +270,49 @@ func.func @shared_zero_fill(%a: tensor<4x8xi8>) -> (tensor<4x16xi32>, tensor<4x1
   } -> tensor<4x16xi32>
   return %0, %1 : tensor<4x16xi32>, tensor<4x16xi32>
 }
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#w = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// N = 16 is one panel group: with parallel=true its rows are split
+// instead, in chunks of whole blocks (13 rows in blocks of 2: 7 chunks of
+// 2 rows, the last of 1, which goes row by row). Each iteration sweeps
+// its rows over every panel into its own slice of C, whose rows it
+// indexes from the chunk's first. 13 x 8 x 16 multiply-adds pass
+// min-parallel-macs=100. Serial without parallel (VNNI).
+// PAR-LABEL: func.func @row_chunks
+// PAR: %[[R:.*]] = scf.forall (%[[I:.*]]) in (7) shared_outs(%[[C:.*]] = %{{.*}}) -> (tensor<13x16xi32>)
+// PAR: %[[FIRST:.*]] = arith.muli %[[I]], %c2{{.*}} : index
+// PAR: %[[END:.*]] = arith.addi %[[FIRST]], %c2{{.*}} : index
+// PAR: %[[LAST:.*]] = arith.minsi %[[END]], %c13{{.*}} : index
+// PAR: %[[COUNT:.*]] = arith.subi %[[LAST]], %[[FIRST]] : index
+// PAR: %[[S:.*]] = tensor.extract_slice %[[C]][%[[FIRST]], 0] [%[[COUNT]], 16] [1, 1] : tensor<13x16xi32> to tensor<?x16xi32>
+// PAR: scf.for
+// PAR: scf.for %[[M0:.*]] = %[[FIRST]] to
+// PAR: %[[ROW:.*]] = arith.addi %[[M0]], %c0{{.*}} : index
+// PAR: %[[CROW:.*]] = arith.subi %[[ROW]], %[[FIRST]] : index
+// PAR: vector.transfer_read %{{.*}}[%[[CROW]], %{{.*}}]{{.*}} : tensor<?x16xi32>, vector<16xi32>
+// PAR: vector.transfer_read %arg0[%[[ROW]], {{.*}} : tensor<13x8xi8>, vector<4xi8>
+// PAR: llvm.call @onnxc_dot_avx512_vnni
+// PAR: vector.transfer_write {{.*}}[%[[CROW]], {{.*}} : vector<16xi32>, tensor<?x16xi32>
+// PAR: scf.forall.in_parallel
+// PAR-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[C]][%[[FIRST]], 0] [%[[COUNT]], 16] [1, 1]
+// PAR: return %[[R]]
+// VNNI-LABEL: func.func @row_chunks
+// VNNI-NOT: scf.forall
+// VNNI: return
+func.func @row_chunks(%a: tensor<13x8xi8>, %i: tensor<13x16xi32>) -> tensor<13x16xi32> {
+  %w = arith.constant dense<3> : tensor<8x16xi8>
+  %0 = linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %w : tensor<13x8xi8>, tensor<8x16xi8>) outs(%i : tensor<13x16xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extui %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  } -> tensor<13x16xi32>
+  return %0 : tensor<13x16xi32>
+}

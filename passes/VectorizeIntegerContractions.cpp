@@ -923,35 +923,55 @@ struct DotProductKernel {
     uint64_t macs = llvm::SaturatingMultiply(
         llvm::SaturatingMultiply(uint64_t(k), uint64_t(n)),
         ShapedType::isDynamic(staticRows) ? uint64_t(1) : uint64_t(staticRows));
-    if (parallel && groups > 1 &&
-        macs >= uint64_t(std::max<int64_t>(0, minParallelMacs))) {
+    // An scf.forall of `count` iterations, each computing its own slice of
+    // C: `where` gives the slice's offsets and sizes (rows, then columns;
+    // swapped here when C is transposed), `sweep` its value from the
+    // extracted slice, which is inserted back.
+    struct CSlice {
+      SmallVector<OpFoldResult> offsets, sizes;
+    };
+    auto sliceForall =
+        [&](int64_t count, llvm::function_ref<CSlice(OpBuilder &, Value)> where,
+            llvm::function_ref<Value(OpBuilder &, Value)> sweep) -> Value {
       auto forall = scf::ForallOp::create(
-          rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(groups)},
+          rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(count)},
           ValueRange{c2}, std::nullopt);
       OpBuilder b = OpBuilder::atBlockBegin(forall.getBody());
       Value shared = forall.getRegionIterArgs()[0];
-      Value nb0 = arith::MulIOp::create(b, loc, forall.getInductionVars()[0],
-                                        idx(b, nv));
-      Value col0 = arith::MulIOp::create(b, loc, nb0, idx(b, kLanes));
-      Value width = arith::MinSIOp::create(
-          b, loc, idx(b, nv * kLanes),
-          arith::SubIOp::create(b, loc, idx(b, n), col0));
-      SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), col0},
-          sizes{rows, width}, strides{b.getIndexAttr(1), b.getIndexAttr(1)};
+      CSlice at = where(b, forall.getInductionVars()[0]);
       if (m.transposedC) {
-        std::swap(offsets[0], offsets[1]);
-        std::swap(sizes[0], sizes[1]);
+        std::swap(at.offsets[0], at.offsets[1]);
+        std::swap(at.sizes[0], at.sizes[1]);
       }
-      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
-                                                   sizes, strides);
-      Value done = sweepRows(b, loc, slice, nb0, true);
+      SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, at.offsets,
+                                                   at.sizes, strides);
+      Value done = sweep(b, slice);
       b.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets,
-                                            sizes, strides);
-      result = forall.getResult(0);
-    } else if (parallel && groups == 1 && !ShapedType::isDynamic(staticRows) &&
-               staticRows >= 2 * rowsPerBlock &&
-               macs >= uint64_t(std::max<int64_t>(0, minParallelMacs))) {
+      tensor::ParallelInsertSliceOp::create(b, loc, done, shared, at.offsets,
+                                            at.sizes, strides);
+      return forall.getResult(0);
+    };
+    bool large = macs >= uint64_t(std::max<int64_t>(0, minParallelMacs));
+    if (parallel && large && groups > 1) {
+      // Each iteration: one group of panels, all rows.
+      Value nb0;
+      result = sliceForall(
+          groups,
+          [&](OpBuilder &b, Value group) {
+            nb0 = arith::MulIOp::create(b, loc, group, idx(b, nv));
+            Value col0 = arith::MulIOp::create(b, loc, nb0, idx(b, kLanes));
+            Value width = arith::MinSIOp::create(
+                b, loc, idx(b, nv * kLanes),
+                arith::SubIOp::create(b, loc, idx(b, n), col0));
+            return CSlice{{b.getIndexAttr(0), col0}, {rows, width}};
+          },
+          [&](OpBuilder &b, Value slice) {
+            return sweepRows(b, loc, slice, nb0, true);
+          });
+    } else if (parallel && large && groups == 1 &&
+               !ShapedType::isDynamic(staticRows) &&
+               staticRows >= 2 * rowsPerBlock) {
       // One group of panels (N up to lanes x column-vectors: resnet50's
       // 64-channel convolutions) but many rows: the rows are split instead,
       // in chunks of whole blocks, each iteration its own slice of C's rows
@@ -960,42 +980,38 @@ struct DotProductKernel {
       int64_t chunks = std::min<int64_t>(kRowChunks, blocksOfRows);
       int64_t chunkRows = llvm::divideCeil(blocksOfRows, chunks) * rowsPerBlock;
       chunks = llvm::divideCeil(staticRows, chunkRows);
-      auto forall = scf::ForallOp::create(
-          rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(chunks)},
-          ValueRange{c2}, std::nullopt);
-      OpBuilder b = OpBuilder::atBlockBegin(forall.getBody());
-      Value shared = forall.getRegionIterArgs()[0];
-      Value first = arith::MulIOp::create(b, loc, forall.getInductionVars()[0],
-                                          idx(b, chunkRows));
-      Value last = arith::MinSIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, first, idx(b, chunkRows)),
-          idx(b, staticRows));
-      Value count = arith::SubIOp::create(b, loc, last, first);
-      // Chunks are whole blocks but the last: its tail goes row by row.
-      Value fullEnd = arith::AddIOp::create(
-          b, loc, first,
-          arith::MulIOp::create(
-              b, loc, arith::DivUIOp::create(b, loc, count, mr), mr));
-      SmallVector<OpFoldResult> offsets{first, b.getIndexAttr(0)},
-          sizes{count, b.getIndexAttr(n)},
-          strides{b.getIndexAttr(1), b.getIndexAttr(1)};
-      if (m.transposedC) {
-        std::swap(offsets[0], offsets[1]);
-        std::swap(sizes[0], sizes[1]);
-      }
-      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
-                                                   sizes, strides);
-      auto columns = scf::ForOp::create(
-          b, loc, zero, idx(b, paddedBlocks), idx(b, nv), ValueRange{slice},
-          [&](OpBuilder &cb, Location l, Value nb0, ValueRange cIn) {
-            scf::YieldOp::create(cb, l,
-                                 sweepRowRange(cb, l, cIn[0], nb0, false,
-                                               first, fullEnd, last, first));
+      Value first, fullEnd, last;
+      result = sliceForall(
+          chunks,
+          [&](OpBuilder &b, Value chunk) {
+            first = arith::MulIOp::create(b, loc, chunk, idx(b, chunkRows));
+            last = arith::MinSIOp::create(
+                b, loc,
+                arith::AddIOp::create(b, loc, first, idx(b, chunkRows)),
+                idx(b, staticRows));
+            Value count = arith::SubIOp::create(b, loc, last, first);
+            // Chunks are whole blocks but the last: its tail goes row by
+            // row.
+            fullEnd = arith::AddIOp::create(
+                b, loc, first,
+                arith::MulIOp::create(
+                    b, loc, arith::DivUIOp::create(b, loc, count, mr), mr));
+            return CSlice{{first, b.getIndexAttr(0)},
+                          {count, b.getIndexAttr(n)}};
+          },
+          [&](OpBuilder &b, Value slice) {
+            return scf::ForOp::create(
+                       b, loc, zero, idx(b, paddedBlocks), idx(b, nv),
+                       ValueRange{slice},
+                       [&](OpBuilder &cb, Location l, Value nb0,
+                           ValueRange cIn) {
+                         scf::YieldOp::create(
+                             cb, l,
+                             sweepRowRange(cb, l, cIn[0], nb0, false, first,
+                                           fullEnd, last, first));
+                       })
+                .getResult(0);
           });
-      b.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(b, loc, columns.getResult(0),
-                                            shared, offsets, sizes, strides);
-      result = forall.getResult(0);
     } else {
       auto columns = scf::ForOp::create(
           rewriter, loc, zero, idx(rewriter, paddedBlocks), idx(rewriter, nv),

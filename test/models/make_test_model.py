@@ -201,6 +201,19 @@ def matmul_f32(out):
 
 
 @builder
+def wide_matmul(out):
+    """One MatMul with 4 MiB of constant weights (x [1, 1024] by a fixed
+    random [1024, 1024], seed 0): the runtime test that a library's
+    embedded weights are mapped when its first session is created."""
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(
+        (rng.standard_normal((1024, 1024)) * 0.03).astype(np.float32), "w")
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul")]
+    return model_of(nodes, [tensor_info("x", TensorProto.FLOAT, [1, 1024])],
+                    [tensor_info("y", TensorProto.FLOAT, [1, 1024])], [w])
+
+
+@builder
 def strings(out):
     nodes = [helper.make_node(
         "Constant", [], ["s"], name="words",

@@ -75,12 +75,6 @@ struct Blocking {
   int64_t channels() const { return vectors * lanes; }
 };
 
-/// The block for `channels` output channels: the most vectors (up to the
-/// target's) whose blocks spend at most a quarter of their lanes past the
-/// last channel (40 channels: 3 vectors of 16, not 4; 24: 2); std::nullopt
-/// when even one vector would waste more (8 channels in 16 lanes), where
-/// the im2col kernels, whose vectors run along the pixels, waste nothing
-/// (at 3/4 of its lanes this kernel is about as fast as they are).
 /// Whether blocks `width` channels wide spend at most a quarter of their
 /// lanes past the last of `channels`.
 bool wastesLittle(int64_t channels, int64_t width) {
@@ -88,6 +82,12 @@ bool wastesLittle(int64_t channels, int64_t width) {
          channels * 4;
 }
 
+/// The block for `channels` output channels: the most vectors (up to the
+/// target's) whose blocks spend at most a quarter of their lanes past the
+/// last channel (40 channels: 3 vectors of 16, not 4; 24: 2); std::nullopt
+/// when even one vector would waste more (8 channels in 16 lanes), where
+/// the im2col kernels, whose vectors run along the pixels, waste nothing
+/// (at 3/4 of its lanes this kernel is about as fast as they are).
 std::optional<Blocking> blockingFor(Blocking target, int64_t channels) {
   for (int64_t v = target.vectors; v >= 1; --v) {
     if (wastesLittle(channels, v * target.lanes))

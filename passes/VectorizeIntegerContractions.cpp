@@ -886,31 +886,31 @@ struct DotProductKernel {
       return c;
     };
 
-    // Rows [first, first + fullCount) in full blocks, then those up to
-    // `last` one by one, over the column panels nb0..nb0+nv-1.
+    // Rows [first, fullEnd) in full blocks, then those up to `last` one by
+    // one, over the column panels nb0..nb0+nv-1; cIn's rows start at A's
+    // row `first`.
     auto sweepRowRange = [&](OpBuilder &b, Location l, Value cIn, Value nb0,
                              bool relative, Value first, Value fullEnd,
-                             Value last, Value cRow0) -> Value {
+                             Value last) -> Value {
       auto full = scf::ForOp::create(
           b, l, first, fullEnd, mr, cIn,
           [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
             scf::YieldOp::create(rb, rl,
                                  block(rb, c[0], m0, nb0, rowsPerBlock,
-                                       relative, cRow0));
+                                       relative, first));
           });
       auto tail = scf::ForOp::create(
           b, l, fullEnd, last, one, full.getResults(),
           [&](OpBuilder &rb, Location rl, Value m0, ValueRange c) {
             scf::YieldOp::create(
-                rb, rl, block(rb, c[0], m0, nb0, 1, relative, cRow0));
+                rb, rl, block(rb, c[0], m0, nb0, 1, relative, first));
           });
       return tail.getResult(0);
     };
     // Every row.
     auto sweepRows = [&](OpBuilder &b, Location l, Value cIn, Value nb0,
                          bool relative) -> Value {
-      return sweepRowRange(b, l, cIn, nb0, relative, zero, fullRows, rows,
-                           zero);
+      return sweepRowRange(b, l, cIn, nb0, relative, zero, fullRows, rows);
     };
 
     // Column panels outside (a panel of P stays in cache while the rows
@@ -1008,7 +1008,7 @@ struct DotProductKernel {
                          scf::YieldOp::create(
                              cb, l,
                              sweepRowRange(cb, l, cIn[0], nb0, false, first,
-                                           fullEnd, last, first));
+                                           fullEnd, last));
                        })
                 .getResult(0);
           });

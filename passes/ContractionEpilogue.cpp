@@ -57,7 +57,88 @@ bool availableBefore(Value value, Operation *contraction,
   return true;
 }
 
+/// True if every read of `residual` (of any reshape of its tensor) other
+/// than `epilogue`'s one happens before `contraction`, in its block, so that
+/// the contraction may overwrite the tensor's buffer; and that buffer is
+/// one that may be written (the tensor is computed, not a function argument
+/// or a constant).
+bool onlyReadBefore(Value residual, linalg::GenericOp epilogue,
+                    Operation *contraction) {
+  Value root = residual;
+  while (Operation *def = root.getDefiningOp()) {
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
+      break;
+    root = def->getOperand(0);
+  }
+  Operation *producer = root.getDefiningOp();
+  if (!producer || producer->hasTrait<OpTrait::ConstantLike>() ||
+      isa<tensor::EmptyOp>(producer))
+    return false;
+  Block *block = contraction->getBlock();
+  unsigned epilogueReads = 0;
+  SmallVector<Value> views{root};
+  while (!views.empty()) {
+    Value view = views.pop_back_val();
+    for (OpOperand &use : view.getUses()) {
+      Operation *user = use.getOwner();
+      if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user)) {
+        views.push_back(user->getResult(0));
+        continue;
+      }
+      if (user == epilogue.getOperation() && view == residual) {
+        ++epilogueReads;
+        continue;
+      }
+      Operation *ancestor = block->findAncestorOpInBlock(*user);
+      if (!ancestor || !ancestor->isBeforeInBlock(contraction))
+        return false;
+    }
+  }
+  return epilogueReads == 1;
+}
+
 } // namespace
+
+bool writeIntoResidual(RewriterBase &rewriter, ContractionEpilogue &epilogue,
+                       linalg::LinalgOp contraction) {
+  if (contraction.getNumDpsInits() != 1)
+    return false;
+  Value init = contraction.getDpsInits()[0];
+  auto initType = dyn_cast<RankedTensorType>(init.getType());
+  if (!initType || !initType.hasStaticShape() ||
+      !init.getDefiningOp<tensor::EmptyOp>())
+    return false;
+  linalg::GenericOp op = epilogue.op;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (input->getOperandNumber() == epilogue.resultInput ||
+        !op.getMatchingIndexingMap(input).isIdentity())
+      continue;
+    Value residual = input->get();
+    auto type = dyn_cast<RankedTensorType>(residual.getType());
+    if (!type || type.getElementType() != initType.getElementType() ||
+        !onlyReadBefore(residual, op, contraction))
+      continue;
+    RankedTensorType asInitType = type;
+    if (epilogue.throughExpand)
+      asInitType = tensor::CollapseShapeOp::inferCollapsedType(
+          type, epilogue.reassociation);
+    if (asInitType != initType)
+      continue;
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(contraction);
+    Value asInit = residual;
+    if (epilogue.throughExpand)
+      asInit = tensor::CollapseShapeOp::create(rewriter, contraction.getLoc(),
+                                               residual,
+                                               epilogue.reassociation);
+    rewriter.modifyOpInPlace(contraction, [&] {
+      contraction.getDpsInitsMutable()[0].set(asInit);
+    });
+    epilogue.inPlaceInput = input->getOperandNumber();
+    return true;
+  }
+  return false;
+}
 
 void hoistEpilogueInputs(const ContractionEpilogue &epilogue,
                          Operation *contraction) {
@@ -130,7 +211,8 @@ matchContractionEpilogue(linalg::LinalgOp contraction,
 SmallVector<Value> emitContractionEpilogue(OpBuilder &b, Location loc,
                                            const ContractionEpilogue &epilogue,
                                            const EpilogueBlock &block,
-                                           ArrayRef<Value> rows) {
+                                           ArrayRef<Value> rows,
+                                           ArrayRef<Value> inPlaceRows) {
   linalg::GenericOp op = epilogue.op;
   Block &body = *op.getBlock();
   SmallVector<int64_t> rowShape{block.cols};
@@ -140,6 +222,12 @@ SmallVector<Value> emitContractionEpilogue(OpBuilder &b, Location loc,
   for (OpOperand *input : op.getDpsInputOperands()) {
     if (input->getOperandNumber() == epilogue.resultInput) {
       inputRows.push_back(SmallVector<Value>(rows));
+      continue;
+    }
+    if (int(input->getOperandNumber()) == epilogue.inPlaceInput) {
+      assert(inPlaceRows.size() == rows.size() &&
+             "the kernel must pass its output block for an in-place input");
+      inputRows.push_back(SmallVector<Value>(inPlaceRows));
       continue;
     }
     Value source = input->get();

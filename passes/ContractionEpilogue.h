@@ -38,6 +38,10 @@ struct ContractionEpilogue {
   /// Reshapes of the other inputs that come after the contraction: they
   /// must move above it before the kernel reads them.
   llvm::SmallVector<mlir::Operation *> hoist;
+  /// The input of `op` (its operand number) whose buffer the kernel writes
+  /// its result into, reading that input's values from its own output
+  /// block just before storing it (writeIntoResidual), or -1.
+  int inPlaceInput = -1;
 };
 
 std::optional<ContractionEpilogue>
@@ -48,6 +52,23 @@ matchContractionEpilogue(mlir::linalg::LinalgOp contraction,
 /// kernel that replaces it will read them. Call before building it.
 void hoistEpilogueInputs(const ContractionEpilogue &epilogue,
                          mlir::Operation *contraction);
+
+/// Makes `contraction` write its result into the tensor of one of the
+/// epilogue's other inputs, a residual read with the identity map into the
+/// same shape (a ResNet block's shortcut, a transformer's skip connection),
+/// when nothing reads that tensor after the contraction: the contraction's
+/// init becomes that tensor (collapsed like its result, through an
+/// expand_shape), so that bufferization puts the output in the residual's
+/// buffer. Each block is then one read and one write of the same lines
+/// instead of a read of the residual plus a write, with its
+/// read-for-ownership, of a second buffer. Sets `epilogue.inPlaceInput`;
+/// the kernel must then pass the blocks of its init to
+/// emitContractionEpilogue. Only for kernels that never read their init
+/// otherwise (accumulators from passes/AccumulatorInit.h, no other
+/// reduction dims): the init must be a tensor.empty.
+bool writeIntoResidual(mlir::RewriterBase &rewriter,
+                       ContractionEpilogue &epilogue,
+                       mlir::linalg::LinalgOp contraction);
 
 /// Where a register block of the contraction's output lies: the offsets of
 /// the block in every output dim, the positions of its row and column dims
@@ -63,12 +84,15 @@ struct EpilogueBlock {
 
 /// Applies the epilogue to the accumulators of one block (`rows`, each a
 /// vector of `block.cols` elements, one per row of the block) and returns
-/// the values to store in their place.
+/// the values to store in their place. With `epilogue.inPlaceInput`,
+/// `inPlaceRows` are the block's rows of the kernel's output before the
+/// store: that input's values.
 llvm::SmallVector<mlir::Value>
 emitContractionEpilogue(mlir::OpBuilder &b, mlir::Location loc,
                         const ContractionEpilogue &epilogue,
                         const EpilogueBlock &block,
-                        mlir::ArrayRef<mlir::Value> rows);
+                        mlir::ArrayRef<mlir::Value> rows,
+                        mlir::ArrayRef<mlir::Value> inPlaceRows = {});
 
 /// Once every kernel of the contraction applied it: the epilogue's result
 /// is the (expanded) contraction result, which now holds its values.

@@ -588,13 +588,15 @@ bool runtimePackingPays(linalg::LinalgOp op, unsigned index, int64_t panelDim,
 /// Vectorizes `op`; with `epilogue`, also applies it to every block before
 /// the store when that is possible, and says so in `epilogueApplied`. With
 /// `packPanels`, A and B are read from packed panels where that pays
-/// (passes/ColumnPanels.h).
+/// (passes/ColumnPanels.h). With `inPlaceResidual`, the result may take over
+/// the buffer of a residual that the epilogue adds (writeIntoResidual).
 LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const ContractionPlan &plan, int64_t mr,
                                    int64_t nr, int64_t lanes, bool parallel,
                                    int64_t minParallelMacs, int64_t minPeelMacs,
                                    bool packPanels,
                                    const ContractionEpilogue *epilogue,
+                                   bool inPlaceResidual,
                                    bool &epilogueApplied) {
   epilogueApplied = false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -728,6 +730,13 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
     accumulatorInit = matchAccumulatorInit(op);
   if (accumulatorInit)
     detachedInit = detachAccumulatorInit(rewriter, op);
+  // The kernel then never reads its init: it may be the residual's tensor.
+  ContractionEpilogue inPlace;
+  if (epilogue && accumulatorInit && inPlaceResidual) {
+    inPlace = *epilogue;
+    if (writeIntoResidual(rewriter, inPlace, op))
+      epilogue = &inPlace;
+  }
 
   FailureOr<linalg::LinalgOp> tiled = failure();
   if (parallel && worthParallel(ranges, blockSizes, minParallelMacs)) {
@@ -896,7 +905,21 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
       block.cols = width;
       block.wholeCols =
           fullColumns || (width == nSize && ranges[plan.n] % nSize == 0);
-      results = emitContractionEpilogue(rewriter, loc, *epilogue, block, results);
+      // An in-place residual's block is C's block before the store.
+      SmallVector<Value> residualRows;
+      if (epilogue->inPlaceInput >= 0) {
+        Value before = vector::TransferReadOp::create(
+            rewriter, loc, cVecType, c, cIndices, pad, cTransfer, cInBounds);
+        if (plan.m >= 0) {
+          for (int64_t i = 0; i < mSize; ++i)
+            residualRows.push_back(
+                vector::ExtractOp::create(rewriter, loc, before, i));
+        } else {
+          residualRows.push_back(before);
+        }
+      }
+      results = emitContractionEpilogue(rewriter, loc, *epilogue, block,
+                                        results, residualRows);
       epilogueApplied = true;
     }
 
@@ -1116,6 +1139,8 @@ struct VectorizeContractionsPass
           Blocking many = blockingForRows(std::nullopt, rows, columnVectors,
                                           gemvColumnVectors, lanes, columns);
           bool applied[2];
+          // Neither copy writes into a residual: both would have to share
+          // its buffer, from inside the scf.if.
           // Both copies read the same B, so a constant one has two users
           // and is not packed at compile time (that would keep two copies
           // of the weights); the many-row copy may still copy it into
@@ -1125,10 +1150,11 @@ struct VectorizeContractionsPass
               vectorizeContraction(rewriter, copies->first, plan, few.mr,
                                    few.nr, lanes, parallel, minParallelMacs,
                                    minPeelMacs, /*packPanels=*/false, fused,
-                                   applied[0]),
+                                   /*inPlaceResidual=*/false, applied[0]),
               vectorizeContraction(rewriter, copies->second, plan, many.mr,
                                    many.nr, lanes, parallel, minParallelMacs,
-                                   minPeelMacs, packPanels, fused, applied[1])};
+                                   minPeelMacs, packPanels, fused,
+                                   /*inPlaceResidual=*/false, applied[1])};
           (void)done;
           if (applied[0] != applied[1]) {
             // One copy now computes the epilogue too, the other not: the
@@ -1148,7 +1174,8 @@ struct VectorizeContractionsPass
       bool applied = false;
       (void)vectorizeContraction(rewriter, op, plan, blocking.mr, blocking.nr,
                                  lanes, parallel, minParallelMacs, minPeelMacs,
-                                 packPanels, fused, applied);
+                                 packPanels, fused, /*inPlaceResidual=*/true,
+                                 applied);
       if (applied)
         foldContractionEpilogue(rewriter, *epilogue);
     }

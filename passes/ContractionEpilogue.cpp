@@ -57,7 +57,7 @@ bool availableBefore(Value value, Operation *contraction,
   return true;
 }
 
-/// True if every read of `residual` (of any reshape of its tensor) other
+/// True if every read of `residual` (of any view of its tensor) other
 /// than `epilogue`'s one happens before `contraction`, in its block, so that
 /// the contraction may overwrite the tensor's buffer; and that buffer is
 /// one that may be written (the tensor is computed, not a function argument
@@ -81,7 +81,9 @@ bool onlyReadBefore(Value residual, linalg::GenericOp epilogue,
     Value view = views.pop_back_val();
     for (OpOperand &use : view.getUses()) {
       Operation *user = use.getOwner();
-      if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user)) {
+      // Views share the buffer: their reads count as the residual's.
+      if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+              tensor::ExtractSliceOp, tensor::CastOp>(user)) {
         views.push_back(user->getResult(0));
         continue;
       }

@@ -170,3 +170,28 @@ func.func @conv_residual_in_place(%x: tensor<1x1x3x9x9xf32>, %w: tensor<1x8x3x3x
   } -> tensor<1x1x8x4x4xf32>
   return %r : tensor<1x1x8x4x4xf32>
 }
+
+// A slice of the residual, taken before the product and returned: a view
+// of the same buffer read afterwards, so not in place.
+// CHECK-LABEL: func.func @residual_slice_read_later
+// CHECK: %[[RES:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[EMPTY:[a-z0-9]+]])
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[EMPTY]])
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[EMPTY]])
+// CHECK: vector.transfer_read %[[RES]]{{.*}} : tensor<8x32xf32>, vector<4x16xf32>
+func.func @residual_slice_read_later(%x: tensor<8x7xf32>, %w1: tensor<7x32xf32>, %w2: tensor<32x32xf32>, %w3: tensor<32x32xf32>) -> (tensor<8x32xf32>, tensor<4x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x32xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %res = linalg.matmul ins(%x, %w1 : tensor<8x7xf32>, tensor<7x32xf32>) outs(%acc : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %top = tensor.extract_slice %res[0, 0] [4, 32] [1, 1] : tensor<8x32xf32> to tensor<4x32xf32>
+  %h = linalg.matmul ins(%res, %w2 : tensor<8x32xf32>, tensor<32x32xf32>) outs(%acc : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %p = linalg.matmul ins(%h, %w3 : tensor<8x32xf32>, tensor<32x32xf32>) outs(%acc : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %e2 = tensor.empty() : tensor<8x32xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p, %res : tensor<8x32xf32>, tensor<8x32xf32>) outs(%e2 : tensor<8x32xf32>) {
+  ^bb0(%v: f32, %s: f32, %o: f32):
+    %a = arith.addf %v, %s : f32
+    linalg.yield %a : f32
+  } -> tensor<8x32xf32>
+  return %r, %top : tensor<8x32xf32>, tensor<4x32xf32>
+}

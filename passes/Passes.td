@@ -502,6 +502,20 @@ def VectorizeDirectConv : Pass<"onnxc-vectorize-direct-conv", "mlir::func::FuncO
            "pixels, so each pass over their weights serves more of the "
            "output (resnet50's 3x3 layers at 28x28 to 7x7: 10-25% faster "
            "than the im2col kernels on one core)">,
+    Option<"max1x1Pixels", "max-1x1-pixels", "int64_t", /*default=*/"196",
+           "Output pixels per image up to which a 1x1 convolution is "
+           "computed here too, not as a matrix product, whose vectors run "
+           "along those pixels: a 14x14 plane is three blocks of 64 and "
+           "one of 4, a 7x7 one 49 of 64 lanes (resnet50's 1x1 layers at "
+           "14x14 and 7x7: 1-17% faster at one thread, 20% at two; at "
+           "28x28, up to 15% slower)">,
+    Option<"min1x1Reduction", "min-1x1-reduction", "int64_t",
+           /*default=*/"512",
+           "Input channels below which such a 1x1 convolution stays a "
+           "matrix product: with fewer, the transposed stores weigh more "
+           "than the full vectors gain (mobilenet_v2's 160 and 320 "
+           "channels at 7x7: 7% slower in all; resnet50's 256 at 14x14: "
+           "even)">,
     Option<"parallel", "parallel", "bool", /*default=*/"false",
            "Emit the blocks of large convolutions as an scf.forall">,
     Option<"minParallelMacs", "min-parallel-macs", "int64_t",

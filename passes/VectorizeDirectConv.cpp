@@ -31,8 +31,13 @@
 // The accumulators are stored transposed (MR consecutive pixels per output
 // channel), which costs a few instructions per element of the block: the
 // pass only takes convolutions whose reduction (channels x taps) is long
-// enough to hide that (`min-reduction`), and 1x1 convolutions stay matrix
-// products (no copy to save). The weights must be a constant.
+// enough to hide that (`min-reduction`). 1x1 convolutions have no copy to
+// save and stay matrix products, except on small planes (`max-1x1-pixels`),
+// where the product's vectors along the pixels are partly empty (49 of 64
+// lanes at 7x7) and these, along the channels, are full: with a long
+// reduction only (`min-1x1-reduction`), and not where their epilogue adds
+// a residual, which only the product fuses. The weights must be a
+// constant.
 //
 // Every block of pixels reads its channel block's weights again (K x MB
 // floats), where the im2col product reads each weight once per 64 output
@@ -137,6 +142,8 @@ FailureOr<DirectConv> matchDirectConv(RewriterBase &rewriter,
                                       int64_t minReduction,
                                       int64_t maxPanelBytes,
                                       int64_t maxNarrowPanelBytes,
+                                      int64_t max1x1Pixels,
+                                      int64_t min1x1Reduction,
                                       Blocking target) {
   std::optional<ConvForm> form = matchConv(op);
   if (!form || form->ns != 2)
@@ -158,8 +165,12 @@ FailureOr<DirectConv> matchDirectConv(RewriterBase &rewriter,
                   wType.getDimSize(4),
                   yType.getDimSize(3),
                   yType.getDimSize(4)};
-  if (conv.kh * conv.kw == 1)
-    return rewriter.notifyMatchFailure(op, "1x1: a matrix product already");
+  if (conv.kh * conv.kw == 1 && conv.pixels() > max1x1Pixels)
+    return rewriter.notifyMatchFailure(
+        op, "1x1 on a large plane: a matrix product already");
+  if (conv.kh * conv.kw == 1 && conv.k() < min1x1Reduction)
+    return rewriter.notifyMatchFailure(
+        op, "1x1 with few input channels: a matrix product already");
   if (conv.cg == 1)
     return rewriter.notifyMatchFailure(op, "depthwise");
   if (conv.k() < minReduction)
@@ -230,8 +241,12 @@ LogicalResult rewriteDirectConv(RewriterBase &rewriter, linalg::GenericOp op,
   std::optional<ContractionEpilogue> epilogue =
       matchContractionEpilogue(op, dominance);
   if (epilogue && (epilogue->throughExpand ||
-                   epilogue->op.getNumDpsInputs() != 1))
+                   epilogue->op.getNumDpsInputs() != 1)) {
+    if (conv.kh * conv.kw == 1)
+      return rewriter.notifyMatchFailure(
+          op, "1x1 whose epilogue only the matrix product fuses");
     epilogue.reset();
+  }
   if (epilogue)
     hoistEpilogueInputs(*epilogue, op);
 
@@ -424,7 +439,7 @@ struct VectorizeDirectConvPass
     for (linalg::GenericOp op : generics) {
       FailureOr<DirectConv> conv = matchDirectConv(
           rewriter, op, minReduction, maxPanelBytes, maxNarrowPanelBytes,
-          target);
+          max1x1Pixels, min1x1Reduction, target);
       if (failed(conv))
         continue;
       DominanceInfo dominance(getOperation());

@@ -12,7 +12,9 @@
 //    per pixel and tap: 2 pixels x 9 taps vector.fma per input channel;
 //  - the Relu is applied to the accumulators (its generic is gone), and
 //    each vector of channels is written transposed, 2 pixels per channel;
-//  - the 1x1 stays a linalg.generic (a matrix product already).
+//  - the 1x1 stays a linalg.generic (its reduction, 2 channels, is below
+//    min-reduction; vectorize-direct-conv-1x1.mlir has 1x1 ones that are
+//    taken).
 // CHECK-LABEL: func.func @main_graph
 // CHECK: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}0.000000e+00, -1.000000e+00], {{.*}}> : tensor<1x1x18x2xf32>
 // CHECK: %[[X:.*]] = tensor.collapse_shape %padded {{\[\[}}0], [1], [2, 3, 4]] : tensor<1x1x2x6x6xf32> into tensor<1x1x72xf32>

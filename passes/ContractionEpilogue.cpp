@@ -117,14 +117,14 @@ bool writeIntoResidual(RewriterBase &rewriter, ContractionEpilogue &epilogue,
       continue;
     Value residual = input->get();
     auto type = dyn_cast<RankedTensorType>(residual.getType());
-    if (!type || type.getElementType() != initType.getElementType() ||
-        !onlyReadBefore(residual, op, contraction))
+    if (!type)
       continue;
     RankedTensorType asInitType = type;
     if (epilogue.throughExpand)
       asInitType = tensor::CollapseShapeOp::inferCollapsedType(
           type, epilogue.reassociation);
-    if (asInitType != initType)
+    // The type first: the walk over the residual's uses costs more.
+    if (asInitType != initType || !onlyReadBefore(residual, op, contraction))
       continue;
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(contraction);

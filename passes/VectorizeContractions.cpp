@@ -791,6 +791,22 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
     SmallVector<bool> cInBounds = inBounds(c, cTransfer, cShape);
     if (fullColumns)
       cInBounds.back() = true; // the last vector dim is plan.n
+    // A block of C (cVecType) as one vector per row of the block.
+    auto blockRows = [&](Value tile) {
+      SmallVector<Value> perRow;
+      if (plan.m >= 0) {
+        for (int64_t i = 0; i < mSize; ++i)
+          perRow.push_back(vector::ExtractOp::create(rewriter, loc, tile, i));
+      } else {
+        perRow.push_back(tile);
+      }
+      return perRow;
+    };
+    auto readCBlock = [&]() -> Value {
+      return vector::TransferReadOp::create(rewriter, loc, cVecType, c,
+                                            cIndices, pad, cTransfer,
+                                            cInBounds);
+    };
     Value cTile;
     if (accumulatorInit) {
       SmallVector<int64_t> cPositions;
@@ -801,17 +817,9 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                                   sliceOffsets(rewriter, loc, c), cPositions,
                                   cVecType);
     } else {
-      cTile = vector::TransferReadOp::create(rewriter, loc, cVecType, c,
-                                             cIndices, pad, cTransfer,
-                                             cInBounds);
+      cTile = readCBlock();
     }
-    SmallVector<Value> rows;
-    if (plan.m >= 0) {
-      for (int64_t i = 0; i < mSize; ++i)
-        rows.push_back(vector::ExtractOp::create(rewriter, loc, cTile, i));
-    } else {
-      rows.push_back(cTile);
-    }
+    SmallVector<Value> rows = blockRows(cTile);
 
     // Where the tile's A and B lie in the operands: the panels to read.
     SmallVector<OpFoldResult> aOffsets, bOffsets;
@@ -907,17 +915,8 @@ LogicalResult vectorizeContraction(RewriterBase &rewriter, linalg::LinalgOp op,
           fullColumns || (width == nSize && ranges[plan.n] % nSize == 0);
       // An in-place residual's block is C's block before the store.
       SmallVector<Value> residualRows;
-      if (epilogue->inPlaceInput >= 0) {
-        Value before = vector::TransferReadOp::create(
-            rewriter, loc, cVecType, c, cIndices, pad, cTransfer, cInBounds);
-        if (plan.m >= 0) {
-          for (int64_t i = 0; i < mSize; ++i)
-            residualRows.push_back(
-                vector::ExtractOp::create(rewriter, loc, before, i));
-        } else {
-          residualRows.push_back(before);
-        }
-      }
+      if (epilogue->inPlaceInput >= 0)
+        residualRows = blockRows(readCBlock());
       results = emitContractionEpilogue(rewriter, loc, *epilogue, block,
                                         results, residualRows);
       epilogueApplied = true;

@@ -189,3 +189,96 @@ func.func @depthwise_bias(%x: tensor<1x4x1x10x12xf32>, %w: tensor<4x1x1x3x3xf32>
   } -> tensor<1x4x1x8x10xf32>
   return %y : tensor<1x4x1x8x10xf32>
 }
+
+// A ReLU6 after the convolution (mobilenet_v2's): applied to each vector
+// just before its store, so it is no pass of its own over Y; the full
+// vector and the masked one of each row both get it.
+// CHECK-LABEL: func.func @depthwise_relu6
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK-COUNT-18: vector.fma
+// CHECK: %[[LO0:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK-NEXT: %[[HI0:.*]] = arith.minimumf %[[LO0]], %{{.*}} : vector<8xf32>
+// CHECK: %[[LO1:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK-NEXT: %[[HI1:.*]] = arith.minimumf %[[LO1]], %{{.*}} : vector<8xf32>
+// CHECK: vector.transfer_write %[[HI0]], {{.*}} {in_bounds = [true]} : vector<8xf32>, tensor<8x10xf32>
+// CHECK: vector.transfer_write %[[HI1]], {{.*}} : vector<8xf32>, tensor<8x10xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @depthwise_relu6(%x: tensor<1x4x1x10x12xf32>, %w: tensor<4x1x1x3x3xf32>, %b: tensor<1x4x1x8x10xf32>) -> tensor<1x4x1x8x10xf32> {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %r = linalg.generic {indexing_maps = [#s1, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x4x1x10x12xf32>, tensor<4x1x1x3x3xf32>) outs(%b : tensor<1x4x1x8x10xf32>) {
+  ^bb0(%in: f32, %k: f32, %acc: f32):
+    %p = arith.mulf %in, %k : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x1x8x10xf32>
+  %e = tensor.empty() : tensor<1x4x1x8x10xf32>
+  %c = linalg.generic {indexing_maps = [#id5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%r : tensor<1x4x1x8x10xf32>) outs(%e : tensor<1x4x1x8x10xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %lo = arith.maximumf %v, %zero : f32
+    %hi = arith.minimumf %lo, %six : f32
+    linalg.yield %hi : f32
+  } -> tensor<1x4x1x8x10xf32>
+  return %c : tensor<1x4x1x8x10xf32>
+}
+
+// An epilogue with an input of its own, per channel (a PReLU slope): read
+// at the plane's channel, broadcast along the row.
+// CHECK-LABEL: func.func @depthwise_prelu
+// CHECK-SAME: %[[SLOPE:[a-z0-9]+]]: tensor<4xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[G:.*]] = %c0 to %c4 step %c1
+// CHECK: vector.fma
+// CHECK: vector.transfer_read %[[SLOPE]][%[[G]]], %{{.*}} {in_bounds = [true], permutation_map = #{{.*}}} : tensor<4xf32>, vector<8xf32>
+// CHECK: arith.select
+// CHECK: vector.transfer_write
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#slope = affine_map<(n, g, m, oh, ow) -> (g)>
+func.func @depthwise_prelu(%x: tensor<1x4x1x10x12xf32>, %w: tensor<4x1x1x3x3xf32>, %b: tensor<1x4x1x8x10xf32>, %slope: tensor<4xf32>) -> tensor<1x4x1x8x10xf32> {
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.generic {indexing_maps = [#s1, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x4x1x10x12xf32>, tensor<4x1x1x3x3xf32>) outs(%b : tensor<1x4x1x8x10xf32>) {
+  ^bb0(%in: f32, %k: f32, %acc: f32):
+    %p = arith.mulf %in, %k : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x1x8x10xf32>
+  %e = tensor.empty() : tensor<1x4x1x8x10xf32>
+  %c = linalg.generic {indexing_maps = [#id5, #slope, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%r, %slope : tensor<1x4x1x8x10xf32>, tensor<4xf32>) outs(%e : tensor<1x4x1x8x10xf32>) {
+  ^bb0(%v: f32, %a: f32, %o: f32):
+    %neg = arith.cmpf olt, %v, %zero : f32
+    %sv = arith.mulf %v, %a : f32
+    %out = arith.select %neg, %sv, %v : f32
+    linalg.yield %out : f32
+  } -> tensor<1x4x1x8x10xf32>
+  return %c : tensor<1x4x1x8x10xf32>
+}
+
+// The convolution's result is returned too: the ReLU6 cannot be folded
+// into the kernel (both values must exist), and stays a generic.
+// CHECK-LABEL: func.func @depthwise_relu6_shared
+// CHECK: vector.fma
+// CHECK-NOT: arith.minimumf {{.*}} : vector<8xf32>
+// CHECK: linalg.generic
+// CHECK: arith.minimumf
+// CHECK: return
+func.func @depthwise_relu6_shared(%x: tensor<1x4x1x10x12xf32>, %w: tensor<4x1x1x3x3xf32>, %b: tensor<1x4x1x8x10xf32>) -> (tensor<1x4x1x8x10xf32>, tensor<1x4x1x8x10xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %r = linalg.generic {indexing_maps = [#s1, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x4x1x10x12xf32>, tensor<4x1x1x3x3xf32>) outs(%b : tensor<1x4x1x8x10xf32>) {
+  ^bb0(%in: f32, %k: f32, %acc: f32):
+    %p = arith.mulf %in, %k : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x1x8x10xf32>
+  %e = tensor.empty() : tensor<1x4x1x8x10xf32>
+  %c = linalg.generic {indexing_maps = [#id5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%r : tensor<1x4x1x8x10xf32>) outs(%e : tensor<1x4x1x8x10xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %lo = arith.maximumf %v, %zero : f32
+    %hi = arith.minimumf %lo, %six : f32
+    linalg.yield %hi : f32
+  } -> tensor<1x4x1x8x10xf32>
+  return %r, %c : tensor<1x4x1x8x10xf32>, tensor<1x4x1x8x10xf32>
+}

@@ -30,26 +30,25 @@ using namespace mlir;
 namespace onnxc {
 namespace {
 
-/// Register blocking for the host's vectors (the object emitter targets the
-/// host CPU by default): AVX-512 has 32 registers of 64 bytes, so a 6 x 4
-/// block of accumulators (24 FMAs per 10 loads; against 8 x 2, measured
-/// 5-8% faster on GEMM 1024, resnet50, BERT, mobilenet_v2 and
-/// squeezenet1_1); AVX2 has 16 registers of 32 bytes, 6 x 2.
-VectorizeContractionsOptions contractionBlocking() {
-  VectorizeContractionsOptions options;
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  options.columnVectors = 2;
-  if (features.lookup("avx512f")) {
-    options.vectorBytes = 64;
-    options.rows = 6;
-    options.columnVectors = 4;
-  } else if (features.lookup("avx2") || features.lookup("avx")) {
-    options.vectorBytes = 32;
-    options.rows = 6;
-  } else {
-    options.vectorBytes = 16;
-    options.rows = 6;
+/// Register blocking for the target's vectors: AVX-512 has 32 registers of
+/// 64 bytes, so a 6 x 4 block of accumulators (24 FMAs per 10 loads;
+/// against 8 x 2, measured 5-8% faster on GEMM 1024, resnet50, BERT,
+/// mobilenet_v2 and squeezenet1_1); AVX2 has 16 registers of 32 bytes,
+/// 6 x 2; NEON 32 of 16 bytes, 6 x 4 (the registers AVX2's 6 x 2 blocks
+/// took when an AVX2 host compiled for aarch64: LLVM split each vector in
+/// two); SSE 16 of 16 bytes, 6 x 2.
+VectorizeContractionsOptions contractionBlocking(const CpuPipelineOptions &o) {
+  int64_t bytes = o.vectorBytes;
+  if (bytes <= 0) {
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    bytes = features.lookup("avx512f")                           ? 64
+            : features.lookup("avx2") || features.lookup("avx") ? 32
+                                                                 : 16;
   }
+  VectorizeContractionsOptions options;
+  options.vectorBytes = bytes;
+  options.rows = 6;
+  options.columnVectors = bytes == 64 || o.aarch64 ? 4 : 2;
   return options;
 }
 
@@ -131,7 +130,13 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     // (their blocks are written transposed), and resnet50 int8 took 57 ms
     // against 45 ms at one thread (BERT int8 65.5 against 64.7 ms; 8 x 2
     // and 6 x 3 measured in between).
-    if (options.int8DotProduct == "avx-vnni") {
+    // AVX2 without VNNI: each dot product is two vpmaddwd on widened
+    // halves, which take registers of their own (A's and W's halves):
+    // 4 x 2 leaves room for them.
+    if (options.int8DotProduct == "avx2") {
+      integer.rows = 4;
+      integer.columnVectors = 2;
+    } else if (options.int8DotProduct == "avx-vnni") {
       integer.rows = 4;
       integer.columnVectors = 3;
     } else if (options.int8DotProduct == "avx512-vnni") {
@@ -140,7 +145,7 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     }
     integer.parallel = options.parallel;
     pm.addPass(createVectorizeIntegerContractions(integer));
-    VectorizeContractionsOptions blocking = contractionBlocking();
+    VectorizeContractionsOptions blocking = contractionBlocking(options);
     blocking.parallel = options.parallel;
     blocking.packPanels = true;
     // Depthwise convolutions first: the contraction pass would make them an

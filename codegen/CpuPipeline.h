@@ -32,6 +32,12 @@ struct CpuPipelineOptions {
   /// neon-i8mm, neon-dotprod). The driver sets it from the target CPU
   /// (int8DotProductFor); the intrinsics do not compile for a CPU without.
   std::string int8DotProduct = "none";
+  /// The target's f32 vector register width in bytes (vectorBytesFor), which
+  /// sizes every kernel's register blocks; 0: the host's.
+  int64_t vectorBytes = 0;
+  /// Whether the target is aarch64 (32 NEON registers, where x86 without
+  /// AVX-512 has 16).
+  bool aarch64 = false;
 };
 
 /// The graph-level rewrites on the onnx dialect that run before

@@ -381,13 +381,30 @@ std::string int8DotProductFor(const ObjectOptions &options) {
   const llvm::Triple &triple = tm->getTargetTriple();
   std::vector<std::pair<const char *, const char *>> candidates;
   if (triple.isX86())
-    candidates = {{"+avx512vnni", "avx512-vnni"}, {"+avxvnni", "avx-vnni"}};
+    candidates = {{"+avx512vnni", "avx512-vnni"},
+                  {"+avxvnni", "avx-vnni"},
+                  {"+avx2", "avx2"}};
   else if (triple.isAArch64())
     candidates = {{"+i8mm", "neon-i8mm"}, {"+dotprod", "neon-dotprod"}};
   for (auto [feature, isa] : candidates)
     if (info->checkFeatures(feature))
       return isa;
   return "none";
+}
+
+int vectorBytesFor(const ObjectOptions &options) {
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
+  if (!tm)
+    return 16;
+  const llvm::MCSubtargetInfo *info = tm->getMCSubtargetInfo();
+  if (tm->getTargetTriple().isX86()) {
+    if (info->checkFeatures("+avx512f"))
+      return 64;
+    if (info->checkFeatures("+avx"))
+      return 32;
+  }
+  return 16;
 }
 
 bool emitModelObject(ModuleOp module, const ModelInterface &model,

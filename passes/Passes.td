@@ -305,7 +305,8 @@ def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", 
     to, possibly with an elementwise producer of A fused into its body,
     which is split back out first) becomes, with `dot-product` set, a
     register-blocked kernel on that instruction set: avx512-vnni
-    (vpdpbusd, 16 lanes), avx-vnni (vpdpbusd on 256 bits, 8 lanes),
+    (vpdpbusd, 16 lanes), avx-vnni (vpdpbusd on 256 bits, 8 lanes), avx2
+    (the same from two vpmaddwd on the bytes widened to i16, 8 lanes),
     neon-i8mm (usdot, 4 lanes) or neon-dotprod (sdot, 4 lanes; A is flipped
     to a - 128 and 128 * sum_k W[k, n] added back). W is repacked at
     compile time into panels of `lanes` columns of 4-byte groups of k (the
@@ -326,7 +327,7 @@ def VectorizeIntegerContractions : Pass<"onnxc-vectorize-integer-contractions", 
   }];
   let options = [
     Option<"dotProduct", "dot-product", "std::string", /*default=*/"\"none\"",
-           "The target's int8 dot product: none, avx512-vnni, avx-vnni, "
+           "The target's int8 dot product: none, avx512-vnni, avx-vnni, avx2, "
            "neon-i8mm or neon-dotprod">,
     Option<"rows", "rows", "int64_t", /*default=*/"6",
            "Rows of the output in one register block">,

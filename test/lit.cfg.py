@@ -107,6 +107,11 @@ if "avx_vnni" in _flags:
 else:
     lit_config.note("the host CPU has no AVX-VNNI: tests that REQUIRE "
                     "host-avx-vnni are skipped")
+if {"avx2", "fma"} <= _flags:
+    config.available_features.add("host-avx2")
+else:
+    lit_config.note("the host CPU has no AVX2: tests that REQUIRE host-avx2 "
+                    "are skipped")
 
 # MADV_POPULATE_READ (the runtime maps embedded weights at session
 # creation with it) is in Linux 5.14 and later.

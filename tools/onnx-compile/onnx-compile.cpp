@@ -101,6 +101,12 @@ cl::opt<std::string> cpu(
     cl::desc("Target CPU, as LLVM names it (e.g. znver4, neoverse-v1; "
              "default: the host's CPU, or a generic one for another arch)"),
     cl::value_desc("name"), cl::init(""), cl::cat(category));
+cl::opt<bool> noInt8DotProduct(
+    "no-int8-dot-product",
+    cl::desc("Compute int8 products with portable integer code, not the "
+             "target CPU's dot-product instructions (the same results, bit "
+             "for bit, slower: for checking the kernels)"),
+    cl::init(false), cl::cat(category));
 cl::opt<std::string> cudaArch(
     "cuda-arch",
     cl::desc("GPU architecture of --target=cuda and x86_64,cuda: sm_80, "
@@ -373,6 +379,8 @@ std::string codeFlags(const onnxc::ImportOptions &options,
     flags += " --target=" + target;
   if (!cpu.empty())
     flags += " --cpu=" + cpu;
+  if (noInt8DotProduct)
+    flags += " --no-int8-dot-product";
   if (target == "cuda" || target == "x86_64,cuda")
     flags += " --cuda-arch=" + cudaArch;
   if (noShapeInference)
@@ -792,7 +800,14 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  pipeline.int8DotProduct = onnxc::int8DotProductFor(objectOptions);
+  pipeline.int8DotProduct = noInt8DotProduct
+                                ? "none"
+                                : onnxc::int8DotProductFor(objectOptions);
+  pipeline.vectorBytes = onnxc::vectorBytesFor(objectOptions);
+  pipeline.aarch64 = llvm::Triple(objectOptions.triple.empty()
+                                      ? llvm::sys::getDefaultTargetTriple()
+                                      : objectOptions.triple)
+                         .isAArch64();
 
   // x86_64,cuda: the GPU code comes from a copy of the imported module
   // lowered by the CUDA pipeline, as --target=cuda --emit=ptx lowers it;

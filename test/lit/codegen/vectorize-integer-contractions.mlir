@@ -2,10 +2,11 @@
 // RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=avx512-vnni rows=2 column-vectors=2' --split-input-file | FileCheck %s --check-prefix=VNNI
 // RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=avx512-vnni rows=2 column-vectors=1 parallel=true min-parallel-macs=100' --split-input-file | FileCheck %s --check-prefix=PAR
 // RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=avx-vnni rows=2 column-vectors=1' --split-input-file | FileCheck %s --check-prefix=AVX
+// RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=avx2 rows=2 column-vectors=1' --split-input-file | FileCheck %s --check-prefix=AVX2
 // RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=neon-dotprod rows=1 column-vectors=2' --split-input-file | FileCheck %s --check-prefix=SDOT
 // RUN: onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=neon-i8mm' --split-input-file | FileCheck %s --check-prefix=USDOT
 // RUN: not onnxc-opt %s --onnxc-vectorize-integer-contractions='dot-product=sse9' --split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: unknown dot-product 'sse9' (none, avx512-vnni, avx-vnni, neon-i8mm, neon-dotprod)
+// BAD: unknown dot-product 'sse9' (none, avx512-vnni, avx-vnni, avx2, neon-i8mm, neon-dotprod)
 
 #a = affine_map<(m, n, k) -> (m, k)>
 #w = affine_map<(m, n, k) -> (k, n)>
@@ -59,6 +60,26 @@
 // AVX: llvm.call @onnxc_dot_avx_vnni
 // AVX: vector.transfer_write {{.*}} : vector<8xi32>, tensor<?x20xi32>
 // AVX: onnxc_int8_panels{{(_[0-9]+)?}}: "0x4000000001020304FF000000
+// AVX2 (no VNNI) gets the same kernel and panels as AVX-VNNI, its helper
+// computing vpdpbusd from two vpmaddwd: A's even bytes zero-extended
+// (and 0xff) with W's sign-extended (shl 8, ashr 8), then the odd ones
+// (lshr 8 / ashr 8), the two pair sums added to the accumulator.
+// AVX2: llvm.func internal @onnxc_dot_avx2(%[[ACC:.*]]: vector<8xi32>, %[[A:.*]]: vector<32xi8>, %[[W:.*]]: vector<32xi8>) -> vector<8xi32>
+// AVX2-DAG: %[[A16:.*]] = llvm.bitcast %[[A]] : vector<32xi8> to vector<16xi16>
+// AVX2-DAG: %[[W16:.*]] = llvm.bitcast %[[W]] : vector<32xi8> to vector<16xi16>
+// AVX2-DAG: %[[AE:.*]] = llvm.and %[[A16]], %{{.*}} : vector<16xi16>
+// AVX2-DAG: %[[AO:.*]] = llvm.lshr %[[A16]], %{{.*}} : vector<16xi16>
+// AVX2-DAG: %[[WS:.*]] = llvm.shl %[[W16]], %{{.*}} : vector<16xi16>
+// AVX2-DAG: %[[WE:.*]] = llvm.ashr %[[WS]], %{{.*}} : vector<16xi16>
+// AVX2-DAG: %[[WO:.*]] = llvm.ashr %[[W16]], %{{.*}} : vector<16xi16>
+// AVX2: %[[PE:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[AE]], %[[WE]]) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// AVX2: %[[PO:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[AO]], %[[WO]]) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// AVX2: %[[SUM:.*]] = llvm.add %[[PE]], %[[PO]] : vector<8xi32>
+// AVX2: %[[R:.*]] = llvm.add %[[ACC]], %[[SUM]] : vector<8xi32>
+// AVX2: llvm.return %[[R]] : vector<8xi32>
+// AVX2-LABEL: func.func @fused_quantize
+// AVX2: arith.constant dense_resource<onnxc_int8_panels> : tensor<3x2x32xi8>
+// AVX2: llvm.call @onnxc_dot_avx2
 // NEON without i8mm has only the s8 x s8 sdot: every 4 bytes of A are
 // flipped to a - 128 (xor 0x80808080) before the broadcast, and the
 // accumulators start from 128 * sum_k W[k, n] (column 0: 128 * 21 = 2688,

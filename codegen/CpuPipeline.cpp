@@ -164,10 +164,10 @@ void buildLinalgToLlvmPipeline(OpPassManager &pm,
     direct.parallel = options.parallel;
     direct.minParallelMacs = blocking.minParallelMacs;
     // 1x1 convolutions on small planes go to the direct kernel only with
-    // AVX-512 (16 lanes along the channels, cheap masked stores for its
-    // transposed blocks). On AVX2 (Zen 3) the matrix product was faster:
-    // 960 -> 320 channels at 7x7 0.39 against 0.47 ms alone, resnet50 2-4%
-    // at one thread.
+    // AVX-512 (16 lanes along the channels). On AVX2 (Zen 3) the matrix
+    // product was faster: 960 -> 320 channels at 7x7 0.39 against 0.47 ms
+    // alone, resnet50 2-4% at one thread (measured while the direct
+    // kernel still stored every block masked).
     if (blocking.vectorBytes < 64)
       direct.max1x1Pixels = 0;
     pm.addNestedPass<func::FuncOp>(createVectorizeDirectConv(direct));

@@ -451,17 +451,17 @@ struct VectorizeRowReductionsPass
         sizes[i] = rewriter.getIndexAttr(1);
       linalg::GenericOp tile = op;
       if (red.numParallel > 0) {
+        // Dynamic dims count as 1, as for the contraction kernels: a
+        // model's batch is often 1 at run time, and a Softmax over
+        // [batch, 10] is no work for a second thread (it made the example
+        // MLP's static library need libomp).
         int64_t elements = 1;
-        bool dynamic = false;
-        for (int64_t range : op.getStaticLoopRanges()) {
-          if (ShapedType::isDynamic(range))
-            dynamic = true;
-          else
+        for (int64_t range : op.getStaticLoopRanges())
+          if (!ShapedType::isDynamic(range))
             elements *= range;
-        }
         scf::SCFTilingOptions options;
         options.setTileSizes(sizes);
-        options.setLoopType(parallel && (dynamic || elements >= minParallelElements)
+        options.setLoopType(parallel && elements >= minParallelElements
                                 ? scf::SCFTilingOptions::LoopType::ForallOp
                                 : scf::SCFTilingOptions::LoopType::ForOp);
         rewriter.setInsertionPoint(op);

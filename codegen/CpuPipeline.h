@@ -35,9 +35,6 @@ struct CpuPipelineOptions {
   /// The target's f32 vector register width in bytes (vectorBytesFor), which
   /// sizes every kernel's register blocks; 0: the host's.
   int64_t vectorBytes = 0;
-  /// Whether the target is aarch64 (32 NEON registers, where x86 without
-  /// AVX-512 has 16).
-  bool aarch64 = false;
 };
 
 /// The graph-level rewrites on the onnx dialect that run before

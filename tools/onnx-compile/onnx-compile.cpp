@@ -804,10 +804,6 @@ int main(int argc, char **argv) {
                                 ? "none"
                                 : onnxc::int8DotProductFor(objectOptions);
   pipeline.vectorBytes = onnxc::vectorBytesFor(objectOptions);
-  pipeline.aarch64 = llvm::Triple(objectOptions.triple.empty()
-                                      ? llvm::sys::getDefaultTargetTriple()
-                                      : objectOptions.triple)
-                         .isAArch64();
 
   // x86_64,cuda: the GPU code comes from a copy of the imported module
   // lowered by the CUDA pipeline, as --target=cuda --emit=ptx lowers it;

@@ -417,14 +417,16 @@ LogicalResult rewriteDirectConv(RewriterBase &rewriter, linalg::GenericOp op,
     if (pixels % blk.pixels == 0 && conv.mg % width == 0) {
       tile = store(b, tile, /*inBounds=*/true);
     } else {
-      Value whole = arith::AndIOp::create(
-          b, loc,
-          arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::eq,
-              getValueOrCreateConstantIndexOp(b, loc, pSize), cst(blk.pixels)),
-          arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::eq,
-              getValueOrCreateConstantIndexOp(b, loc, mSize), cst(width)));
+      // (One statement each: argument evaluation order is unspecified, and
+      // the IR must not depend on the compiler that built onnx-compile.)
+      Value wholePixels = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq,
+          getValueOrCreateConstantIndexOp(b, loc, pSize), cst(blk.pixels));
+      Value wholeChannels = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq,
+          getValueOrCreateConstantIndexOp(b, loc, mSize), cst(width));
+      Value whole =
+          arith::AndIOp::create(b, loc, wholePixels, wholeChannels);
       tile = scf::IfOp::create(
                  b, loc, whole,
                  [&](OpBuilder &tb, Location) {

@@ -57,14 +57,16 @@ bool emitPlainObject(mlir::ModuleOp module, const ObjectOptions &options,
 
 /// The 4-byte int8 dot product of the target CPU that `options` name, as
 /// VectorizeIntegerContractions' `dot-product` option: avx512-vnni,
-/// avx-vnni, avx2 (emulated from vpmaddwd), neon-i8mm, neon-dotprod, or none (also for a target or CPU
-/// LLVM does not know: the object emitter reports those).
+/// avx-vnni, avx2 (emulated from vpmaddwd), neon-i8mm, neon-dotprod, or
+/// none (also for a target or CPU LLVM does not know: the object emitter
+/// reports those).
 std::string int8DotProductFor(const ObjectOptions &options);
 
 /// The target CPU's f32 vector register width in bytes, which the kernels'
 /// register blocks are sized for (CpuPipelineOptions::vectorBytes): 64 with
-/// AVX-512, 32 with AVX/AVX2, 16 for SSE and NEON. From the TargetMachine
-/// of `options`, so `--cpu` and `--target` count, not the host.
+/// AVX-512, 32 with AVX/AVX2, 16 for SSE and NEON (the CPU pipeline blocks
+/// those as 32: contractionBlocking). From the TargetMachine of `options`,
+/// so `--cpu` and `--target` count, not the host.
 int vectorBytesFor(const ObjectOptions &options);
 
 } // namespace onnxc
